@@ -1,0 +1,28 @@
+# Two commands on a fresh machine: `make report` and `make test`.
+# Each creates .venv and installs the project when it is missing or out of date.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+# Tests and CI read the public datasets from the shared folder beside the project.
+export AUDIT_DATA_DIR ?= $(abspath ../shared/datasets)
+
+.PHONY: install report test bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+report: $(STAMP)
+	$(PY) -m audit report
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) reports
