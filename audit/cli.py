@@ -77,8 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# Other modules add sub-commands here (name -> function taking the subparsers).
-_EXTRA_COMMANDS: list = []
+def _station_commands(sub) -> None:
+    from .cli_stations import add_commands
+
+    add_commands(sub)
+
+
+# Sub-commands defined in other modules (each a function taking the subparsers).
+_EXTRA_COMMANDS: list = [_station_commands]
 
 
 def main(argv: list[str] | None = None) -> int:
