@@ -29,10 +29,11 @@ class Evidence:
     """Every table the aggregate audit uses."""
 
     announcements: pd.DataFrame
-    commissions: pd.DataFrame
+    subunits: pd.DataFrame
     comparisons: pd.DataFrame
     baselines: pd.DataFrame
     regions: pd.DataFrame
+    verification: pd.DataFrame
     claims: list[dict]
     sources: dict
 
@@ -96,12 +97,13 @@ def load_evidence(datapackage_path=DATAPACKAGE, claims_path=CLAIMS) -> Evidence:
     dp = Path(datapackage_path)
     desc = datapackage.load_descriptor(dp)
     tables = {name: datapackage.read_table(dp, name) for name in (
-        "announcements_2022", "zaporizhzhia_commissions_2022", "comparison_votes",
-        "baselines_oblasts", "regions")}
+        "announcements_2022", "subunits_2022", "comparison_votes",
+        "baselines_oblasts", "regions", "verification")}
     sources = {r["name"]: {"path": r["path"], "sha256": r["hash"].removeprefix("sha256:"),
                            "title": r.get("title", "")} for r in desc["resources"]}
     return Evidence(announcements=tables["announcements_2022"],
-                    commissions=tables["zaporizhzhia_commissions_2022"],
+                    subunits=tables["subunits_2022"],
+                    verification=tables["verification"],
                     comparisons=tables["comparison_votes"],
                     baselines=tables["baselines_oblasts"],
                     regions=tables["regions"],

@@ -23,11 +23,11 @@ SHARE_BASES = {
 
 
 def _rows(ev, region, quantity, stage="final", scope="total"):
-    """Announcement rows; reports of the same figure (same value, precision
-    and stage) are merged into one row whose id joins theirs with '+'."""
+    """Announcement rows; reports of the same figure (same value, precision,
+    stage and scope) are merged into one row whose id joins theirs with '+'."""
     rows = ev.announced(region, quantity, stage, scope)
     out = []
-    for _, group in rows.groupby(["stage", "value", "resolution", "bound"], sort=False):
+    for _, group in rows.groupby(["stage", "scope", "value", "resolution", "bound"], sort=False):
         row = group.iloc[0].copy()
         row["id"] = "+".join(group["id"])
         out.append(row)
@@ -199,9 +199,6 @@ def implied_electorate(ev, *, approx_rel: float = APPROX_REL) -> list[Finding]:
             for p in _rows(ev, region, "participants", "final", scope):
                 p_iv = interval(p)
                 caps = [(vl, "announced voter list") for vl in lists]
-                if scope == "total":
-                    caps += [(b, "ballots printed") for b in
-                             _rows(ev, region, "ballots_printed", None, scope)]
                 for cap, what in caps:
                     c_iv = interval(cap, approx_rel=approx_rel)
                     ok = p_iv.low <= c_iv.high
@@ -216,7 +213,47 @@ def implied_electorate(ev, *, approx_rel: float = APPROX_REL) -> list[Finding]:
                                      f"for '{cap['bound']}')"
                                      + ("" if ok else f": {p_iv.mid / cap['value']:.0%} of it")),
                         numbers={"ratio": p_iv.mid / float(cap["value"])}))
+        findings.extend(_ballots_printed(ev, region, approx_rel))
     return findings
+
+
+def latest_participants(ev, region, scope):
+    """The latest announced participant count of ``scope`` (final if any)."""
+    for stage in ("final", "day5_midday", "day4", "day3", "day2", "day1"):
+        rows = _rows(ev, region, "participants", stage, scope)
+        if rows:
+            return rows[0]
+    return None
+
+
+def _ballots_printed(ev, region, approx_rel):
+    """Participants against ballots printed, for every reading of an unstated scope."""
+    out = []
+    for cap in _rows(ev, region, "ballots_printed", None, None):
+        scopes = ["total", "in_territory"] if cap["scope"] == "unstated" else [cap["scope"]]
+        c_iv = interval(cap, approx_rel=approx_rel)
+        readings = []
+        for sc in scopes:
+            p = latest_participants(ev, region, sc)
+            if p is not None:
+                readings.append((sc, p, interval(p).low <= c_iv.high))
+        if not readings:
+            continue
+        ok_any = any(ok for _, _, ok in readings)
+        verdict = CONSISTENT if ok_any else INCONSISTENT
+        text = "; ".join(
+            f"{sc} participants ({p['stage']}) {p['value']:,.0f} against {cap['value']:,.0f} "
+            f"ballots printed (at most {c_iv.high:,.0f}): {'fits' if ok else 'exceeds'}"
+            for sc, p, ok in readings)
+        if cap["scope"] == "unstated":
+            text += ". The announcement does not say which stations the ballots were for"
+            if ok_any and not all(ok for _, _, ok in readings):
+                text += ", and the reading that fits is the one with the smaller count"
+        out.append(Finding(
+            "participants_within_capacity", region, "participants vs ballots printed", verdict,
+            float(readings[0][1]["value"]), 0.0, c_iv.high, "persons",
+            (cap["id"],) + tuple(p["id"] for _, p, _ in readings), text))
+    return out
 
 
 def scope_composition(ev) -> list[Finding]:
