@@ -27,6 +27,7 @@ CHECKS = {
     "partial_counts": timeline.partial_counts,
     "subunit_range": timeline.subunit_range,
     "electorate_capacity": baselines.electorate_capacity,
+    "present_population": baselines.present_population,
     "support_vs_baselines": baselines.support_vs_baselines,
     "compare_with_other_votes": baselines.compare_with_other_votes,
     "turnout_level": baselines.turnout_level,
@@ -37,7 +38,8 @@ FAMILY = {
     "majority_from_counts": "arithmetic", "participants_within_capacity": "arithmetic",
     "turnout_monotonic": "timeline", "electorate_by_day": "timeline",
     "partial_vs_final": "timeline", "partial_counts": "timeline", "subunit_range": "timeline",
-    "electorate_capacity": "baselines", "support_vs_baselines": "baselines",
+    "electorate_capacity": "baselines", "present_population": "baselines",
+    "support_vs_baselines": "baselines",
     "compare_with_other_votes": "baselines", "turnout_level": "baselines",
     "support_range": "claims", "area_share": "claims", "voting_dates": "claims",
 }

@@ -42,41 +42,85 @@ def baseline_range(ev, region, quantity, *, fallback_unit="Ukraine"):
     return Interval(float(rows["value"].min()), float(rows["value"].max())), rows
 
 
+def adult_share_range(ev, region) -> tuple[Interval | None, list[str]]:
+    """Voting-age (18+) share of the population, as a range, with its basis.
+
+    No source states the share directly, so it is derived from what was
+    published: the national share of children (``under_18_share``, and
+    ``population_aged_0_17`` over ``population_total_for_age_share``) gives
+    the national adult share; an oblast's share of children under 16
+    (``under_16_share``) caps that oblast's adult share from above, since
+    under-18s are at least as many as under-16s. Oblasts without their own
+    figure get the most generous cap known for any oblast, because the
+    eastern oblasts are older than the national average.
+    """
+    b = ev.baselines
+    nat = b[b["unit"] == "Ukraine"]
+    values, basis = [], []
+    for _, r in nat[nat["quantity"] == "under_18_share"].iterrows():
+        values += [100 - float(r["value"]) - 0.5, 100 - float(r["value"]) + 0.5]
+        basis.append(f"under-18 share {r['value']:g}% ({r['reference_date']:%Y})")
+    kids = nat[nat["quantity"] == "population_aged_0_17"]
+    tot = nat[nat["quantity"] == "population_total_for_age_share"]
+    for (_, k), (_, t) in zip(kids.iterrows(), tot.iterrows()):
+        values.append(100 * (1 - float(k["value"]) / float(t["value"])))
+        basis.append(f"{k['value']:,.0f} aged 0-17 of {t['value']:,.0f}")
+    if not values:
+        return None, []
+    low, high = min(values), max(values)
+    caps = b[b["quantity"] == "under_16_share"]
+    own = caps[caps["region"] == region]
+    pool = own if not own.empty else caps
+    for _, r in pool.iterrows():
+        high = max(high, 100 - float(r["value"]))
+        basis.append(f"under-16 share {r['value']:g}% in {r['unit']} caps the adult share at "
+                     f"{100 - float(r['value']):.1f}%")
+    return Interval(low, high), basis
+
+
+def _recent_population(ev, region):
+    rows = ev.baseline(region, "population_estimate")
+    rows = rows[rows["reference_date"] >= pd.Timestamp("2021-01-01")]
+    if rows.empty:
+        return None, rows
+    return Interval(float(rows["value"].min()), float(rows["value"].max())), rows
+
+
 def electorate_capacity(ev) -> list[Finding]:
-    """Participants and implied voter list against the adults who could vote.
+    """Implied voter list against the adults who could be on it.
 
     Bounds (each a range over sources):
 
-    * whole oblast: population estimate x voting-age share. An upper bound:
-      it counts the whole oblast, including areas never occupied, and
-      everyone who has left since the estimate.
-    * occupied area: the same times the share of territory held, a rough
+    * whole oblast: population estimate (2021-2022) x voting-age share. An
+      upper bound: it counts the whole oblast, areas never occupied included,
+      and everyone who has left since the estimate.
+    * part held: the same times the share of territory held, a rough
       proportional estimate (population is not spread like area).
 
     Verdict: implausible when even the lowest implied list exceeds the
     highest whole-oblast bound; unusual when it exceeds the highest
-    occupied-area estimate; consistent otherwise. Participants voting in
-    Russia are counted, since they came from the same oblast.
+    part-held estimate; consistent otherwise. Participants voting in Russia
+    are counted, since they came from the same oblast.
     """
     findings = []
     for region in ev.region_codes:
-        pop, pop_rows = baseline_range(ev, region, "population_estimate", fallback_unit=None)
-        adult, adult_rows = baseline_range(ev, region, "adult_share")
-        held, held_rows = baseline_range(ev, region, "share_territory_russian_controlled",
-                                         fallback_unit=None)
+        pop, _ = _recent_population(ev, region)
+        adult, adult_basis = adult_share_range(ev, region)
+        held, _ = baseline_range(ev, region, "share_territory_russian_controlled",
+                                 fallback_unit=None)
         if pop is None or adult is None:
             findings.append(Finding(
                 "electorate_capacity", region, "implied list vs adults in the oblast",
                 NOT_CHECKABLE, np.nan, np.nan, np.nan, "persons", (),
-                "no population estimate or no voting-age share in the baselines"))
+                "no 2021-2022 population estimate or no basis for a voting-age share"))
             continue
         whole = Interval(pop.low * adult.low / 100, pop.high * adult.high / 100)
         occ = None if held is None else Interval(whole.low * held.low / 100,
                                                  whole.high * held.high / 100)
         p = _best(_rows(ev, region, "participants"))
         t = _best(_rows(ev, region, "turnout"))
-        ids = tuple(f"baseline:{q}" for q in ("population_estimate", "adult_share",
-                                              "share_territory_russian_controlled"))
+        ids = ("baseline:population_estimate", "baseline:under_18_share",
+               "baseline:under_16_share", "baseline:share_territory_russian_controlled")
         if p is None or t is None:
             findings.append(Finding(
                 "electorate_capacity", region, "implied list vs adults in the oblast",
@@ -92,19 +136,75 @@ def electorate_capacity(ev) -> list[Finding]:
             verdict = CONSISTENT
         text = (f"implied list {implied.mid:,.0f} ({p['value']:,.0f} participants at "
                 f"{t['value']:g}%) is {implied.mid / whole.high:.0%}-{implied.mid / whole.low:.0%} "
-                f"of the voting-age population of the whole oblast ({whole.fmt()})")
+                f"of the voting-age population of the whole oblast ({whole.fmt()}: population "
+                f"{pop.fmt()} x adult share {adult.low:.1f}-{adult.high:.1f}%)")
         if occ is not None:
             text += (f" and {implied.mid / occ.high:.0%}-{implied.mid / occ.low:.0%} of an "
                      f"area-proportional estimate for the part held ({occ.fmt()})")
-        text += (f"; participants alone are {p['value'] / whole.high:.0%}-"
-                 f"{p['value'] / whole.low:.0%} of the whole oblast's adults")
         findings.append(Finding(
             "electorate_capacity", region, "implied list vs adults in the oblast", verdict,
             implied.mid, 0.0, whole.high, "persons", (p["id"], t["id"]) + ids, text,
             numbers={"whole_low": whole.low, "whole_high": whole.high,
                      "held_low": None if occ is None else occ.low,
                      "held_high": None if occ is None else occ.high,
-                     "participants": float(p["value"])}))
+                     "adult_basis": adult_basis}))
+    return findings
+
+
+def _outside_participants_high(ev, region):
+    """Largest number of participants at stations outside, or None if unknown.
+
+    From an announced count of participants outside, else from the outside
+    yes count and yes share. A 'more than X thousand' count is read as
+    fewer than X + 1 thousand.
+    """
+    rows = _rows(ev, region, "participants", "final", "outside")
+    if rows:
+        return interval(rows[0]).high, [rows[0]["id"]]
+    ys = _rows(ev, region, "yes", "final", "outside")
+    ss = _rows(ev, region, "yes_share", "final", "outside")
+    if ys and ss:
+        y = ys[0]
+        y_high = float(y["value"]) + float(y["resolution"]) if y["bound"] == "lower" \
+            else interval(y).high
+        return y_high / (interval(ss[0]).low / 100), [y["id"], ss[0]["id"]]
+    return None, []
+
+
+def present_population(ev) -> list[Finding]:
+    """Participants voting in the territory against the people estimated to be there.
+
+    Estimates of the population present in the occupied part (all ages,
+    children included) are compared with the participants who voted there
+    (total minus the most that can have voted at stations outside). Since
+    the estimate counts children and the comparison uses the highest
+    estimate, exceeding it is called implausible. The estimates come from
+    one side of the conflict and are dated; the explanation gives both.
+    """
+    findings = []
+    for region in ev.region_codes:
+        est = ev.baseline(region, "population_present_estimate")
+        p = _best(_rows(ev, region, "participants"))
+        if est.empty or p is None:
+            findings.append(Finding(
+                "present_population", region, "participants in the territory vs people present",
+                NOT_CHECKABLE, np.nan, np.nan, np.nan, "persons", (),
+                "no estimate of the population present" if est.empty else "no participant count"))
+            continue
+        out_high, out_ids = _outside_participants_high(ev, region)
+        inside = interval(p).low - (out_high or 0.0)
+        top = est.loc[est["value"].idxmax()]
+        verdict = IMPLAUSIBLE if inside > float(top["value"]) else CONSISTENT
+        text = (f"at least {inside:,.0f} voted in the territory ({p['value']:,.0f} participants"
+                + (f" minus at most {out_high:,.0f} at stations outside" if out_high else
+                   ", none known outside") + f"), {inside / float(top['value']):.0%} of the "
+                f"highest estimate of people present of all ages ({top['value']:,.0f}, "
+                f"{top['reference_date']:%d %b %Y}, {top['source_url']})")
+        findings.append(Finding(
+            "present_population", region, "participants in the territory vs people present",
+            verdict, inside, 0.0, float(top["value"]), "persons",
+            (p["id"], *out_ids, "baseline:population_present_estimate"), text,
+            numbers={"outside_high": out_high}))
     return findings
 
 
@@ -197,10 +297,11 @@ def compare_with_other_votes(ev) -> list[Finding]:
         ft, fy = free["turnout_pct_high"].max(), free["yes_pct_high"].max()
         above = float(t["value"]) > ft and float(s["value"]) > fy
         ot = org["turnout_pct_low"].min(), org["turnout_pct_high"].max()
-        oy = org["yes_pct_low"].min(), org["yes_pct_high"].max()
+        refs = org[org["vote"].str.contains("referendum")]
+        oy = refs["yes_pct_low"].min(), refs["yes_pct_high"].max()
         text = (f"turnout {t['value']:g}% and yes {s['value']:g}% against at most {ft:g}% and "
                 f"{fy:g}% in {len(free)} free-referendum results; the organisers' earlier votes ran "
-                f"{ot[0]:g}-{ot[1]:g}% turnout and {oy[0]:g}-{oy[1]:g}% support")
+                f"{ot[0]:g}-{ot[1]:g}% turnout, and their referendums {oy[0]:g}-{oy[1]:g}% yes")
         findings.append(Finding(
             "compare_with_other_votes", region, "turnout and yes share vs other votes",
             UNUSUAL if above else CONSISTENT, float(s["value"]), 0.0, float(fy), "percent",

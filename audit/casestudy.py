@@ -1,0 +1,125 @@
+"""Tables behind the figures of the 2022 case study.
+
+Each function turns the evidence (and the audit's findings) into one tidy
+table that a plot function draws and the report exports as CSV. All the
+arithmetic lives here or in :mod:`audit.checks`; plots only draw.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .checks.arithmetic import _rows
+from .checks.base import interval, pct
+from .checks.baselines import (_best, _recent_population, adult_share_range,
+                               support_proxies)
+from .checks.timeline import READINGS, STAGES, implied_lists
+
+DAY_NUMBER = {"day1": 1, "day2": 2, "day3": 3, "day4": 4, "final": 5}
+
+
+def announced_summary(ev) -> pd.DataFrame:
+    """Final announced figures per region (most reliable report of each)."""
+    rows = []
+    for region in ev.region_codes:
+        row = {"region": region}
+        for q in ("participants", "turnout", "yes", "yes_share", "no", "invalid"):
+            r = _best(_rows(ev, region, q))
+            row[q] = np.nan if r is None else float(r["value"])
+            row[f"{q}_source"] = "" if r is None else r["source_url"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def turnout_timeline(ev) -> pd.DataFrame:
+    """Cumulative announced turnout by voting day (day 5 = final)."""
+    rows = []
+    for region in ev.region_codes:
+        for stage in STAGES:
+            for r in _rows(ev, region, "turnout", stage, ("total", "unstated")):
+                rows.append({"region": region, "day": DAY_NUMBER[stage], "stage": stage,
+                             "turnout": float(r["value"]), "bound": r["bound"],
+                             "confidence": r["confidence"], "id": r["id"]})
+    return pd.DataFrame(rows)
+
+
+def implied_electorate_table(ev) -> pd.DataFrame:
+    """Voter lists implied by every (participants, turnout) pair, with comparisons.
+
+    ``kind`` is ``implied`` (participants / turnout, with the interval the
+    stated precision allows; ``reading`` says which stations the pair is
+    taken to cover), ``announced list``, ``adults (whole oblast)``
+    (population estimate x voting-age share, as a range) or ``people
+    present (all ages)`` (estimates of the population present).
+    """
+    rows = []
+    for region in ev.region_codes:
+        seen = set()
+        for reading in READINGS:
+            for stage, iv, p, t in implied_lists(ev, region, reading):
+                key = (p["id"], t["id"])
+                if key in seen:
+                    continue
+                seen.add(key)
+                scope = p["scope"] if p["scope"] != "unstated" else t["scope"]
+                rows.append({"region": region, "kind": "implied", "stage": stage,
+                             "reading": scope, "day": DAY_NUMBER[stage],
+                             "value": iv.mid if np.isfinite(iv.high) else iv.low,
+                             "low": iv.low, "high": iv.high, "ids": f"{p['id']}; {t['id']}"})
+        for r in _rows(ev, region, "voter_list", None, None):
+            iv = interval(r)
+            rows.append({"region": region, "kind": "announced list", "stage": r["stage"],
+                         "reading": r["scope"], "day": np.nan, "value": float(r["value"]),
+                         "low": iv.low, "high": iv.high, "ids": r["id"]})
+        pop, _ = _recent_population(ev, region)
+        adult, _ = adult_share_range(ev, region)
+        if pop is not None and adult is not None:
+            lo, hi = pop.low * adult.low / 100, pop.high * adult.high / 100
+            rows.append({"region": region, "kind": "adults (whole oblast)", "stage": "baseline",
+                         "reading": "", "day": np.nan, "value": (lo + hi) / 2, "low": lo,
+                         "high": hi, "ids": "baseline:population_estimate; baseline:under_18_share"})
+        est = ev.baseline(region, "population_present_estimate")
+        if not est.empty:
+            rows.append({"region": region, "kind": "people present (all ages)",
+                         "stage": "baseline", "reading": "", "day": np.nan,
+                         "value": float(est["value"].mean()), "low": float(est["value"].min()),
+                         "high": float(est["value"].max()),
+                         "ids": "baseline:population_present_estimate"})
+    return pd.DataFrame(rows)
+
+
+def support_baseline_table(ev) -> pd.DataFrame:
+    """Announced yes share beside the independent measures, per region."""
+    rows = []
+    for region in ev.region_codes:
+        s = _best(_rows(ev, region, "yes_share"))
+        if s is not None:
+            rows.append({"region": region, "measure": "announced yes share (2022)",
+                         "kind": "announced", "low": float(s["value"]),
+                         "high": float(s["value"])})
+        for y in _rows(ev, region, "yes")[:1]:
+            for p in _rows(ev, region, "participants")[:1]:
+                v = 100 * float(y["value"]) / float(p["value"])
+                rows.append({"region": region, "measure": "yes / participants (2022 counts)",
+                             "kind": "recomputed", "low": v, "high": v})
+        for prox in support_proxies(ev, region):
+            rows.append({"region": region, "measure": prox["label"], "kind": prox["kind"],
+                         "low": prox["low"], "high": prox["high"]})
+    return pd.DataFrame(rows)
+
+
+def other_votes_table(ev) -> pd.DataFrame:
+    """Turnout and yes share of the comparison votes and of the 2022 votes."""
+    c = ev.comparisons.copy()
+    c = c[c["category"].isin(["free_referendum", "organisers_vote"])]
+    out = pd.DataFrame({
+        "label": c["vote"] + " - " + c["unit"], "category": c["category"],
+        "date": c["date"].dt.date.astype(str),
+        "turnout": (c["turnout_pct_low"] + c["turnout_pct_high"]) / 2,
+        "yes": (c["yes_pct_low"] + c["yes_pct_high"]) / 2})
+    summary = announced_summary(ev)
+    now = pd.DataFrame({"label": "2022 vote - " + summary["region"], "category": "2022 announced",
+                        "date": "2022-09-27", "turnout": summary["turnout"],
+                        "yes": summary["yes_share"]})
+    return pd.concat([out, now], ignore_index=True).dropna(subset=["turnout", "yes"])

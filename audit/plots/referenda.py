@@ -1,0 +1,156 @@
+"""Figures of the 2022 case study. Each takes a table from
+:mod:`audit.casestudy` or an audit table, accepts ``ax=None`` and returns
+the Axes; nothing statistical is computed here."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+REGION_ORDER = ("DPR", "LPR", "Zaporizhzhia", "Kherson")
+VERDICT_COLOURS = {"consistent": "#9bbb59", "inconsistent": "#c0504d", "implausible": "#8b1a1a",
+                   "unusual": "#f79646", "inconclusive": "#bfbfbf", "not checkable": "#e8e8e8"}
+
+
+def _ax(ax, size=None):
+    if ax is None:
+        _, ax = plt.subplots(figsize=size)
+    return ax
+
+
+def turnout_by_day(table, ax=None):
+    """Cumulative announced turnout by voting day, one line per region."""
+    ax = _ax(ax)
+    for region in REGION_ORDER:
+        t = table[(table["region"] == region)].sort_values("day")
+        t = t.drop_duplicates("day", keep="first")
+        if t.empty:
+            continue
+        line, = ax.plot(t["day"], t["turnout"], marker="o", label=region)
+        low = t[t["bound"] == "lower"]
+        ax.scatter(low["day"], low["turnout"], marker="^", s=70, color=line.get_color(),
+                   zorder=3)
+    ax.set_xticks([1, 2, 3, 4, 5], ["day 1\n23 Sep", "day 2\n24 Sep", "day 3\n25 Sep",
+                                    "day 4\n26 Sep", "day 5\n27 Sep\n(final)"])
+    ax.set_ylabel("announced cumulative turnout (%)")
+    ax.set_ylim(0, 100)
+    ax.set_title("Announced turnout by voting day (triangles: 'more than')")
+    ax.legend(loc="lower right")
+    return ax
+
+
+def implied_electorate(table, ax=None):
+    """Implied voter lists by stage beside announced lists and population bounds."""
+    ax = _ax(ax, (7.8, 4.8))
+    regions = [r for r in REGION_ORDER if r in set(table["region"])]
+    marker = {"total": "o", "in_territory": "s", "unstated": "o", "outside": "v"}
+    colour = {"total": "#1f4e79", "unstated": "#1f4e79", "in_territory": "#4bacc6",
+              "outside": "#8064a2"}
+    band = {"adults (whole oblast)": ("#d9d9d9", "adults in the whole oblast (range)"),
+            "people present (all ages)": ("#f2c9a0", "people present, all ages (estimates)")}
+    done = set()
+
+    def once(label):
+        if label in done:
+            return None
+        done.add(label)
+        return label
+
+    for i, region in enumerate(regions):
+        t = table[table["region"] == region]
+        for kind, (col, label) in band.items():
+            for _, a in t[t["kind"] == kind].iterrows():
+                height = max(a["high"] - a["low"], a["high"] * 0.01)
+                ax.add_patch(plt.Rectangle((i - 0.44, a["low"]), 0.88, height, color=col,
+                                           alpha=0.8, zorder=0, label=once(label)))
+        imp = t[t["kind"] == "implied"].reset_index(drop=True)
+        offsets = np.linspace(-0.33, 0.33, max(len(imp), 1)) if len(imp) > 1 else [0.0]
+        for j, r in imp.iterrows():
+            bounded = np.isfinite(r["high"]) and r["low"] > 0
+            y = r["value"] if bounded else (r["low"] if r["low"] > 0 else r["high"])
+            m = marker.get(r["reading"], "o") if bounded else ("^" if r["low"] > 0 else "v")
+            lab = {"in_territory": "implied list, stations in the territory",
+                   "total": "implied list, all stations"}.get(r["reading"],
+                                                              "implied list, scope unstated")
+            ax.scatter(i + offsets[j], y, marker=m, color=colour.get(r["reading"], "#1f4e79"),
+                       s=36, zorder=3, label=once(lab) if bounded else None)
+            ax.annotate(r["stage"].replace("day", "d"), (i + offsets[j], y), fontsize=6.5,
+                        xytext=(0, 5), textcoords="offset points", ha="center")
+        for _, r in t[t["kind"] == "announced list"].iterrows():
+            ax.hlines(r["value"], i - 0.44, i + 0.44, color="#c0504d", linestyle="--",
+                      label=once("announced voter list"))
+    ax.set_xticks(range(len(regions)), regions)
+    ax.set_ylabel("people")
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v / 1e6:.1f} M"))
+    ax.set_title("Voter lists implied by each announcement (d1-d4: days, final)")
+    ax.legend(loc="upper right", fontsize=7)
+    return ax
+
+
+def support_vs_baselines(table, ax=None):
+    """Announced support beside independent measures, one labelled row each."""
+    regions = [r for r in REGION_ORDER if r in set(table["region"])]
+    t = table.set_index("region").loc[regions].reset_index()
+    ax = _ax(ax, (7.5, 0.32 * len(t) + 1.2))
+    styles = {"announced": dict(marker="D", s=42, color="#c0504d"),
+              "recomputed": dict(marker="x", s=42, color="#c0504d"),
+              "political": dict(marker="o", s=34, color="#1f4e79"),
+              "demographic": dict(marker="o", s=34, facecolors="none", edgecolors="#7f7f7f")}
+    y = np.arange(len(t))[::-1]
+    for yi, (_, r) in zip(y, t.iterrows()):
+        ax.scatter(r["high"], yi, zorder=3, **styles[r["kind"]])
+        if r["low"] != r["high"]:
+            ax.hlines(yi, r["low"], r["high"], color="#7f7f7f")
+    ax.set_yticks(y, [f"{r['region']}: {r['measure']}" for _, r in t.iterrows()], fontsize=7.5)
+    for k in range(1, len(regions)):
+        cut = y[t.index[t["region"] == regions[k]][0]] + 0.5
+        ax.axhline(cut, color="#bfbfbf", linewidth=0.6)
+    ax.set_xlim(0, 102)
+    ax.set_xlabel("percent (diamond: announced; cross: recomputed from counts; dots: "
+                  "independent; hollow: demographic context)", fontsize=7.5)
+    ax.grid(axis="x")
+    ax.grid(axis="y", visible=False)
+    ax.set_title("Announced support against independent measures")
+    return ax
+
+
+def other_votes(table, ax=None):
+    """Turnout against yes share: 2022 announcements and comparison votes."""
+    ax = _ax(ax, (7, 4.8))
+    styles = {"free_referendum": dict(marker="o", color="#1f4e79", label="free referendums"),
+              "organisers_vote": dict(marker="s", color="#f79646",
+                                      label="organisers' and Russian authorities' votes"),
+              "2022 announced": dict(marker="D", color="#c0504d", label="2022 announced")}
+    for cat, st in styles.items():
+        t = table[table["category"] == cat]
+        ax.scatter(t["turnout"], t["yes"], s=45, zorder=3, **st)
+        if cat == "2022 announced":
+            for _, r in t.iterrows():
+                ax.annotate(r["label"].replace("2022 vote - ", ""), (r["turnout"], r["yes"]),
+                            xytext=(4, -10), textcoords="offset points", fontsize=7.5)
+    ax.set_xlabel("turnout (%)")
+    ax.set_ylabel("yes / winner share (%)")
+    ax.set_xlim(40, 101)
+    ax.set_ylim(40, 101)
+    ax.set_title("2022 results against other votes")
+    ax.legend(loc="lower left", fontsize=7.5)
+    return ax
+
+
+def verdict_counts(findings, ax=None):
+    """Stacked bars: how many findings of each verdict per family of checks."""
+    ax = _ax(ax, (7, 3.2))
+    counts = findings.groupby(["family", "verdict"]).size().unstack(fill_value=0)
+    order = [v for v in VERDICT_COLOURS if v in counts.columns]
+    left = np.zeros(len(counts))
+    for v in order:
+        ax.barh(counts.index, counts[v], left=left, color=VERDICT_COLOURS[v], label=v,
+                edgecolor="white")
+        left += counts[v].to_numpy()
+    ax.set_xlabel("number of comparisons")
+    ax.grid(axis="x")
+    ax.grid(axis="y", visible=False)
+    ax.set_title("Findings by family of checks")
+    ax.legend(ncol=3, fontsize=7.5, loc="lower right")
+    return ax
