@@ -36,6 +36,8 @@ def sha256_of(path) -> str:
 
 def load_descriptor(path) -> dict:
     path = Path(path)
+    if not path.is_file():
+        raise InputError("data package descriptor not found", file=path)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
@@ -117,7 +119,8 @@ def _parse_column(raw: pd.Series, field: dict, path: Path) -> pd.Series:
             fail(bad, "one of " + ", ".join(map(str, cons["enum"])))
     if "pattern" in cons:
         rx = re.compile(cons["pattern"])
-        bad = present & ~raw.fillna("").map(lambda s: bool(rx.fullmatch(s)))
+        matched = raw.fillna("").map(lambda s: bool(rx.fullmatch(s))).astype(bool)
+        bad = present & ~matched
         if bad.any():
             fail(bad, f"text matching {cons['pattern']}")
     if "minimum" in cons:

@@ -9,6 +9,7 @@ with nbconvert; they reach their output folder through :class:`Outputs`.
 from __future__ import annotations
 
 import html
+import re
 import importlib.metadata
 import platform
 import tempfile
@@ -138,7 +139,8 @@ def run_notebook(source: Path, folder: Path, parameters: dict | None = None) -> 
                              f"{exc.evalue}") from None
         executed = nbformat.read(dst, as_version=4)
     executed.metadata.pop("papermill", None)
-    for cell in executed.cells:
+    for i, cell in enumerate(executed.cells):
+        cell.id = f"cell-{i}"          # stable ids: same inputs, same page bytes
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
     title = next((c.source.splitlines()[0].lstrip("# ").strip() for c in executed.cells
@@ -163,10 +165,36 @@ def stations_available() -> bool:
     return datasets.available()
 
 
+def notebook_parameters(source: Path) -> dict[str, str]:
+    """Names and default values (as text) of a notebook's ``parameters`` cell."""
+    import jupytext
+
+    nb = jupytext.read(source)
+    for cell in nb.cells:
+        if "parameters" in cell.metadata.get("tags", []):
+            return dict(re.findall(r"^([A-Z][A-Z0-9_]*)\s*=\s*(.+?)\s*$", cell.source, re.M))
+    return {}
+
+
 def build_reports(out="reports", parameters=(), stations="auto") -> dict[str, Path]:
-    """Execute every applicable notebook; return report name -> folder."""
+    """Execute every applicable notebook; return report name -> folder.
+
+    ``parameters`` are (NAME, VALUE) pairs; each goes to the notebooks whose
+    ``parameters`` cell defines NAME. A name no notebook defines is an error.
+    """
     out = Path(out)
     params = {k: _coerce(v) for k, v in parameters}
+    known = {}
+    for nb in NOTEBOOKS:
+        if (NOTEBOOK_DIR / nb.file).exists():
+            known[nb.name] = notebook_parameters(NOTEBOOK_DIR / nb.file)
+    unknown = sorted(set(params) - {k for names in known.values() for k in names})
+    if unknown:
+        names = sorted({k for names in known.values() for k in names} - {"OUTPUT_DIR"})
+        raise InputError(f"unknown notebook parameter {unknown[0]!r}; the notebooks take: "
+                         + ", ".join(names))
+    if "OUTPUT_DIR" in params:
+        raise InputError("OUTPUT_DIR is set by --out, not by -p")
     written = {}
     for nb in NOTEBOOKS:
         if nb.needs_stations:
@@ -180,6 +208,7 @@ def build_reports(out="reports", parameters=(), stations="auto") -> dict[str, Pa
             if stations == "auto" and not stations_available():
                 continue
         folder = out / nb.name
-        run_notebook(NOTEBOOK_DIR / nb.file, folder, params)
+        mine = {k: v for k, v in params.items() if k in known.get(nb.name, {})}
+        run_notebook(NOTEBOOK_DIR / nb.file, folder, mine)
         written[nb.name] = folder
     return written

@@ -34,29 +34,40 @@ def _rows(ev, region, quantity, stage="final", scope="total"):
     return out
 
 
+def _precise(*rows) -> bool:
+    """Figures stated exactly (no 'about', no 'more than', counts to the unit)."""
+    return all(r["bound"] == "exact" and (r["unit"] == "percent" or float(r["resolution"]) <= 1)
+               for r in rows)
+
+
 def _bases(ev, region, numerator_row, approx_rel):
-    """Candidate denominators for a share: (name, interval, evidence ids)."""
+    """Candidate denominators for a share: (name, interval, evidence ids, precise).
+
+    A base known only roughly ('about', 'more than') would let almost any
+    share match: such bases are reported but never used to call a share
+    consistent.
+    """
     out = []
     for p in _rows(ev, region, "participants"):
-        out.append(("ballots cast (participants)", interval(p, approx_rel=approx_rel), [p["id"]]))
+        out.append(("ballots cast (participants)", interval(p, approx_rel=approx_rel), [p["id"]],
+                    _precise(p)))
         for inv in _rows(ev, region, "invalid"):
             out.append(("valid ballots (participants - invalid)",
                         interval(p, approx_rel=approx_rel) - interval(inv, approx_rel=approx_rel),
-                        [p["id"], inv["id"]]))
+                        [p["id"], inv["id"]], _precise(p, inv)))
     other = "no" if numerator_row["quantity"] == "yes" else "yes"
     for o in _rows(ev, region, other):
         out.append(("valid ballots (yes + no)",
                     interval(numerator_row, approx_rel=approx_rel) + interval(o, approx_rel=approx_rel),
-                    [o["id"]]))
+                    [o["id"]], _precise(numerator_row, o)))
     for vl in _rows(ev, region, "voter_list", stage=None):
-        out.append((f"voter list ({vl['stage']})", interval(vl, approx_rel=approx_rel), [vl["id"]]))
+        out.append((f"voter list ({vl['stage']})", interval(vl, approx_rel=approx_rel), [vl["id"]],
+                    _precise(vl)))
     for p in _rows(ev, region, "participants"):
         for t in _rows(ev, region, "turnout"):
             out.append((f"voter list implied by turnout {t['value']:g}%",
-                        interval(p) / pct(interval(t)), [p["id"], t["id"]]))
-    # A base known only roughly ('about') would let almost any share match:
-    # such bases are reported but never used to declare a share consistent.
-    return [(name, iv, ids, iv.high - iv.low <= 0.001 * iv.mid) for name, iv, ids in out]
+                        interval(p) / pct(interval(t)), [p["id"], t["id"]], _precise(p, t)))
+    return out
 
 
 def share_recomputation(ev, *, approx_rel: float = APPROX_REL) -> list[Finding]:

@@ -121,14 +121,14 @@ def _judge_reading(ev, region, implied, growth_rows, approx_rel, shrink_tol):
         if growth.low > allowed.high:
             text += f": {growth.mid - g['value']:,.0f} more than announced"
     else:
-        ok = growth.high >= 0 and not big
+        ok = growth.high >= -shrink_tol * first[1].low and not big
         text = f"implied list {steps}; change {first[0]} to {last[0]}: {growth.fmt()}"
-        if ok:
-            return INCONCLUSIVE, text + "; no growth was announced to compare", growth
     if shrinks:
         text += ("; the list shrinks " + shrink_text
                  + (f" (more than the {shrink_tol:.0%} that corrections to a list could explain)"
                     if big else f" (within the {shrink_tol:.0%} that list corrections could explain)"))
+    if ok and not growth_rows:
+        return INCONCLUSIVE, text + "; no growth was announced to compare", growth
     return (CONSISTENT if ok else INCONSISTENT), text, growth
 
 

@@ -1,0 +1,60 @@
+"""The main job: the case-study report is built offline, complete and stable."""
+
+import hashlib
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from audit.checks import run_checks
+from audit.report import build_reports
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    written = build_reports(out=out, stations="no")
+    return written["referenda-2022"]
+
+
+def _digest(folder: Path) -> dict:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_report_has_page_figures_and_tables(report):
+    page = (report / "index.html").read_text(encoding="utf-8")
+    images = re.findall(r'<img[^>]*\ssrc="([^"]+)"', page)
+    assert len(images) >= 5
+    for src in images:
+        stem = (report / src).with_suffix("")
+        for ext in (".svg", ".pdf", ".png"):
+            assert stem.with_suffix(ext).stat().st_size > 1000, stem.with_suffix(ext)
+    for name in ("findings", "claims", "announcements", "verification", "versions"):
+        assert (report / "tables" / f"{name}.csv").exists()
+    assert "<script" not in page            # nothing fetched from the network
+    assert 'data-mime-type="application/vnd.jupyter.stderr"' not in page   # no errors or warnings
+
+
+def test_report_tables_are_the_audit(report, evidence):
+    findings = pd.read_csv(report / "tables" / "findings.csv")
+    expected = run_checks(evidence).findings
+    assert len(findings) == len(expected)
+    assert (findings["verdict"].value_counts() == expected["verdict"].value_counts()).all()
+
+
+def test_narrative_numbers_come_from_the_audit(report, evidence):
+    page = (report / "index.html").read_text(encoding="utf-8")
+    n = len(run_checks(evidence).findings)
+    assert f"<strong>{n} comparisons</strong>" in page
+    assert f"<strong>{len(evidence.announcements)} announced figures</strong>" in page
+
+
+def test_same_inputs_give_the_same_bytes(report, tmp_path):
+    again = build_reports(out=tmp_path, stations="no")["referenda-2022"]
+    first, second = _digest(report), _digest(again)
+    assert first.keys() == second.keys()
+    differing = [k for k in first if first[k] != second[k] and not k.startswith("tables/versions")]
+    # the page embeds the output folder nowhere, so it is stable too
+    assert differing == []
