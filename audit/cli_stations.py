@@ -1,5 +1,201 @@
 """Station-level sub-commands (``audit run``, ``audit tests``)."""
 
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .errors import InputError
+
+
+def _cmd_run(args) -> int:
+    from . import datasets
+    from .battery import evidence_records, run_battery
+    from .io import FORMATS, read
+
+    path, fmt = args.path, args.format
+    if datasets.is_dataset(path):
+        spec = datasets.REGISTRY[path]
+        fmt = fmt or spec.format
+        if not fmt:
+            raise InputError(f"dataset {path!r} is not a station table")
+        if fmt != spec.format:
+            raise InputError(f"dataset {path!r} has format {spec.format!r}, "
+                             f"not {fmt!r}")
+        file = None
+    else:
+        file = Path(path)
+        if not file.exists():
+            raise InputError(f"no such file, and not a registered dataset (known: "
+                             f"{', '.join(sorted(datasets.REGISTRY))})", file=path)
+        if fmt is None:
+            raise InputError(f"--format is required for a file; one of {', '.join(FORMATS)}")
+    if args.mapping and fmt != "canonical":
+        raise InputError("--mapping applies only to --format canonical")
+    options = {}
+    if args.keep_electronic:
+        if fmt != "ru-cik":
+            raise InputError("--keep-electronic applies only to --format ru-cik")
+        options["electronic"] = "keep"
+    if args.valid_as_cast:
+        if fmt != "ua-cvk":
+            raise InputError("--valid-as-cast applies only to --format ua-cvk")
+        options["valid_as_cast"] = True
+    if args.mapping:
+        options["mapping"] = args.mapping
+    if file is None:
+        table = datasets.load(path, **options)  # sha256 verified, Parquet copy reused
+    else:
+        table = read(file, fmt, **options)
+    leader = table.leader_column(args.leader)
+    tests = [t.strip() for t in args.tests.split(",") if t.strip()] if args.tests else None
+    battery = run_battery(table, leader=leader, tests=tests, by=args.by, rng=args.seed,
+                          alpha=args.alpha)
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    ev = battery.evidence
+    records = evidence_records(ev)
+    (out / "results.json").write_text(json.dumps(records, ensure_ascii=False, indent=2)
+                                      + "\n", encoding="utf-8")
+    flat = ev.copy()
+    flat["details"] = [json.dumps(r["details"], ensure_ascii=False, sort_keys=True)
+                       for r in records]
+    flat.to_csv(out / "results.csv", index=False)
+    table.excluded.to_csv(out / "excluded.csv", index=False)
+    table.findings.to_csv(out / "findings.csv", index=False)
+    source = {**table.source, "leader": leader, "seed": args.seed, "by": args.by,
+              "tests": tests, "alpha": args.alpha}
+    (out / "source.json").write_text(json.dumps(source, ensure_ascii=False, indent=2,
+                                                default=str) + "\n", encoding="utf-8")
+    figures = _figures(battery, out / "figures", alpha=args.alpha) if not args.no_figures \
+        else []
+
+    ok = int((ev["status"] == "ok").sum())
+    flagged = int(ev["reject_bh"].sum())
+    print(f"{len(table.data):,} stations kept, {len(table.excluded):,} rows excluded, "
+          f"{len(table.findings):,} findings; leader: {leader}")
+    print(f"{len(ev)} test runs: {ok} ran, {len(ev) - ok} not run; "
+          f"{flagged} below {args.alpha:g} after Benjamini-Hochberg")
+    print(f"written: {out / 'results.json'}, results.csv, excluded.csv, findings.csv, "
+          f"source.json, {len(figures)} figure(s)")
+    return 0
+
+
+def _figures(battery, folder: Path, *, alpha: float) -> list[str]:
+    """Evidence overview plus one figure per national result with a table."""
+    import matplotlib.pyplot as plt
+
+    from .plots import save_figure, style
+    from .plots.battery import plot_evidence, plot_result_table
+
+    written = []
+    with style():
+        fig, ax = plt.subplots()
+        plot_evidence(battery.evidence, alpha=alpha, ax=ax)
+        save_figure(fig, folder, "evidence")
+        plt.close(fig)
+        written.append("evidence")
+        for (_, row), result in zip(battery.evidence.iterrows(), battery.results):
+            if row["scope"] != "national" or result is None or result.table is None:
+                continue
+            if len(result.table) == 0:
+                continue
+            fig, ax = plt.subplots()
+            plot_result_table(result, ax=ax)
+            name = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in row["test"])
+            save_figure(fig, folder, name)
+            plt.close(fig)
+            written.append(name)
+    return written
+
+
+def _cmd_tests(args) -> int:
+    from . import forensics  # noqa: F401  (fills the registry)
+    from .registry import REGISTRY, load_plugins
+
+    load_plugins()
+    if not REGISTRY:
+        print("no tests registered")
+        return 0
+    width = max(len(n) for n in REGISTRY)
+    fwidth = max(len(s.family) for s in REGISTRY.values())
+    print(f"{'test':<{width}}  {'family':<{fwidth}}  min_units  needs")
+    for name in sorted(REGISTRY):
+        s = REGISTRY[name]
+        print(f"{name:<{width}}  {s.family:<{fwidth}}  {s.min_units:>9}  "
+              f"{', '.join(s.needs)}")
+        if args.verbose and s.description:
+            print(f"{'':<{width}}  {s.description}")
+    return 0
+
+
+def _seed(text: str) -> int:
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
+
+
+def _alpha(text: str) -> float:
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}")
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}")
+    return value
+
 
 def add_commands(sub) -> None:
     """Add the station-level sub-commands to the ``audit`` parser."""
+    p = sub.add_parser(
+        "run", help="run the forensic test battery on a station results file",
+        description="Read a polling-station results file (or a registered dataset "
+                    "such as ru-cik/2020.csv.zip), run every applicable registered "
+                    "test nationally and per --by level, adjust p-values "
+                    "(Benjamini-Hochberg and Holm) and write results.json, "
+                    "results.csv, excluded.csv, findings.csv, source.json and "
+                    "figures/ to --out.")
+    p.add_argument("path", metavar="PATH",
+                   help="results file, or a registered dataset name (see "
+                        "audit.datasets.REGISTRY)")
+    p.add_argument("--format", choices=["ru-cik", "ua-cvk", "canonical"], default=None,
+                   help="file format (inferred for registered datasets)")
+    p.add_argument("--mapping", default=None, metavar="FILE",
+                   help="YAML column mapping for --format canonical")
+    p.add_argument("--keep-electronic", action="store_true",
+                   help="ru-cik: keep remote electronic voting pseudo-stations "
+                        "(excluded by default)")
+    p.add_argument("--valid-as-cast", action="store_true",
+                   help="ua-cvk parliament file: use the valid votes as ballots cast")
+    p.add_argument("--leader", default=None, metavar="NAME",
+                   help="option tested as the leader: exact column name or a unique "
+                        "case-insensitive part of one (default: most votes)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--tests", default=None, metavar="A,B",
+                   help="comma-separated registered tests (default: all; see "
+                        "'audit tests')")
+    p.add_argument("--by", default=None, metavar="LEVEL",
+                   help="also run every test within each unit of this hierarchy "
+                        "level, e.g. region")
+    p.add_argument("--seed", type=_seed, default=0, metavar="N",
+                   help="root random seed (default 0)")
+    p.add_argument("--alpha", type=_alpha, default=0.05,
+                   help="level for the flagged columns (default 0.05)")
+    p.add_argument("--no-figures", action="store_true", help="skip the figures")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("tests", help="list the registered station-level tests",
+                       description="List every registered test with its family, the "
+                                   "data it needs and its minimum number of stations.")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="also print each test's one-line description")
+    p.set_defaults(func=_cmd_tests)

@@ -1,0 +1,328 @@
+"""Run every applicable registered test and collect one evidence table.
+
+:func:`run_battery` feeds each registered test (see :mod:`audit.registry`)
+from a :class:`~audit.canonical.StationTable`, nationally and within each
+unit of a hierarchy level (e.g. every region), records tests that do not
+apply with their reason, and controls multiple testing across the whole
+table with Benjamini-Hochberg (false discovery rate) and Holm (family-wise
+error rate) adjusted p-values.
+
+A small p-value is evidence to explain, not proof of fraud: turnout and
+vote shares also vary for legitimate reasons.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .canonical import StationTable
+from .errors import InputError, NotApplicable
+from .result import TestResult
+
+COLUMNS = ("test", "family", "level", "scope", "statistic", "pvalue", "p_bh", "p_holm",
+           "reject_bh", "reject_holm", "n", "status", "reason", "details")
+
+
+def p_adjust_bh(pvalues) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (step-up, false discovery rate).
+
+    For sorted p-values :math:`p_{(1)} \\le \\dots \\le p_{(m)}` the adjusted
+    value is :math:`\\min_{j \\ge i} \\min(1, m\\,p_{(j)} / j)`
+    (Benjamini & Hochberg 1995, J. R. Stat. Soc. B 57, 289-300, Sec. 3).
+    NaN entries are left out of ``m`` and stay NaN.
+
+    Examples
+    --------
+    >>> p_adjust_bh([0.01, 0.04, 0.03, 0.5]).round(4).tolist()
+    [0.04, 0.0533, 0.0533, 0.5]
+    """
+    p = _check_pvalues(pvalues)
+    out = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(~np.isnan(p))
+    m = ok.size
+    if m == 0:
+        return out
+    order = ok[np.argsort(p[ok], kind="stable")]
+    scaled = p[order] * m / np.arange(1, m + 1)
+    adj = np.minimum.accumulate(scaled[::-1])[::-1]
+    out[order] = np.minimum(adj, 1.0)
+    return out
+
+
+def p_adjust_holm(pvalues) -> np.ndarray:
+    """Holm step-down adjusted p-values (family-wise error rate).
+
+    :math:`\\tilde p_{(i)} = \\max_{j \\le i} \\min(1, (m - j + 1)\\,p_{(j)})`
+    (Holm 1979, Scand. J. Statist. 6, 65-70).  NaN entries are left out.
+
+    Examples
+    --------
+    >>> p_adjust_holm([0.01, 0.04, 0.03, 0.5]).round(4).tolist()
+    [0.04, 0.09, 0.09, 0.5]
+    """
+    p = _check_pvalues(pvalues)
+    out = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(~np.isnan(p))
+    m = ok.size
+    if m == 0:
+        return out
+    order = ok[np.argsort(p[ok], kind="stable")]
+    scaled = p[order] * (m - np.arange(m))
+    out[order] = np.minimum(np.maximum.accumulate(scaled), 1.0)
+    return out
+
+
+def _check_pvalues(pvalues) -> np.ndarray:
+    p = np.asarray(pvalues, dtype=float).ravel()
+    bad = ~np.isnan(p) & ((p < 0) | (p > 1))
+    if bad.any():
+        raise ValueError(f"pvalues must lie in [0, 1], got {float(p[bad][0])!r}")
+    return p
+
+
+@dataclass
+class BatteryResult:
+    """Evidence table plus the result object behind each row.
+
+    ``evidence, results = run_battery(...)`` unpacks it.
+
+    Attributes
+    ----------
+    evidence : DataFrame
+        One row per (test, scope): see :data:`COLUMNS`.
+    results : list
+        :class:`~audit.result.TestResult` (or None when the test did not
+        run), aligned with the rows of ``evidence``.
+    leader : str or None
+        The option column used as ``leader``.
+    alpha : float
+    """
+
+    evidence: pd.DataFrame
+    results: list = field(default_factory=list)
+    leader: str | None = None
+    alpha: float = 0.05
+
+    def __iter__(self):
+        return iter((self.evidence, self.results))
+
+
+def _roles(data: pd.DataFrame, options: list[str], leader: str | None) -> dict:
+    """Columns available for each data role (None when entirely missing)."""
+    roles = {}
+    for role in ("registered", "ballots_issued", "ballots_cast", "invalid"):
+        col = data[role] if role in data else None
+        roles[role] = col if col is not None and col.notna().any() else None
+    roles["leader"] = data[leader] if leader is not None else None
+    roles["votes"] = data[options] if options else None
+    return roles
+
+
+def _arguments(spec, roles: dict):
+    """Positional arguments for ``spec`` and the number of complete rows."""
+    frames = []
+    for need in spec.needs:
+        part = roles[need]
+        frames.append(part if isinstance(part, pd.DataFrame) else part.to_frame(need))
+    complete = np.ones(len(frames[0]), dtype=bool)
+    for f in frames:
+        complete &= f.notna().all(axis=1).to_numpy()
+    args = []
+    for need, f in zip(spec.needs, frames):
+        values = f.loc[complete].to_numpy(dtype="int64")
+        args.append(values if need == "votes" else values[:, 0])
+    return args, int(complete.sum())
+
+
+def _seed_root(rng) -> np.random.SeedSequence:
+    if isinstance(rng, np.random.Generator):
+        rng = getattr(rng.bit_generator, "seed_seq", None)
+    if isinstance(rng, np.random.SeedSequence):
+        # A fresh copy: spawning must not depend on earlier spawns of ``rng``.
+        return np.random.SeedSequence(rng.entropy, spawn_key=rng.spawn_key,
+                                      pool_size=rng.pool_size)
+    if rng is None or isinstance(rng, (int, np.integer)):
+        if rng is not None and rng < 0:
+            raise ValueError(f"rng must be a non-negative integer, got {rng!r}")
+        return np.random.SeedSequence(None if rng is None else int(rng))
+    raise TypeError(f"rng must be None, an int or a numpy SeedSequence, got "
+                    f"{type(rng).__name__}")
+
+
+def _validate(table, tests, by, alpha):
+    if not isinstance(table, StationTable):
+        raise TypeError(f"table must be a StationTable, got {type(table).__name__}")
+    if not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
+        raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
+    if isinstance(by, str):
+        by = [by]
+    by = list(by or [])
+    for level in by:
+        if level not in table.data.columns or level in table.options:
+            raise InputError(f"by={level!r} is not a hierarchy column; available: "
+                             + ", ".join(table.hierarchy))
+    if isinstance(tests, str):
+        tests = [t.strip() for t in tests.split(",") if t.strip()]
+    return by, (None if tests is None else list(tests))
+
+
+def _number(value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _details(result: TestResult) -> dict:
+    return result.to_dict()["details"]
+
+
+def run_battery(table: StationTable, *, leader=None, tests=None, by=None, rng=0,
+                alpha: float = 0.05) -> BatteryResult:
+    """Run every applicable registered test on ``table``.
+
+    Parameters
+    ----------
+    table : StationTable
+    leader : str, optional
+        Option used for the ``leader`` role: an exact column name or a
+        unique case-insensitive part of one; default the option with the
+        most votes.
+    tests : list of str or str, optional
+        Registered test names (a comma-separated string is accepted); default
+        every registered test.
+    by : str or list of str, optional
+        Hierarchy level(s) (e.g. ``"region"``): each test also runs within
+        every unit of the level, in sorted order.
+    rng : int, SeedSequence or None, default 0
+        Root seed.  Task ``i`` (in the order of the evidence table: every
+        test nationally, then every test in each unit) gets the ``i``-th
+        child of ``SeedSequence(rng).spawn``, so the same seed gives the
+        same table, and adding a level does not change the national rows.
+    alpha : float, default 0.05
+        Level for the ``reject_bh`` / ``reject_holm`` columns.
+
+    Returns
+    -------
+    BatteryResult
+        ``evidence`` (tidy DataFrame with columns test, family, level, scope,
+        statistic, pvalue, p_bh, p_holm, reject_bh, reject_holm, n, status,
+        reason, details) and ``results`` aligned with its rows.  ``status``
+        is ``"ok"``, ``"not applicable"`` (with the reason) or ``"error"``
+        (the test raised; the message is the reason and a warning is
+        issued).  Adjustments run over every row with a finite p-value.
+
+    Notes
+    -----
+    Benjamini-Hochberg controls the expected share of false discoveries
+    among the rows flagged; Holm controls the chance of any false flag.
+    Rows of different scopes overlap (a region is part of the nation), so
+    the tests are positively dependent, a case where Benjamini-Hochberg
+    remains valid (Benjamini & Yekutieli 2001, Ann. Statist. 29, 1165-1188).
+
+    Examples
+    --------
+    >>> from audit import datasets                       # doctest: +SKIP
+    >>> ev, res = run_battery(datasets.load("ru-cik/2024.csv.zip"),
+    ...                       leader="Путин", by="region")  # doctest: +SKIP
+    >>> ev.query("status == 'ok'").sort_values("p_bh").head()  # doctest: +SKIP
+    """
+    by, names = _validate(table, tests, by, alpha)
+    from . import forensics  # noqa: F401  (fills the registry)
+    from .registry import REGISTRY, load_plugins
+
+    load_plugins()
+    if names is None:
+        specs = list(REGISTRY.values())
+    else:
+        unknown = [n for n in names if n not in REGISTRY]
+        if unknown:
+            raise InputError(f"unknown test(s) {', '.join(unknown)}; registered: "
+                             + (", ".join(sorted(REGISTRY)) or "none"))
+        specs = [REGISTRY[n] for n in names]
+    lead = table.leader_column(leader) if table.options else None
+
+    scopes = [("national", "national", table.data)]
+    for level in by:
+        for value, part in table.data.groupby(level, sort=True, dropna=True):
+            scopes.append((level, f"{level}={value}", part))
+    tasks = [(level, scope, part, spec) for (level, scope, part) in scopes
+             for spec in specs]
+    seeds = _seed_root(rng).spawn(len(tasks))
+
+    rows, results = [], []
+    role_cache = {}
+    for (level, scope, part, spec), seed in zip(tasks, seeds):
+        if scope not in role_cache:
+            role_cache[scope] = _roles(part, table.options, lead)
+        roles = role_cache[scope]
+        row = {"test": spec.name, "family": spec.family, "level": level, "scope": scope,
+               "statistic": np.nan, "pvalue": np.nan, "n": 0, "status": "not applicable",
+               "reason": "", "details": {}}
+        result = None
+        available = {r for r, v in roles.items() if v is not None}
+        reason = spec.applies(available)
+        if reason is None:
+            args, n = _arguments(spec, roles)
+            row["n"] = n
+            if n < spec.min_units:
+                reason = (f"needs at least {spec.min_units} stations with "
+                          f"{', '.join(spec.needs)}; {scope} has {n}")
+        if reason is not None:
+            row["reason"] = reason
+        else:
+            try:
+                result = spec.func(*args, rng=np.random.default_rng(seed))
+            except NotApplicable as exc:
+                row["reason"] = exc.reason
+            except Exception as exc:  # one failing test must not stop the audit
+                row["status"], row["reason"] = "error", f"{type(exc).__name__}: {exc}"
+                warnings.warn(f"test {spec.name!r} failed on {scope}: {row['reason']}",
+                              RuntimeWarning, stacklevel=2)
+            else:
+                if not isinstance(result, TestResult):
+                    row["status"] = "error"
+                    row["reason"] = (f"returned {type(result).__name__}, "
+                                     "not a TestResult")
+                    result = None
+                else:
+                    row.update(status="ok", statistic=_number(result.statistic),
+                               pvalue=_number(result.pvalue), n=int(result.n),
+                               details=_details(result))
+        rows.append(row)
+        results.append(result)
+
+    evidence = pd.DataFrame(rows, columns=[c for c in COLUMNS
+                                           if c not in ("p_bh", "p_holm", "reject_bh",
+                                                        "reject_holm")])
+    p = evidence["pvalue"].to_numpy(dtype=float)
+    p = np.where(evidence["status"].to_numpy() == "ok", p, np.nan)
+    evidence["p_bh"] = p_adjust_bh(p)
+    evidence["p_holm"] = p_adjust_holm(p)
+    evidence["reject_bh"] = evidence["p_bh"] <= alpha
+    evidence["reject_holm"] = evidence["p_holm"] <= alpha
+    evidence["n"] = evidence["n"].astype("int64")
+    evidence = evidence[list(COLUMNS)]
+    return BatteryResult(evidence=evidence, results=results, leader=lead, alpha=alpha)
+
+
+def evidence_records(evidence: pd.DataFrame) -> list[dict]:
+    """JSON-ready list of dicts (NaN -> None) for ``results.json``."""
+    out = []
+    for rec in evidence.to_dict(orient="records"):
+        clean = {}
+        for k, v in rec.items():
+            if isinstance(v, (np.bool_,)):
+                v = bool(v)
+            elif isinstance(v, np.integer):
+                v = int(v)
+            elif isinstance(v, (float, np.floating)):
+                v = None if not math.isfinite(float(v)) else float(v)
+            clean[k] = v
+        out.append(clean)
+    return out

@@ -1,0 +1,206 @@
+"""Figures for a battery run: the evidence overview and one panel per result.
+
+Plot functions draw what they are given (an evidence table or a result's
+``table``); they compute no statistics.  Use them inside
+:func:`audit.plots.style` and export with :func:`audit.plots.save_figure`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .export import plt
+
+
+def _axes(ax):
+    if ax is None:
+        _, ax = plt.subplots()
+    return ax
+
+
+def plot_evidence(evidence: pd.DataFrame, *, scope: str = "national", alpha=None,
+                  ax=None):
+    """Adjusted p-values of one scope as horizontal bars on a -log10 scale.
+
+    Parameters
+    ----------
+    evidence : DataFrame
+        ``BatteryResult.evidence`` (needs test, scope, status, p_bh and
+        pvalue).
+    scope : str, default "national"
+    alpha : float, optional
+        Draw a reference line at this level.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ev = pd.DataFrame({"test": ["a", "b"], "scope": "national", "status": "ok",
+    ...                    "pvalue": [0.01, 0.5], "p_bh": [0.02, 0.5]})
+    >>> ax = plot_evidence(ev, alpha=0.05)
+    """
+    ax = _axes(ax)
+    rows = evidence[(evidence["scope"] == scope)]
+    ran = rows[rows["status"] == "ok"]
+    skipped = rows[rows["status"] != "ok"]
+    y = np.arange(len(ran))
+    floor = 1e-300
+    raw = -np.log10(np.clip(ran["pvalue"].to_numpy(dtype=float), floor, 1))
+    adj = -np.log10(np.clip(ran["p_bh"].to_numpy(dtype=float), floor, 1))
+    ax.barh(y + 0.2, raw, height=0.4, label="p-value", color="C6")
+    ax.barh(y - 0.2, adj, height=0.4, label="Benjamini-Hochberg adjusted", color="C0")
+    labels = [t if np.isfinite(pv) else f"{t} (no p-value)"
+              for t, pv in zip(ran["test"], ran["pvalue"].to_numpy(dtype=float))]
+    ax.set_yticks(y, labels)
+    ax.invert_yaxis()
+    if alpha is not None:
+        ax.axvline(-np.log10(alpha), color="C1", linestyle="--", linewidth=1,
+                   label=f"level {alpha:g}")
+    ax.set_xlabel("-log10(p)")
+    title = f"Evidence: {scope}"
+    if len(skipped):
+        title += f" ({len(skipped)} test(s) not run)"
+    ax.set_title(title)
+    if len(ran):
+        ax.legend(loc="lower right")
+    else:
+        ax.text(0.5, 0.5, "no test ran", transform=ax.transAxes, ha="center")
+    ax.grid(axis="x")
+    return ax
+
+
+#: Columns drawn as reference lines against ``observed``, in this order.
+REFERENCE_COLUMNS = ("expected", "fitted", "fair", "resampled", "simulated")
+_SKIP = {"sd", "se", "stations", "n", "center_hi"}
+
+
+def _numeric(table, col):
+    return (pd.api.types.is_numeric_dtype(table[col])
+            and not pd.api.types.is_bool_dtype(table[col]))
+
+
+def plot_result_table(result, *, ax=None):
+    """Draw a result's ``table`` as it is laid out.
+
+    The layout is read from the column names; nothing is computed:
+
+    * two binned axes (``<a>_lo``/``<a>_hi`` and ``<b>_lo``/``<b>_hi``) and
+      an ``observed`` column: a heat map of ``observed`` (e.g. a
+      turnout x vote-share fingerprint);
+    * otherwise the x axis is the first text column whose values are all
+      different (categories) or else the first numeric column (digit,
+      bin start); a text column with repeated values splits the rows into
+      groups drawn in separate colours;
+    * ``observed`` is drawn as bars (few rows) or a step line, with
+      :data:`REFERENCE_COLUMNS` as dashed lines; a table without
+      ``observed`` has every numeric column drawn as a line (except bin
+      ends ``*_hi`` and ``sd``/``stations``).
+
+    Parameters
+    ----------
+    result : TestResult
+        A result whose ``table`` is not None.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from audit.result import TestResult
+    >>> r = TestResult("last_digit", statistic=3.1, pvalue=0.93, n=1000,
+    ...                table=pd.DataFrame({"digit": range(10), "observed": [100] * 10,
+    ...                                    "expected": [100.0] * 10}))
+    >>> ax = plot_result_table(r)
+    """
+    table = result.table
+    if table is None or len(table) == 0:
+        raise ValueError(f"result of {result.test!r} has no table to draw")
+    ax = _axes(ax)
+    if table.index.name is not None:
+        table = table.reset_index()
+    cols = list(table.columns)
+    lo = [c for c in cols if str(c).endswith("_lo") and _numeric(table, c)]
+    if len(lo) >= 2 and "observed" in cols:
+        _heatmap(table, lo[0], lo[1], ax)
+    else:
+        _lines(table, ax)
+    p = result.pvalue
+    ptxt = "p = n/a" if p is None or not np.isfinite(p) else f"p = {p:.3g}"
+    ax.set_title(f"{result.test} ({ptxt}, n = {result.n:,})")
+    return ax
+
+
+def _heatmap(table, xlo, ylo, ax):
+    xs = np.sort(table[xlo].unique())
+    ys = np.sort(table[ylo].unique())
+    grid = (table.pivot_table(index=ylo, columns=xlo, values="observed", aggfunc="sum")
+            .reindex(index=ys, columns=xs).to_numpy(dtype=float))
+
+    def edges(lo_values, col):
+        hi = col[:-3] + "_hi"
+        last = table[hi].max() if hi in table else lo_values[-1] + (
+            lo_values[-1] - lo_values[-2] if len(lo_values) > 1 else 1)
+        return np.append(lo_values, last)
+
+    mesh = ax.pcolormesh(edges(xs, xlo), edges(ys, ylo), np.ma.masked_equal(grid, 0),
+                         cmap="Blues", shading="flat")
+    ax.figure.colorbar(mesh, ax=ax, label="observed")
+    ax.set_xlabel(xlo[:-3])
+    ax.set_ylabel(ylo[:-3])
+    ax.grid(False)
+
+
+def _lines(table, ax):
+    cols = list(table.columns)
+    text = [c for c in cols if not _numeric(table, c)
+            and not pd.api.types.is_bool_dtype(table[c])]
+    categorical = [c for c in text if table[c].nunique() == len(table)]
+    groups = [c for c in text if c not in categorical]
+    group = groups[0] if groups else None
+    numeric = [c for c in cols if _numeric(table, c)]
+    xcol = categorical[0] if categorical else numeric[0]
+    if "observed" in cols:
+        series = ["observed"] + [c for c in REFERENCE_COLUMNS if c in cols]
+    else:
+        series = [c for c in numeric if c != xcol and not str(c).endswith("_hi")
+                  and c not in _SKIP]
+    parts = table.groupby(group, sort=False) if group else [(None, table)]
+    for gi, (gname, part) in enumerate(parts):
+        x = part[xcol].to_numpy()
+        numeric_x = xcol in numeric
+        pos = x.astype(float) if numeric_x else np.arange(len(x))
+        prefix = f"{gname}: " if gname is not None else ""
+        colour = f"C{gi % 7}"
+        for si, col in enumerate(series):
+            y = part[col].to_numpy(dtype=float)
+            label = prefix + str(col)
+            if col == "observed":
+                if len(pos) <= 40 and group is None:
+                    width = (float(np.min(np.diff(np.sort(pos)))) * 0.8
+                             if numeric_x and len(pos) > 1 else 0.8)
+                    ax.bar(pos, y, width=width, color="C0", alpha=0.75, label=label)
+                else:
+                    ax.step(pos, y, where="post" if str(xcol).endswith("_lo") else "mid",
+                            color=colour, linewidth=0.9, label=label)
+            else:
+                c = ("C1" if group is None else colour) if "observed" in series \
+                    else f"C{si % 7}"
+                if numeric_x:
+                    ax.plot(pos, y, color=c, linestyle="--" if "observed" in series else "-",
+                            marker="o" if len(pos) <= 40 else None, markersize=3,
+                            label=label)
+                else:  # categories: no line between unrelated categories
+                    ax.plot(pos, y, color=c, linestyle="none", marker="_",
+                            markersize=30, markeredgewidth=2, label=label)
+        if not numeric_x:
+            ax.set_xticks(pos, [str(v) for v in x], rotation=90 if len(x) > 12 else 0)
+    ax.set_xlabel(str(xcol))
+    ax.legend()

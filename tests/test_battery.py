@@ -1,0 +1,258 @@
+"""The battery: feeding tests by role, scopes, seeds and p-value adjustment.
+
+The registered tests here are toys defined in this file, registered into a
+temporary registry that is thrown away after each test.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.stats
+
+import audit.forensics  # noqa: F401  (real tests register before the toys swap in)
+import audit.registry
+from audit.battery import COLUMNS, p_adjust_bh, p_adjust_holm, run_battery
+from audit.canonical import StationTable
+from audit.errors import InputError, NotApplicable
+from audit.registry import register
+from audit.result import TestResult
+
+# --------------------------------------------------------------- adjustments
+
+
+def test_bh_hand_example():
+    # sorted 0.005, 0.01, 0.03, 0.04 -> 4p/i = 0.02, 0.02, 0.04, 0.04
+    got = p_adjust_bh([0.01, 0.04, 0.03, 0.005])
+    np.testing.assert_allclose(got, [0.02, 0.04, 0.04, 0.02])
+
+
+def test_holm_hand_example():
+    # sorted 0.005, 0.01, 0.03, 0.04 -> (m-i+1)p = 0.02, 0.03, 0.06, 0.04;
+    # running maximum 0.02, 0.03, 0.06, 0.06
+    got = p_adjust_holm([0.01, 0.04, 0.03, 0.005])
+    np.testing.assert_allclose(got, [0.03, 0.06, 0.06, 0.02])
+
+
+def test_adjustments_cap_ties_and_nan():
+    np.testing.assert_allclose(p_adjust_bh([0.5, 0.9]), [0.9, 0.9])
+    np.testing.assert_allclose(p_adjust_holm([0.5, 0.9]), [1.0, 1.0])
+    np.testing.assert_allclose(p_adjust_bh([0.02, 0.02]), [0.02, 0.02])
+    np.testing.assert_allclose(p_adjust_holm([0.02, 0.02]), [0.04, 0.04])
+    # NaN rows are not counted in m and stay NaN.
+    np.testing.assert_allclose(p_adjust_bh([np.nan, 0.01, 0.02]), [np.nan, 0.02, 0.02])
+    np.testing.assert_allclose(p_adjust_holm([np.nan, 0.01, 0.02]), [np.nan, 0.02, 0.02])
+    assert np.isnan(p_adjust_bh([np.nan])).all() and p_adjust_holm([]).size == 0
+
+
+def test_bh_agrees_with_scipy():
+    p = np.random.default_rng(1).uniform(size=200) ** 3
+    np.testing.assert_allclose(p_adjust_bh(p), scipy.stats.false_discovery_control(p))
+
+
+def test_adjustment_rejects_bad_pvalues():
+    with pytest.raises(ValueError, match=r"pvalues must lie in \[0, 1\], got 1.5"):
+        p_adjust_bh([0.1, 1.5])
+
+
+# -------------------------------------------------------------- toy registry
+
+@pytest.fixture
+def toys(monkeypatch):
+    reg: dict = {}
+    monkeypatch.setattr(audit.registry, "REGISTRY", reg)
+    monkeypatch.setattr(audit.registry, "load_plugins", lambda: [])
+    calls = []
+
+    @register("toy_share", family="toy", min_units=3)
+    def toy_share(ballots_cast, leader, *, rng=None):
+        """Leader share; the p-value is one uniform draw (to trace seeds)."""
+        rng = np.random.default_rng(rng)
+        calls.append(("toy_share", len(leader)))
+        return TestResult("toy_share", statistic=leader.sum() / ballots_cast.sum(),
+                          pvalue=float(rng.uniform()), n=len(leader),
+                          details={"leader_total": int(leader.sum())},
+                          table=pd.DataFrame({"x": [1, 2], "observed": [3, 4],
+                                              "expected": [3.5, 3.5]}))
+
+    @register("toy_turnout", family="toy")
+    def toy_turnout(registered, ballots_issued, *, rng=None):
+        """Refuses small electorates."""
+        if registered.sum() < 2000:
+            raise NotApplicable("fewer than 2,000 registered voters")
+        return TestResult("toy_turnout", statistic=ballots_issued.sum() / registered.sum(),
+                          pvalue=0.001, n=len(registered))
+
+    @register("toy_votes", family="descriptive")
+    def toy_votes(votes, *, rng=None):
+        """Number of options (no p-value)."""
+        return TestResult("toy_votes", statistic=votes.shape[1], pvalue=float("nan"),
+                          n=votes.shape[0])
+
+    @register("toy_broken", family="toy")
+    def toy_broken(invalid, *, rng=None):
+        """Always fails."""
+        return 1 / 0
+
+    return reg, calls
+
+
+def make_table(registered=True):
+    d = pd.DataFrame({
+        "region": ["A", "A", "A", "B", "B"],
+        "station": ["1", "2", "3", "4", "5"],
+        "registered": pd.array([1000, 900, 800, 500, 400], dtype="Int64"),
+        "ballots_issued": pd.array([600, 500, 400, 300, 200], dtype="Int64"),
+        "ballots_cast": pd.array([600, 500, 400, 300, 200], dtype="Int64"),
+        "invalid": pd.array([6, 5, 4, 3, 2], dtype="Int64"),
+        "Ann": pd.array([300, 250, 200, 100, 150], dtype="Int64"),
+        "Bob": pd.array([294, 245, 196, 197, 48], dtype="Int64"),
+    }, index=pd.RangeIndex(2, 7, name="source_row"))
+    if not registered:
+        d["registered"] = pd.array([pd.NA] * 5, dtype="Int64")
+    return StationTable(data=d, options=["Ann", "Bob"])
+
+
+def test_national_and_by_region(toys):
+    reg, _ = toys
+    with pytest.warns(RuntimeWarning, match="toy_broken.*ZeroDivisionError"):
+        ev, results = run_battery(make_table(), leader="ann", by="region", rng=7)
+    assert list(ev.columns) == list(COLUMNS)
+    assert len(ev) == len(results) == 4 * 3
+    assert ev["scope"].tolist()[:4] == ["national"] * 4
+    assert ev["scope"].tolist()[4:] == ["region=A"] * 4 + ["region=B"] * 4
+    row = ev.set_index(["test", "scope"])
+    assert row.loc[("toy_share", "national"), "statistic"] == pytest.approx(1000 / 2000)
+    assert row.loc[("toy_share", "national"), "details"] == {"expected": None,
+                                                             "leader_total": 1000}
+    # min_units: region B has 2 stations, toy_share needs 3.
+    b = row.loc[("toy_share", "region=B")]
+    assert b["status"] == "not applicable" and "at least 3 stations" in b["reason"]
+    assert b["n"] == 2
+    # NotApplicable raised by the test is recorded with its reason.
+    t = row.loc[("toy_turnout", "region=B")]
+    assert (t["status"], t["reason"]) == ("not applicable",
+                                          "fewer than 2,000 registered voters")
+    assert row.loc[("toy_turnout", "region=A"), "status"] == "ok"
+    assert row.loc[("toy_votes", "national"), "statistic"] == 2
+    assert row.loc[("toy_broken", "national"), "status"] == "error"
+    assert results[3] is None and isinstance(results[0], TestResult)
+
+
+def test_missing_role_is_recorded_not_dropped(toys):
+    ev, _ = run_battery(make_table(registered=False), tests=["toy_turnout", "toy_share"])
+    r = ev.set_index("test").loc["toy_turnout"]
+    assert r["status"] == "not applicable"
+    assert r["reason"] == "toy_turnout needs registered, which the data lack"
+    assert ev.set_index("test").loc["toy_share", "status"] == "ok"
+
+
+def test_adjustment_over_whole_table(toys):
+    ev, _ = run_battery(make_table(), tests="toy_share,toy_turnout,toy_votes",
+                        by="region", rng=3)
+    ok = ev["status"].eq("ok") & ev["pvalue"].notna()
+    np.testing.assert_allclose(ev.loc[ok, "p_bh"], p_adjust_bh(ev.loc[ok, "pvalue"]))
+    np.testing.assert_allclose(ev.loc[ok, "p_holm"], p_adjust_holm(ev.loc[ok, "pvalue"]))
+    assert ev.loc[~ok, "p_bh"].isna().all()
+    assert (ev["reject_bh"] == (ev["p_bh"] <= 0.05)).all()
+
+
+def test_seeds_spawned_in_task_order(toys):
+    ev, _ = run_battery(make_table(), tests=["toy_share", "toy_turnout"], by="region",
+                        rng=11)
+    children = np.random.SeedSequence(11).spawn(6)
+    # toy_share is task 0 (national) and task 2 (region A).
+    assert ev.loc[0, "pvalue"] == np.random.default_rng(children[0]).uniform()
+    assert ev.loc[2, "pvalue"] == np.random.default_rng(children[2]).uniform()
+    again, _ = run_battery(make_table(), tests=["toy_share", "toy_turnout"], by="region",
+                           rng=11)
+    pd.testing.assert_frame_equal(ev, again)
+    national_only, _ = run_battery(make_table(), tests=["toy_share", "toy_turnout"],
+                                   rng=11)
+    assert national_only.loc[0, "pvalue"] == ev.loc[0, "pvalue"]
+    seq = np.random.SeedSequence(11)
+    seq.spawn(3)  # an already-used SeedSequence gives the same answer
+    same, _ = run_battery(make_table(), tests=["toy_share"], rng=seq)
+    assert same.loc[0, "pvalue"] == ev.loc[0, "pvalue"]
+    other, _ = run_battery(make_table(), tests=["toy_share"], rng=12)
+    assert other.loc[0, "pvalue"] != ev.loc[0, "pvalue"]
+
+
+def test_leader_defaults_to_most_votes(toys):
+    b = run_battery(make_table(), tests=["toy_share"])
+    assert b.leader == "Ann"          # 1,000 votes against Bob's 980
+    assert b.evidence.loc[0, "statistic"] == pytest.approx(0.5)
+
+
+def test_rows_with_missing_counts_are_left_out_per_test(toys):
+    _, calls = toys
+    t = make_table()
+    t.data.loc[3, "Ann"] = pd.NA
+    ev, _ = run_battery(t, leader="Ann", tests=["toy_share", "toy_turnout"])
+    assert calls == [("toy_share", 4)]
+    assert ev.set_index("test").loc["toy_turnout", "n"] == 5
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"tests": ["nope"]}, InputError, "unknown test"),
+    ({"by": "district"}, InputError, "by='district' is not a hierarchy column"),
+    ({"by": "Ann"}, InputError, "is not a hierarchy column"),
+    ({"alpha": 1.5}, ValueError, "alpha must lie in"),
+    ({"rng": "seed"}, TypeError, "rng must be None, an int"),
+    ({"rng": -1}, ValueError, "rng must be a non-negative"),
+    ({"leader": "Zed"}, InputError, "matches no option"),
+])
+def test_bad_arguments(toys, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        run_battery(make_table(), **kwargs)
+
+
+def test_not_a_table():
+    with pytest.raises(TypeError, match="table must be a StationTable"):
+        run_battery(pd.DataFrame())
+
+
+# ------------------------------------------------------------------ figures
+
+def test_plots_draw_the_given_numbers(toys):
+    import matplotlib.pyplot as plt
+
+    from audit.plots.battery import plot_evidence, plot_result_table
+
+    b = run_battery(make_table(), leader="Ann", tests=["toy_share", "toy_votes"], rng=1)
+    ax = plot_evidence(b.evidence, alpha=0.05)
+    bars = [p.get_width() for p in ax.patches]
+    p = b.evidence["pvalue"].iloc[0]
+    assert bars[0] == pytest.approx(-np.log10(p))          # toy_share raw p-value
+    assert "toy_votes (no p-value)" in [t.get_text() for t in ax.get_yticklabels()]
+    ax = plot_result_table(b.results[0])
+    assert [r.get_height() for r in ax.patches] == [3, 4]  # observed column as bars
+    assert ax.get_title().startswith("toy_share (p = ")
+    plt.close("all")
+
+
+def test_plot_layouts():
+    import matplotlib.pyplot as plt
+
+    from audit.plots.battery import plot_result_table
+
+    grouped = pd.DataFrame({"quantity": ["turnout"] * 3 + ["leader"] * 3,
+                            "center": [1.0, 2.0, 3.0] * 2,
+                            "observed": [5, 9, 4, 2, 3, 8],
+                            "expected": [5.0, 5.0, 5.0, 4.0, 4.0, 4.0]})
+    ax = plot_result_table(TestResult("g", 1.0, 0.5, 10, table=grouped))
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels == ["turnout: observed", "turnout: expected",
+                      "leader: observed", "leader: expected"]
+    assert list(ax.get_lines()[2].get_ydata()) == [2, 3, 8]
+    grid = pd.DataFrame({"turnout_lo": [0.0, 0.5, 0.0, 0.5], "turnout_hi": [0.5, 1, 0.5, 1],
+                         "share_lo": [0.0, 0.0, 0.5, 0.5], "share_hi": [0.5, 0.5, 1, 1],
+                         "observed": [1, 2, 3, 4]})
+    ax = plot_result_table(TestResult("f", 1.0, float("nan"), 10, table=grid))
+    mesh = ax.collections[0]
+    assert mesh.get_array().ravel().tolist() == [1, 2, 3, 4]
+    assert "p = n/a" in ax.get_title()
+    with pytest.raises(ValueError, match="has no table"):
+        plot_result_table(TestResult("none", 1.0, 0.5, 10))
+    plt.close("all")

@@ -1,0 +1,185 @@
+"""``audit run`` and ``audit tests`` through :func:`audit.cli.main`."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import audit.forensics  # noqa: F401  (real tests register before the toys swap in)
+import audit.registry
+from audit import datasets
+from audit.cli import main
+from audit.registry import register
+from audit.result import TestResult
+
+DATA = Path(__file__).parent / "data" / "stations"
+SHARED = Path(os.environ.get("AUDIT_DATA_DIR", "/work/shared/datasets"))
+
+
+@pytest.fixture
+def toys(monkeypatch):
+    reg: dict = {}
+    monkeypatch.setattr(audit.registry, "REGISTRY", reg)
+    monkeypatch.setattr(audit.registry, "load_plugins", lambda: [])
+
+    @register("toy_share", family="toy", min_units=2)
+    def toy_share(ballots_cast, leader, *, rng=None):
+        """Leader share with a uniform p-value."""
+        rng = np.random.default_rng(rng)
+        return TestResult("toy_share", statistic=leader.sum() / ballots_cast.sum(),
+                          pvalue=float(rng.uniform()), n=len(leader),
+                          details={"leader_total": int(leader.sum())},
+                          table=pd.DataFrame({"digit": [0, 1, 2], "observed": [5, 3, 2],
+                                              "expected": [4.0, 3.0, 3.0]}))
+
+    @register("toy_turnout", family="turnout", min_units=5)
+    def toy_turnout(registered, ballots_issued, *, rng=None):
+        """Needs five stations."""
+        return TestResult("toy_turnout", statistic=0.0, pvalue=0.5, n=len(registered))
+
+    return reg
+
+
+def run(*args):
+    return main(["run", *map(str, args)])
+
+
+def test_run_writes_every_output(toys, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = run(DATA / "other_country.csv", "--format", "canonical", "--mapping",
+               DATA / "other_country_mapping.yaml", "--leader", "ann", "--out", out,
+               "--by", "region", "--seed", 5)
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "3 stations kept" in printed and "leader: Ann Smith" in printed
+    records = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert {"test", "scope", "statistic", "pvalue", "n", "details"} <= set(records[0])
+    assert [(r["test"], r["scope"]) for r in records] == [
+        ("toy_share", "national"), ("toy_turnout", "national"),
+        ("toy_share", "region=East"), ("toy_turnout", "region=East"),
+        ("toy_share", "region=West"), ("toy_turnout", "region=West")]
+    national = records[0]
+    assert national["statistic"] == pytest.approx((300 + 260 + 200) / 1500)
+    assert national["details"]["leader_total"] == 760
+    assert records[1]["status"] == "not applicable" and records[1]["pvalue"] is None
+    assert records[4]["status"] == "not applicable"          # West has 1 station
+    with open(out / "results.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 6 and json.loads(rows[0]["details"])["leader_total"] == 760
+    assert (out / "excluded.csv").read_text().startswith("source_row,reason")
+    assert (out / "findings.csv").read_text().startswith("source_row,check,detail")
+    source = json.loads((out / "source.json").read_text(encoding="utf-8"))
+    assert source["leader"] == "Ann Smith" and source["seed"] == 5
+    for name in ("evidence", "toy_share"):
+        for ext in ("svg", "pdf", "png"):
+            assert (out / "figures" / f"{name}.{ext}").stat().st_size > 0
+
+
+def test_same_seed_same_results(toys, tmp_path, capsys):
+    args = [DATA / "canonical.csv", "--format", "canonical", "--no-figures", "--seed", 9]
+    run(*args, "--out", tmp_path / "a")
+    run(*args, "--out", tmp_path / "b")
+    assert (tmp_path / "a" / "results.json").read_bytes() == \
+        (tmp_path / "b" / "results.json").read_bytes()
+    excluded = pd.read_csv(tmp_path / "a" / "excluded.csv")
+    assert excluded["source_row"].tolist() == [5]
+    findings = pd.read_csv(tmp_path / "a" / "findings.csv")
+    assert findings["check"].tolist() == ["issued_exceeds_registered"]
+
+
+@pytest.mark.parametrize("leader, message", [
+    ("a", "--leader 'a' matches several options: Alpha, Beta"),
+    ("zed", "--leader 'zed' matches no option; options are: Alpha, Beta"),
+])
+def test_leader_errors_are_one_line(toys, tmp_path, capsys, leader, message):
+    code = run(DATA / "canonical.csv", "--format", "canonical", "--leader", leader,
+               "--out", tmp_path)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == f"audit: error: {message}\n"
+
+
+def test_input_errors_are_one_line(toys, tmp_path, capsys):
+    assert run(tmp_path / "none.csv", "--format", "canonical", "--out", tmp_path) == 2
+    assert "no such file, and not a registered dataset" in capsys.readouterr().err
+    assert run(DATA / "canonical.csv", "--out", tmp_path) == 2
+    assert "--format is required" in capsys.readouterr().err
+    assert run(DATA / "canonical.csv", "--format", "ru-cik", "--out", tmp_path) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not an ru-cik table" in err
+    assert run(DATA / "canonical.csv", "--format", "canonical", "--tests", "nope",
+               "--out", tmp_path) == 2
+    assert "unknown test(s) nope" in capsys.readouterr().err
+    assert run(DATA / "canonical.csv", "--format", "canonical", "--keep-electronic",
+               "--out", tmp_path) == 2
+    assert "--keep-electronic applies only to --format ru-cik" in capsys.readouterr().err
+
+
+def test_reader_options(toys, tmp_path, capsys):
+    code = run(DATA / "ru_cik_2018.csv", "--format", "ru-cik", "--keep-electronic",
+               "--out", tmp_path, "--no-figures", "--leader", "Путин")
+    assert code == 0
+    source = json.loads((tmp_path / "source.json").read_text(encoding="utf-8"))
+    assert source["electronic"] == "keep" and source["ballots_cast_from"] == \
+        "portable + stationary boxes"
+    findings = pd.read_csv(tmp_path / "findings.csv")
+    assert findings["source_row"].tolist() == [5, 5]
+
+
+@pytest.mark.skipif(not (SHARED / "ua-cvk").exists(), reason="shared datasets missing")
+def test_registered_dataset_name(toys, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("AUDIT_DATA_DIR", str(SHARED))
+    monkeypatch.setattr(datasets, "DEFAULT_DIR", tmp_path / "home-cache")
+    code = run("ua-cvk/president_election_2019_1_by_vd_en.csv", "--leader", "zelensky",
+               "--out", tmp_path, "--no-figures")
+    assert code == 0
+    source = json.loads((tmp_path / "source.json").read_text(encoding="utf-8"))
+    assert source["format"] == "ua-cvk" and source["leader"] == "Zelensky Volodymyr"
+    records = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert records[0]["n"] == 29_695
+    # toy_turnout needs registered voters, which the Ukrainian files lack.
+    assert records[1]["reason"] == ("toy_turnout needs registered, ballots_issued, "
+                                    "which the data lack")
+
+
+def test_tests_lists_registry(toys, capsys):
+    assert main(["tests"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["test", "family", "min_units", "needs"]
+    assert lines[1].split() == ["toy_share", "toy", "2", "ballots_cast,", "leader"]
+    assert lines[2].split() == ["toy_turnout", "turnout", "5", "registered,",
+                                "ballots_issued"]
+
+
+@pytest.mark.parametrize("command", [["run"], ["tests"]])
+def test_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--help"])
+    assert exit_.value.code == 0
+    assert f"usage: audit {command[0]}" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (SHARED / "ru-cik" / "2024.csv.zip").exists(),
+                    reason="shared datasets missing")
+def test_real_battery_on_2024(tmp_path, capsys, monkeypatch):
+    """Integer-percentage excess on 2024, published by Kobak, Shpilkin and
+    Pshenichnikov (dkobak/elections, analysis/2024) as about 2,931 stations
+    with a simulation standard deviation of about 115."""
+    if "integer_percentages" not in audit.registry.REGISTRY:
+        pytest.skip("integer_percentages is not registered yet")
+    monkeypatch.setenv("AUDIT_DATA_DIR", str(SHARED))
+    monkeypatch.setattr(datasets, "DEFAULT_DIR", tmp_path / "home-cache")
+    code = run("ru-cik/2024.csv.zip", "--leader", "Путин", "--tests",
+               "integer_percentages", "--out", tmp_path, "--no-figures")
+    assert code == 0
+    rec = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))[0]
+    assert rec["status"] == "ok"
+    excess = rec["statistic"] - rec["details"]["expected"]
+    assert abs(excess - 2_931) < 3 * 115
