@@ -1,0 +1,135 @@
+"""Figures for the station-level integer-percentage and digit tests.
+
+Each function takes a :class:`~audit.result.TestResult`, draws its
+``table`` and returns the Axes.  Nothing statistical is computed here: the
+expected counts and their SDs come from the test.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .export import style
+
+__all__ = ["plot_integer_percentages", "plot_digits"]
+
+_LABELS = {"turnout": "Turnout", "leader": "Leader's share"}
+
+
+def _axes(ax):
+    if ax is None:
+        _, ax = plt.subplots()
+    return ax
+
+
+def _table(result, needed):
+    table = getattr(result, "table", None)
+    if table is None:
+        raise ValueError("result has no table to draw")
+    missing = [c for c in needed if c not in table.columns]
+    if missing:
+        raise ValueError(f"result.table lacks column(s) {', '.join(missing)}; "
+                         f"is it from the right test ({result.test!r})?")
+    return table
+
+
+def plot_integer_percentages(result, quantity="turnout", *, xlim=None, ax=None):
+    """Fine-bin histogram of a percentage with the null expectation at the
+    round values.
+
+    Parameters
+    ----------
+    result : TestResult
+        From :func:`audit.forensics.integer_percentages.integer_percentages`.
+    quantity : {"turnout", "leader"}
+        Which percentage to draw.
+    xlim : (float, float), optional
+        Percentage range; by default the range holding the stations.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+        Grey line: stations per bin of the test's window width.  Dots: the
+        observed count in the bins centred on round values; open circles
+        with bars: the count expected there under binomial noise, +- 2 SD.
+    """
+    if quantity not in _LABELS:
+        raise ValueError(f"quantity must be 'turnout' or 'leader', got {quantity!r}")
+    table = _table(result, ["quantity", "center", "observed", "is_round",
+                            "expected", "sd"])
+    t = table[table["quantity"] == quantity]
+    with style():
+        ax = _axes(ax)
+        ax.plot(t["center"], t["observed"], color="0.6", lw=0.7,
+                drawstyle="steps-mid", label="stations per bin")
+        rnd = t[t["is_round"]]
+        if xlim is None:
+            used = t.loc[t["observed"] > 0, "center"]
+            xlim = (used.min() - 1, used.max() + 1) if len(used) else (0, 100)
+        rnd = rnd[(rnd["center"] >= xlim[0]) & (rnd["center"] <= xlim[1])]
+        ax.errorbar(rnd["center"], rnd["expected"], yerr=2 * rnd["sd"],
+                    fmt="o", mfc="white", ms=3.5, lw=0.9, capsize=0,
+                    color="C0", label="expected at round values (±2 SD)")
+        ax.plot(rnd["center"], rnd["observed"], "o", ms=3, color="C1",
+                label="observed at round values")
+        ax.set_xlim(*xlim)
+        ax.set_xlabel(f"{_LABELS[quantity]} (%)")
+        ax.set_ylabel("Polling stations")
+        window = result.params.get("window")
+        d = result.details
+        key = quantity
+        title = f"{_LABELS[quantity]}: round values"
+        if f"{key}_excess" in d:
+            title += (f" — excess {d[f'{key}_excess']:,.0f} stations "
+                      f"(SD {d[f'{key}_sd']:,.0f})")
+        ax.set_title(title)
+        if window is not None:
+            ax.text(0.99, 0.98, f"bins of {window:g} points", ha="right",
+                    va="top", transform=ax.transAxes, fontsize=8, color="0.4")
+        ax.legend(loc="upper left")
+    return ax
+
+
+def plot_digits(result, *, share=True, ax=None):
+    """Observed against expected digit (or category) frequencies.
+
+    Parameters
+    ----------
+    result : TestResult
+        From a test of :mod:`audit.forensics.digits`.
+    share : bool, default True
+        Draw shares rather than counts.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+        Bars: observed; black ticks: expected under the test's null.
+    """
+    table = _table(result, ["observed", "expected"])
+    label_col = "digit" if "digit" in table.columns else "category"
+    labels = table[label_col].astype(str).to_numpy()
+    if share:
+        obs = table["observed_share"] if "observed_share" in table else \
+            table["observed"] / table["observed"].sum()
+        exp = table["expected_share"] if "expected_share" in table else \
+            table["expected"] / table["expected"].sum()
+    else:
+        obs, exp = table["observed"], table["expected"]
+    x = np.arange(len(labels))
+    with style():
+        ax = _axes(ax)
+        ax.bar(x, obs, width=0.7, color="C0", alpha=0.85, label="observed")
+        ax.hlines(exp, x - 0.38, x + 0.38, color="black", lw=1.6,
+                  label="expected")
+        ax.set_xticks(x, labels)
+        ax.set_xlabel("Digit" if label_col == "digit" else "")
+        ax.set_ylabel("Share" if share else "Count")
+        ax.set_title(f"{result.test.replace('_', ' ')}: n = {result.n:,}, "
+                     f"p = {result.pvalue:.2g}")
+        top = max(np.nanmax(np.asarray(obs, float)), np.nanmax(np.asarray(exp, float)))
+        ax.set_ylim(0, 1.2 * top)          # room for the legend above the bars
+        ax.legend(loc="upper right", ncols=2)
+    return ax

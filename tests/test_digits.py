@@ -1,0 +1,222 @@
+"""Tests of audit.forensics.digits."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from audit.errors import NotApplicable
+from audit.forensics import digits as D
+from audit.registry import REGISTRY
+from audit.result import TestResult
+
+ALL_VOTES_TESTS = [D.first_digit, D.second_digit_mean, D.second_digit,
+                   D.last_digit, D.count_05, D.last_two_repeat,
+                   D.last_two_adjacent]
+
+
+def _second_digit_law():
+    """Benford second-digit law written out independently (Hill 1995)."""
+    return np.array([sum(math.log10(1 + 1 / (10 * k + d)) for k in range(1, 10))
+                     for d in range(10)])
+
+
+def _clean_counts(rng, size, low=300, high=5000, share=0.45):
+    return rng.binomial(rng.integers(low, high, size=size), share)
+
+
+# --------------------------------------------------------------------------
+# the digit laws
+# --------------------------------------------------------------------------
+
+def test_first_digit_law_matches_powers_of_two():
+    # Leading digits of 2^k are Benford-distributed (log10 2 is irrational).
+    firsts = np.array([int(str(2 ** k)[0]) for k in range(1, 5001)])
+    share = np.bincount(firsts, minlength=10)[1:] / firsts.size
+    assert np.allclose(share, D.benford_first(), atol=0.003)
+    assert D.benford_first()[0] == pytest.approx(0.30103, abs=1e-5)
+
+
+def test_benford_sample_passes_first_digit_test():
+    powers = [2 ** k for k in range(1, 3001)]
+    # Python ints beyond int64: keep the first 15 digits (same leading digit)
+    counts = np.array([int(str(x)[:15]) for x in powers], dtype=np.int64)
+    res = D.first_digit(counts)
+    assert res.pvalue > 0.5            # powers of 2 are *more* even than random
+    table = res.table
+    assert table["observed"].sum() == 3000
+    assert np.allclose(table["expected_share"], np.log10(1 + 1 / np.arange(1, 10)))
+
+
+def test_second_digit_mean_is_4187_and_law_matches():
+    # Mebane (2006): the Benford second-digit mean is 4.187.
+    law = _second_digit_law()
+    assert np.allclose(D.benford_second(), law, atol=1e-12)
+    res = D.second_digit_mean(np.arange(10, 100))
+    assert res.expected == pytest.approx(4.187, abs=5e-4)
+
+
+def test_second_digit_mean_of_log_uniform_sample():
+    rng = np.random.default_rng(1)
+    counts = np.floor(10 ** rng.uniform(1, 7, size=100_000))
+    res = D.second_digit_mean(counts)
+    law = _second_digit_law()
+    var = np.dot(np.arange(10) ** 2, law) - np.dot(np.arange(10), law) ** 2
+    se = math.sqrt(var / res.n)
+    assert res.details["se"] == pytest.approx(se)
+    assert abs(res.statistic - 4.187) < 3 * se + 5e-4
+    assert res.pvalue > 0.001
+
+
+def test_second_digit_mean_exact_law_matches_simulation():
+    rng = np.random.default_rng(2)
+    law = _second_digit_law()
+    n = 60
+    # a sample with mean second digit 3.3: P(|S - n mu| >= dev) by simulation
+    counts = np.array([10 + d for d in rng.choice(10, size=n, p=law)])
+    counts[:15] = 10                                   # pull the mean down
+    res = D.second_digit_mean(counts)
+    assert res.details["pvalue_method"] == "exact"
+    sums = rng.choice(10, size=(200_000, n), p=law).sum(axis=1)
+    mu = np.dot(np.arange(10), law)
+    dev = abs((counts % 10).sum() - n * mu)
+    mc = np.mean(np.abs(sums - n * mu) >= dev - 1e-9)
+    assert res.pvalue == pytest.approx(mc, rel=0.1, abs=5e-4)
+
+
+def test_beber_scacco_pair_probabilities():
+    pairs = [(a, b) for a in range(10) for b in range(10)]
+    repeats = sum(a == b for a, b in pairs) / 100
+    adjacent = sum((a - b) % 10 in (1, 9) for a, b in pairs) / 100
+    counts = np.arange(100, 1100)          # every pair ten times
+    assert D.last_two_repeat(counts).expected == repeats == 0.1
+    assert D.last_two_adjacent(counts).expected == adjacent == 0.2
+    assert D.last_two_repeat(counts).statistic == 0.1
+    assert D.last_two_adjacent(counts).statistic == 0.2
+    assert D.last_two_adjacent(counts).pvalue == pytest.approx(1.0)
+
+
+# --------------------------------------------------------------------------
+# calibration on clean counts and power against planted patterns
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("test", [D.last_digit, D.count_05, D.last_two_repeat,
+                                  D.last_two_adjacent])
+def test_uniform_last_digits_flagged_at_nominal_rate(test):
+    rng = np.random.default_rng(3)
+    pvalues = np.array([test(_clean_counts(rng, 400)).pvalue
+                        for _ in range(200)])
+    # 200 draws at a true 5% rate: 99.9% of the time between 1 and 23
+    assert 1 <= np.sum(pvalues < 0.05) <= 23
+    assert np.all((pvalues >= 0) & (pvalues <= 1))
+
+
+def test_second_digit_tests_calibrated_on_benford_counts():
+    rng = np.random.default_rng(4)
+    p_mean, p_chi = [], []
+    for _ in range(150):
+        counts = np.floor(10 ** rng.uniform(1, 6, size=500))
+        p_mean.append(D.second_digit_mean(counts).pvalue)
+        p_chi.append(D.second_digit(counts).pvalue)
+    for p in (np.array(p_mean), np.array(p_chi)):
+        assert np.sum(p < 0.05) <= 18
+
+
+def test_planted_round_counts_are_detected():
+    rng = np.random.default_rng(5)
+    counts = _clean_counts(rng, 3000)
+    counts[:300] = np.round(counts[:300], -1)
+    assert D.count_05(counts, alternative="greater").pvalue < 1e-8
+    assert D.last_digit(counts).pvalue < 1e-8
+    assert D.last_digit(counts).table.set_index("digit").loc[0, "observed"] > 500
+
+
+def test_percent_05_rounds_half_up_and_detects_round_shares():
+    # 200 ballots: 25 votes = 12.5% -> 13 (no); 29 votes = 14.5% -> 15 (yes)
+    cast = np.full(60, 200)
+    assert D.percent_05(cast, np.full(60, 25), min_ballots=100).statistic == 0
+    assert D.percent_05(cast, np.full(60, 29), min_ballots=100).statistic == 1
+    rng = np.random.default_rng(6)
+    cast = rng.integers(300, 3000, size=2000)
+    leader = rng.binomial(cast, rng.uniform(0.2, 0.8, size=2000))
+    assert D.percent_05(cast, leader).pvalue > 0.001
+    leader[:300] = np.round(0.70 * cast[:300])
+    assert D.percent_05(cast, leader, alternative="greater").pvalue < 1e-10
+
+
+# --------------------------------------------------------------------------
+# refusals, small samples, inputs
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("test, small", [(D.last_digit, 99), (D.count_05, 50),
+                                         (D.second_digit_mean, 9),
+                                         (D.last_two_adjacent, 99)])
+def test_counts_too_small_are_refused(test, small):
+    with pytest.raises(NotApplicable, match="needs at least 50"):
+        test(np.full(1000, small))
+
+
+def test_small_samples_use_simulated_multinomial_law():
+    rng = np.random.default_rng(7)
+    counts = _clean_counts(rng, 40)           # 4 expected per digit (< 5)
+    a = D.last_digit(counts, min_units=20, n_resamples=2000, rng=1)
+    b = D.last_digit(counts, min_units=20, n_resamples=2000, rng=1)
+    assert a.details["pvalue_method"] == "multinomial simulation"
+    assert a.pvalue == b.pvalue and 1 / 2001 <= a.pvalue <= 1
+
+
+def test_votes_matrix_with_missing_values_is_pooled():
+    rng = np.random.default_rng(8)
+    matrix = pd.DataFrame({"A": _clean_counts(rng, 300),
+                           "B": _clean_counts(rng, 300)}).astype("Int64")
+    matrix.iloc[0, 1] = pd.NA
+    res = D.last_digit(matrix)
+    assert res.n == int((matrix.stack() >= 100).sum()) == 599 - int(
+        (matrix.stack() < 100).sum())
+    assert D.last_digit(matrix.to_numpy(dtype=float, na_value=np.nan)).n == res.n
+
+
+@pytest.mark.parametrize("test", ALL_VOTES_TESTS)
+def test_result_contract(test):
+    rng = np.random.default_rng(9)
+    res = test(_clean_counts(rng, 500), rng=0)
+    assert isinstance(res, TestResult) and 0 <= res.pvalue <= 1
+    assert res.test == test.spec.name and res.n > 0
+    assert {"observed", "expected"} <= set(res.table.columns)
+    assert res.table["observed"].sum() == res.n
+    assert res.table["expected"].sum() == pytest.approx(res.n)
+    assert res.to_frame().shape[0] == 1
+
+
+@pytest.mark.parametrize("test", ALL_VOTES_TESTS)
+def test_bad_votes_are_rejected(test):
+    with pytest.raises(ValueError, match="votes must be non-negative"):
+        test(np.array([120, -3] * 50))
+    with pytest.raises(ValueError, match="votes must hold whole numbers"):
+        test(np.array([120.5] * 100))
+    with pytest.raises(TypeError, match="votes must be an array"):
+        test("123")
+
+
+def test_bad_options_are_rejected():
+    counts = np.arange(100, 400)
+    with pytest.raises(ValueError, match="alternative must be"):
+        D.count_05(counts, alternative="bigger")
+    with pytest.raises(ValueError, match="min_count must be a non-negative"):
+        D.last_digit(counts, min_count=-1)
+    with pytest.raises(ValueError, match="n_resamples must be a positive"):
+        D.first_digit(counts, n_resamples=0)
+    with pytest.raises(ValueError, match="same length"):
+        D.percent_05(np.full(100, 500), np.full(99, 200))
+    with pytest.raises(ValueError, match="leader must not exceed ballots_cast"):
+        D.percent_05(np.full(100, 500), np.full(100, 600))
+
+
+def test_all_registered_with_roles():
+    for test in ALL_VOTES_TESTS:
+        assert REGISTRY[test.spec.name].needs == ("votes",)
+        assert REGISTRY[test.spec.name].family == "digits"
+    assert REGISTRY["percent_05"].needs == ("ballots_cast", "leader")
