@@ -59,6 +59,34 @@ class StationTable:
     def hierarchy(self) -> list[str]:
         return [c for c in HIERARCHY if c in self.data.columns]
 
+    def select(self, column: str, values) -> "StationTable":
+        """The stations whose ``column`` is one of ``values`` (a new table).
+
+        Exclusions and findings keep only the rows of the selected units
+        where they carry that column; the source is kept and the selection
+        recorded in it.
+        """
+        from .errors import InputError
+
+        if column not in self.data.columns:
+            raise InputError(f"no column {column!r} to select on; columns are: "
+                             + ", ".join(self.data.columns))
+        values = [values] if isinstance(values, str) else list(values)
+        missing = [v for v in values if v not in set(self.data[column])]
+        if missing:
+            raise InputError(f"{column} {missing[0]!r} is not in the table")
+
+        def keep(frame):
+            if column in frame.columns:
+                return frame[frame[column].isin(values)]
+            if "source_row" in frame.columns:
+                return frame[frame["source_row"].isin(self.data.index[self.data[column].isin(values)])]
+            return frame.iloc[0:0]
+
+        return StationTable(data=self.data[self.data[column].isin(values)], options=list(self.options),
+                            excluded=keep(self.excluded), findings=keep(self.findings),
+                            source={**self.source, "selection": {column: values}})
+
     def leader_column(self, name: str | None = None) -> str:
         """Resolve ``name`` to one option column.
 

@@ -79,6 +79,13 @@ def data_dir() -> Path:
     return Path(value).expanduser() if value else DEFAULT_DIR.expanduser()
 
 
+def available(names=None) -> bool:
+    """True if every named dataset (default: all) is already in the cache
+    folder, so that loading needs no download. Hashes are checked on load."""
+    names = list(REGISTRY) if names is None else list(names)
+    return all((data_dir() / _spec(n).name).is_file() for n in names)
+
+
 def _spec(name: str) -> Dataset:
     if name not in REGISTRY:
         raise InputError(f"unknown dataset {name!r}; known datasets: "
