@@ -1,0 +1,51 @@
+"""Notebooks: stored as text, parameterised, and executed with small settings."""
+
+from pathlib import Path
+
+import jupytext
+import pandas as pd
+import pytest
+
+from audit import datasets
+from audit.report import NOTEBOOK_DIR, NOTEBOOKS, notebook_parameters, run_notebook
+
+FILES = sorted(NOTEBOOK_DIR.glob("*.py"))
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+def test_notebook_shape(path):
+    nb = jupytext.read(path)
+    first = nb.cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith("# ")
+    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1
+    names = notebook_parameters(path)
+    assert "OUTPUT_DIR" in names and all(k.isupper() for k in names)
+    # every parameter carries a comment line above it
+    lines = params[0].source.splitlines()
+    for i, line in enumerate(lines):
+        if "=" in line and not line.startswith("#"):
+            assert lines[i - 1].startswith("#"), line
+    assert "versions()" in nb.cells[-1].source
+
+
+def test_every_notebook_is_registered():
+    assert {p.name for p in FILES} <= {nb.file for nb in NOTEBOOKS} | {
+        p.name for p in FILES if p.name.startswith("03-")}
+
+
+@pytest.mark.skipif(not datasets.available(["ru-cik/2020.csv.zip", "ru-cik/2024.csv.zip",
+                                            "ua-cvk/president_election_2019_1_by_vd_en.csv"]),
+                    reason="station datasets not in AUDIT_DATA_DIR")
+def test_station_notebook_runs_with_small_parameters(tmp_path):
+    run_notebook(NOTEBOOK_DIR / "02-station-forensics.py", tmp_path,
+                 {"MAX_STATIONS": 2000, "TESTS": "integer_percentages,last_digit,turnout_dip"})
+    evidence = pd.read_csv(tmp_path / "tables" / "evidence.csv")
+    assert set(evidence["test"]) == {"integer_percentages", "last_digit", "turnout_dip"}
+    crimea = evidence[evidence["data"].str.contains("Крым")]
+    assert len(crimea) == 3
+    # the Ukrainian files have no registered voters: turnout tests refuse, with a reason
+    ua = evidence[evidence["data"].str.startswith("ua-cvk")].set_index("test")
+    assert ua.loc["integer_percentages", "status"] == "not applicable"
+    assert "registered" in ua.loc["integer_percentages", "reason"]
+    assert (tmp_path / "index.html").stat().st_size > 10_000
