@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .arithmetic import _rows
+from .arithmetic import _rows, latest_participants
 from .base import (CONSISTENT, INCONCLUSIVE, INCONSISTENT, NOT_CHECKABLE, APPROX_REL,
                    Finding, Interval, interval, pct)
 
@@ -146,7 +146,6 @@ def electorate_by_day(ev, *, approx_rel: float = APPROX_REL,
     figures are called inconsistent only when no reading makes them agree.
     """
     findings = []
-    growth_rows = {}
     for region in ev.region_codes:
         growth_rows = _rows(ev, region, "voter_list_growth", None, None)
         judged = []
@@ -369,12 +368,10 @@ def partial_counts(ev) -> list[Finding]:
                         + ("" if ok else ", outside 0-100%") + caveat))
                 # counts form
                 counts = _rows(ev, region, q, "final", ("total", pr["scope"]))
-                base = [latest for latest in (
-                    _latest_participants(ev, region, pr["scope"]),) if latest is not None]
+                b = latest_participants(ev, region, pr["scope"])
                 for fc in counts:
-                    if not base:
+                    if b is None:
                         continue
-                    b = base[0]
                     least = s_iv.low / 100 * c.low * interval(b).low
                     ok = least <= interval(fc).high
                     if ok and q == "yes":
@@ -389,11 +386,6 @@ def partial_counts(ev) -> list[Finding]:
                         f"({fc['scope']}) is {fc['value']:,.0f}"
                         + ("" if ok else ": fewer than were already counted") + caveat))
     return findings
-
-
-def _latest_participants(ev, region, scope):
-    from .arithmetic import latest_participants
-    return latest_participants(ev, region, scope)
 
 
 def subunit_range(ev) -> list[Finding]:
