@@ -1,0 +1,377 @@
+"""Tests of audit.forensics.distributions."""
+
+import numpy as np
+import pytest
+from scipy import stats
+from scipy.optimize import linprog
+
+from audit.errors import NotApplicable
+from audit.forensics.distributions import (
+    _DIP_TABLE, dip_pvalue, dip_statistic, leader_share_kurtosis,
+    leader_share_skewness, sobyanin_sukhovolsky, turnout_dip,
+    turnout_kurtosis, turnout_leader_correlation, turnout_skewness)
+from audit.simulate import ballot_stuffing, clean_election, klimek_fraud
+
+
+def cols(table, *names):
+    return [table.data[c].to_numpy(dtype=np.int64) for c in names]
+
+
+# ------------------------------------------------------------ dip: exact reference
+def lp_dip(x):
+    """Dip by brute force: for every candidate mode, a linear programme finds
+    the smallest sup distance between the ECDF and a CDF that is convex left
+    of the mode, concave right of it (a jump at the mode allowed), linear
+    between data points.  Independent of the GCM/LCM algorithm under test."""
+    v, cnt = np.unique(np.asarray(x, float), return_counts=True)
+    n, K = cnt.sum(), len(v)
+    if K == 1:
+        return 0.0
+    c = np.r_[0, np.cumsum(cnt)].astype(float)   # ECDF counts: left limit c[k], value c[k+1]
+    best = np.inf
+    for M in range(K):
+        nv = K + 2                               # g_0..g_{K-1}, left limit at mode, eps
+        gm, e = K, K + 1
+        A, b = [], []
+
+        def band(var, lo, hi):
+            r = np.zeros(nv); r[var] = -1; r[e] = -1; A.append(r); b.append(-lo)
+            r = np.zeros(nv); r[var] = 1; r[e] = -1; A.append(r); b.append(hi)
+
+        for k in range(K):
+            if k == M:
+                band(gm, c[k], c[k])
+                band(k, c[k + 1], c[k + 1])
+                r = np.zeros(nv); r[gm] = 1; r[k] = -1; A.append(r); b.append(0)
+            else:                                 # continuous: near both c[k] and c[k+1]
+                band(k, c[k + 1], c[k])
+
+        def slopes(points):
+            rows = []
+            for (xa, ia), (xb, ib) in zip(points[:-1], points[1:]):
+                r = np.zeros(nv); r[ib] += 1 / (xb - xa); r[ia] -= 1 / (xb - xa)
+                rows.append(r)
+            return rows
+
+        left = slopes([(v[k], k) for k in range(M)] + [(v[M], gm)])
+        right = slopes([(v[M], M)] + [(v[k], k) for k in range(M + 1, K)])
+        for s1, s2 in zip(left[:-1], left[1:]):
+            A.append(s1 - s2); b.append(0)
+        for s1, s2 in zip(right[:-1], right[1:]):
+            A.append(s2 - s1); b.append(0)
+        if left:
+            A.append(-left[0]); b.append(0)
+        if right:
+            A.append(-right[-1]); b.append(0)
+        obj = np.zeros(nv); obj[e] = 1
+        res = linprog(obj, A_ub=np.array(A), b_ub=np.array(b),
+                      bounds=[(0, n)] * (K + 1) + [(0, None)], method="highs")
+        if res.status == 0:
+            best = min(best, res.fun)
+    return best / n
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_dip_matches_linear_programme(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(4, 22))
+    kind = seed % 4
+    if kind == 0:
+        x = rng.normal(size=n)
+    elif kind == 1:
+        x = np.r_[rng.normal(-2, 1, n // 2), rng.normal(2, 1, n - n // 2)]
+    elif kind == 2:
+        x = rng.integers(0, 6, n).astype(float)       # many ties
+    else:
+        x = rng.exponential(size=n)
+    assert dip_statistic(x) == pytest.approx(lp_dip(x), abs=1e-9)
+
+
+def test_dip_known_values():
+    # two equal point masses: the largest possible dip, 1/4
+    assert dip_statistic([0.0] * 10 + [1.0] * 10) == pytest.approx(0.25)
+    # a single value is unimodal
+    assert dip_statistic([3.0] * 7) == 0.0
+    # evenly spaced points: the ECDF steps around a straight line, dip 1/(2n)
+    assert dip_statistic(np.arange(50.0)) == pytest.approx(1 / 100)
+    # order does not matter
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=200)
+    assert dip_statistic(x) == dip_statistic(x[::-1])
+
+
+def test_dip_separates_bimodal_from_unimodal():
+    rng = np.random.default_rng(1)
+    uni = rng.normal(size=1000)
+    bi = np.r_[rng.normal(-2.5, 1, 500), rng.normal(2.5, 1, 500)]
+    assert dip_pvalue(dip_statistic(uni), 1000) > 0.2
+    assert dip_pvalue(dip_statistic(bi), 1000) < 0.01
+
+
+def test_dip_table_pvalues_are_uniform_under_the_null():
+    # size at an untabulated n (interpolated between 50 and 75), fresh seed
+    rng = np.random.default_rng(2024)
+    p = np.array([dip_pvalue(dip_statistic(rng.uniform(size=60)), 60) for _ in range(600)])
+    for a in (0.05, 0.2, 0.5):
+        lo, hi = stats.binomtest(int((p <= a).sum()), 600).proportion_ci(0.99)
+        assert lo <= a <= hi, (a, (p <= a).mean())
+
+
+def test_dip_table_agrees_with_simulation():
+    rng = np.random.default_rng(7)
+    x = np.r_[rng.normal(0, 1, 150), rng.normal(2.4, 1, 150)]
+    d = dip_statistic(x)
+    p_table = dip_pvalue(d, 300)
+    p_sim = dip_pvalue(d, 300, method="simulate", n_resamples=400, rng=8)
+    assert abs(p_table - p_sim) < 0.05
+    # and the table itself is monotone in probability for every n
+    for row in _DIP_TABLE.values():
+        assert np.all(np.diff(row[1:]) >= 0)
+
+
+def test_turnout_dip_detects_extreme_fraud_cluster():
+    rng = np.random.default_rng(5)
+    reg = rng.integers(500, 2000, 3000)
+    cast = rng.binomial(reg, np.clip(rng.normal(0.5, 0.07, 3000), 0, 1))
+    res = turnout_dip(reg, cast)
+    assert res.pvalue > 0.05
+    cast2 = cast.copy()
+    cast2[:600] = rng.binomial(reg[:600], 0.97)
+    res2 = turnout_dip(reg, cast2)
+    assert res2.pvalue < 0.01 and res2.statistic > res.statistic
+    assert res2.params["method"] == "table"
+
+
+# ------------------------------------------------------------ moments
+def test_moment_statistics_match_formulas():
+    t = clean_election(1500, rng=4)
+    reg, cast, lead = cols(t, "registered", "ballots_cast", "leader")
+    x = cast / reg
+    m = x - x.mean()
+    g1 = (m ** 3).mean() / (m ** 2).mean() ** 1.5
+    g2 = (m ** 4).mean() / (m ** 2).mean() ** 2 - 3
+    assert turnout_skewness(reg, cast).statistic == pytest.approx(g1)
+    assert turnout_kurtosis(reg, cast).statistic == pytest.approx(g2)
+    s = lead / cast
+    ms = s - s.mean()
+    assert leader_share_skewness(cast, lead).statistic == pytest.approx(
+        (ms ** 3).mean() / (ms ** 2).mean() ** 1.5)
+    assert leader_share_kurtosis(cast, lead).statistic == pytest.approx(
+        (ms ** 4).mean() / (ms ** 2).mean() ** 2 - 3)
+
+
+def test_moment_tests_hold_size_on_normal_rates():
+    # the normal-theory null holds when rates are normal and samples large:
+    # rejection rate of the skewness test near 5% over 300 samples
+    rng = np.random.default_rng(9)
+    rej = 0
+    for _ in range(300):
+        reg = np.full(500, 10 ** 6)
+        cast = np.rint(reg * rng.normal(0.6, 0.05, 500)).astype(int)
+        rej += turnout_skewness(reg, cast).pvalue <= 0.05
+    lo, hi = stats.binomtest(int(rej), 300).proportion_ci(0.99)
+    assert lo <= 0.05 <= hi
+
+
+def test_moments_exclude_impossible_stations_and_count_them():
+    rng = np.random.default_rng(1)
+    reg = rng.integers(100, 1000, 100)
+    cast = rng.binomial(reg, 0.6)
+    reg[0] = 0
+    cast[1] = reg[1] + 5
+    res = turnout_skewness(reg, cast)
+    assert res.n == 98
+    assert res.details["excluded_no_registered"] == 1
+    assert res.details["excluded_over_100pct"] == 1
+
+
+# ------------------------------------------------------------ correlation
+def test_correlation_matches_weighted_pearson():
+    t = clean_election(800, rng=3)
+    reg, cast, lead = cols(t, "registered", "ballots_cast", "leader")
+    x, s = cast / reg, lead / cast
+    cov = np.cov(x, s, aweights=reg)
+    r_w = cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1])
+    assert turnout_leader_correlation(reg, cast, lead, rng=0).statistic == pytest.approx(r_w)
+    r = turnout_leader_correlation(reg, cast, lead, weights="none", method="fisher")
+    assert r.statistic == pytest.approx(np.corrcoef(x, s)[0, 1])
+    # unweighted Fisher z equals atanh(r) sqrt(n - 3)
+    assert r.details["z"] == pytest.approx(np.arctanh(r.statistic) * np.sqrt(800 - 3))
+
+
+def test_correlation_permutation_and_fisher_agree_and_hold_size():
+    # homogeneous electorate (one region): stations are exchangeable
+    rng = np.random.default_rng(12)
+    rej_perm = rej_fish = 0
+    for i in range(120):
+        t = clean_election(300, rng=rng, n_regions=1)
+        reg, cast, lead = cols(t, "registered", "ballots_cast", "leader")
+        pp = turnout_leader_correlation(reg, cast, lead, n_resamples=199, rng=i).pvalue
+        pf = turnout_leader_correlation(reg, cast, lead, method="fisher").pvalue
+        rej_perm += pp <= 0.05
+        rej_fish += pf <= 0.05
+        assert abs(pp - pf) < 0.15
+    for rej in (rej_perm, rej_fish):
+        lo, hi = stats.binomtest(int(rej), 120).proportion_ci(0.99)
+        assert lo <= 0.05 <= hi
+
+
+def test_correlation_sees_stuffing():
+    t = ballot_stuffing(clean_election(2000, rng=1, n_regions=1), share=0.2,
+                        amount=0.1, rng=2)
+    reg, cast, lead = cols(t, "registered", "ballots_cast", "leader")
+    res = turnout_leader_correlation(reg, cast, lead, alternative="greater",
+                                     n_resamples=199, rng=3)
+    assert res.statistic > 0.1 and res.pvalue == pytest.approx(1 / 200)
+
+
+def test_correlation_same_rng_same_answer():
+    t = clean_election(500, rng=1)
+    args = cols(t, "registered", "ballots_cast", "leader")
+    a = turnout_leader_correlation(*args, n_resamples=99, rng=5)
+    b = turnout_leader_correlation(*args, n_resamples=99, rng=5)
+    assert a == b
+
+
+# ------------------------------------------------------------ Sobyanin-Sukhovolsky
+def test_sobyanin_slope_matches_least_squares():
+    t = clean_election(1000, rng=6)
+    reg, cast, lead = cols(t, "registered", "ballots_cast", "leader")
+    res = sobyanin_sukhovolsky(reg, cast, lead)
+    slope, intercept = np.polyfit(cast / reg, lead / reg, 1)
+    assert res.statistic == pytest.approx(slope)
+    assert res.details["intercept"] == pytest.approx(intercept)
+    assert res.expected == pytest.approx(lead.sum() / cast.sum())
+
+
+def test_sobyanin_holds_size_on_homogeneous_clean_elections():
+    rng = np.random.default_rng(31)
+    p = []
+    for _ in range(300):
+        t = clean_election(400, rng=rng, n_regions=1)
+        p.append(sobyanin_sukhovolsky(*cols(t, "registered", "ballots_cast", "leader"),
+                                      alternative="two-sided").pvalue)
+    rej = int((np.array(p) <= 0.05).sum())
+    lo, hi = stats.binomtest(rej, 300).proportion_ci(0.99)
+    assert lo <= 0.05 <= hi
+
+
+def test_sobyanin_sees_stuffing_and_slope_tends_to_one():
+    clean = clean_election(3000, rng=8, n_regions=1)
+    heavy = klimek_fraud(clean, f_extreme=0.2, rng=9)
+    res = sobyanin_sukhovolsky(*cols(heavy, "registered", "ballots_cast", "leader"))
+    assert res.pvalue < 1e-6
+    assert res.statistic > res.expected + 0.2
+    assert res.details["ci_low"] < res.statistic < res.details["ci_high"]
+
+
+# ------------------------------------------------------------ validation
+ALL = [
+    (turnout_skewness, 2), (turnout_kurtosis, 2), (leader_share_skewness, 2),
+    (leader_share_kurtosis, 2), (turnout_dip, 2), (turnout_leader_correlation, 3),
+    (sobyanin_sukhovolsky, 3),
+]
+
+
+def _args(k, n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    reg = rng.integers(200, 2000, n)
+    cast = rng.binomial(reg, 0.6)
+    lead = rng.binomial(cast, 0.5)
+    return [reg, cast, lead][:k] if k == 3 else ([reg, cast] if k == 2 else None)
+
+
+@pytest.mark.parametrize("func, k", ALL)
+def test_validation(func, k):
+    args = _args(k)
+    if func in (leader_share_skewness, leader_share_kurtosis):
+        args = [args[1], _args(3)[2]]
+    bad = [a.copy() for a in args]
+    bad[0][3] = -1
+    with pytest.raises(ValueError, match="non-negative"):
+        func(*bad)
+    with pytest.raises(ValueError, match="same length"):
+        func(args[0][:-1], *args[1:])
+    with pytest.raises(TypeError):
+        func("abc", *args[1:])
+    nan = [a.astype(float) for a in args]
+    nan[1][0] = np.nan
+    with pytest.raises(ValueError, match="missing"):
+        func(*nan)
+    with pytest.raises(NotApplicable, match="at least"):
+        func(*[a[:5] for a in args])
+
+
+def test_constant_turnout_is_not_applicable():
+    reg = np.full(50, 1000)
+    with pytest.raises(NotApplicable, match="same turnout"):
+        turnout_dip(reg, np.full(50, 600))
+
+
+def test_option_validation():
+    reg, cast, lead = _args(3)
+    with pytest.raises(ValueError, match="method"):
+        turnout_leader_correlation(reg, cast, lead, method="spearman")
+    with pytest.raises(ValueError, match="alternative"):
+        sobyanin_sukhovolsky(reg, cast, lead, alternative="bigger")
+    with pytest.raises(ValueError, match="method"):
+        turnout_dip(reg, cast, method="bootstrap")
+    with pytest.raises(ValueError, match="n_resamples"):
+        turnout_leader_correlation(reg, cast, lead, n_resamples=0)
+
+
+# ------------------------------------------------------------ groups (regions)
+def test_groups_remove_regional_confounding():
+    # two regions: one with high turnout and high support, one low/low;
+    # within each region rates are independent, so the grouped tests must
+    # not reject while the pooled ones do
+    rng = np.random.default_rng(40)
+    n = 2000
+    g = np.repeat(["A", "B"], n // 2)
+    reg = rng.integers(500, 1500, n)
+    tr = np.where(g == "A", 0.75, 0.45) + rng.normal(0, 0.03, n)
+    sh = np.where(g == "A", 0.65, 0.40) + rng.normal(0, 0.05, n)
+    cast = rng.binomial(reg, tr)
+    lead = rng.binomial(cast, sh)
+    pooled = turnout_leader_correlation(reg, cast, lead, n_resamples=199, rng=1)
+    within = turnout_leader_correlation(reg, cast, lead, groups=g, n_resamples=199, rng=1)
+    assert pooled.pvalue <= 0.01 and pooled.statistic > 0.5
+    assert within.pvalue > 0.01 and abs(within.statistic) < 0.1
+    assert within.details["n_groups"] == 2
+    # within-group r equals the correlation of group-centred rates
+    t, s = cast / reg, lead / cast
+    tc = t - np.array([np.average(t[g == k], weights=reg[g == k]) for k in g])
+    sc = s - np.array([np.average(s[g == k], weights=reg[g == k]) for k in g])
+    r = np.sum(reg * tc * sc) / np.sqrt(np.sum(reg * tc ** 2) * np.sum(reg * sc ** 2))
+    assert within.statistic == pytest.approx(r)
+    ss_pooled = sobyanin_sukhovolsky(reg, cast, lead)
+    ss_within = sobyanin_sukhovolsky(reg, cast, lead, groups=g)
+    assert ss_pooled.pvalue < 1e-6
+    assert ss_within.pvalue > 0.01
+    # the within slope is least squares with one intercept per region
+    X = np.column_stack([cast / reg, g == "A", g == "B"]).astype(float)
+    beta = np.linalg.lstsq(X, lead / reg, rcond=None)[0]
+    assert ss_within.statistic == pytest.approx(beta[0])
+
+
+def test_grouped_tests_hold_size_on_heterogeneous_clean_elections():
+    rng = np.random.default_rng(77)
+    pc, ps = [], []
+    for i in range(150):
+        t = clean_election(1000, rng=rng, n_regions=15)
+        args = cols(t, "registered", "ballots_cast", "leader")
+        g = t.data.region.to_numpy()
+        pc.append(turnout_leader_correlation(*args, groups=g, method="fisher").pvalue)
+        ps.append(sobyanin_sukhovolsky(*args, groups=g, alternative="two-sided").pvalue)
+    for p in (pc, ps):
+        rej = int((np.array(p) <= 0.05).sum())
+        lo, hi = stats.binomtest(rej, 150).proportion_ci(0.99)
+        assert lo <= 0.05 <= hi, rej
+
+
+def test_groups_validation():
+    reg, cast, lead = _args(3)
+    with pytest.raises(ValueError, match="groups"):
+        turnout_leader_correlation(reg, cast, lead, groups=["a"] * 5)
+    with pytest.raises(ValueError, match="groups"):
+        sobyanin_sukhovolsky(reg, cast, lead, groups=np.array([None] * len(reg)))

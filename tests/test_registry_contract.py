@@ -1,0 +1,191 @@
+"""One contract for every registered test (after scikit-learn's estimator
+checks), plus tests of ``register`` and of plugin loading.
+
+Each registered test must: return a TestResult with a finite statistic (or
+a nan its docstring documents), a p-value in [0, 1] (or a documented nan),
+give the same answer for the same rng, raise a clear error on bad input,
+and (slow) hold its size on simulated clean elections unless its flag is
+declared in ``audit.calibration.DECLARED_FLAGS``.
+"""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import audit.forensics  # noqa: F401  (fills the registry)
+from audit import calibration as cal
+from audit import registry
+from audit.errors import NotApplicable
+from audit.registry import REGISTRY, register
+from audit.result import TestResult
+from audit.simulate import clean_election
+
+NAMES = sorted(REGISTRY)
+BAD_INPUT = (ValueError, TypeError)
+
+
+@pytest.fixture(scope="module")
+def election():
+    return clean_election(1500, rng=20261125)
+
+
+def _args(spec, table):
+    args, _ = cal._role_arrays(spec, table, "leader")
+    return args
+
+
+def _call(spec, args, rng=0):
+    return spec.func(*args, rng=rng, **cal.TEST_OPTIONS.get(spec.name, {}))
+
+
+def _documents_nan(spec):
+    return "nan" in (spec.func.__doc__ or "").lower()
+
+
+def test_registry_is_not_empty():
+    assert len(NAMES) >= 7                      # at least the distribution tests
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_contract(name, election):
+    spec = REGISTRY[name]
+    assert spec.needs and spec.family and spec.min_units >= 1
+    args = _args(spec, election)
+    try:
+        res = _call(spec, args, rng=123)
+    except NotApplicable as exc:                 # allowed, but must say why
+        assert str(exc.reason)
+        return
+    assert isinstance(res, TestResult)
+    stat, p = float(res.statistic), float(res.pvalue)
+    assert math.isfinite(stat) or _documents_nan(spec), f"{name}: statistic {stat}"
+    assert (0 <= p <= 1) or (math.isnan(p) and _documents_nan(spec)), f"{name}: p {p}"
+    assert isinstance(res.n, (int, np.integer)) and 0 < res.n <= args[0].size
+    again = _call(spec, args, rng=123)
+    np.testing.assert_equal([again.statistic, again.pvalue, again.n],
+                            [res.statistic, res.pvalue, res.n])
+    res.to_frame()                               # one tidy row
+    res.to_dict()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_contract_bad_input(name, election):
+    spec = REGISTRY[name]
+    args = _args(spec, election)
+    # negative counts
+    bad = [a.copy() for a in args]
+    bad[0].flat[0] = -5
+    with pytest.raises(BAD_INPUT):
+        _call(spec, bad)
+    # mismatched lengths (only meaningful with two or more data arrays)
+    if len(args) > 1:
+        with pytest.raises(BAD_INPUT):
+            _call(spec, [args[0][:-1], *args[1:]])
+    # too few stations
+    with pytest.raises((NotApplicable, ValueError)):
+        _call(spec, [a[:3] for a in args])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_contract_size_on_clean_elections(name):
+    rep = cal.calibrate([name], scenarios=["clean"], n_sim=60, n_stations=1500,
+                        root_seed=777)
+    row = rep.summary.iloc[0]
+    assert row.n_error == 0, row.first_reason
+    if row.flag in ("", "descriptive"):
+        return
+    declared = cal.DECLARED_FLAGS.get(name, (None, ""))[0]
+    assert row.flag == declared, (
+        f"{name}: false-alarm rate {row.rate:.3f} [{row.ci_low:.3f}, {row.ci_high:.3f}] "
+        f"is {row.flag}; fix the test or declare it in calibration.DECLARED_FLAGS")
+
+
+# ------------------------------------------------------------ register itself
+@pytest.fixture
+def empty_registry(monkeypatch):
+    monkeypatch.setattr(registry, "REGISTRY", {})
+    return registry.REGISTRY
+
+
+def test_register_records_spec(empty_registry):
+    @register("toy", family="toy", min_units=5, null="nothing")
+    def toy(registered, leader, *, width=1.0, rng=None):
+        """Toy test.
+
+        More text."""
+
+    spec = empty_registry["toy"]
+    assert spec.needs == ("registered", "leader") and spec.min_units == 5
+    assert spec.description == "Toy test." and toy.spec is spec
+    assert spec.applies({"registered"}) == "toy needs leader, which the data lack"
+    assert spec.applies({"registered", "leader"}) is None
+
+
+def test_register_rejects_duplicates(empty_registry):
+    @register("twice", family="toy")
+    def first(votes, *, rng=None):
+        pass
+
+    with pytest.raises(ValueError, match="already registered"):
+        @register("twice", family="toy")
+        def second(votes, *, rng=None):
+            pass
+
+
+@pytest.mark.parametrize("src, match", [
+    ("def f(votes, *args, rng=None): pass", r"\*args/\*\*kwargs"),
+    ("def f(votes, *, rng=None, **kwargs): pass", r"\*args/\*\*kwargs"),
+    ("def f(votes, width, *, rng=None): pass", "'width' is not one of"),
+    ("def f(votes, *, width=1): pass", "rng"),
+    ("def f(*, rng=None): pass", "no data parameter"),
+])
+def test_register_rejects_bad_signatures(empty_registry, src, match):
+    ns = {}
+    exec(src, ns)
+    with pytest.raises(ValueError, match=match):
+        register("bad", family="toy")(ns["f"])
+    assert "bad" not in empty_registry
+
+
+class _EntryPoint:
+    def __init__(self, name, value, loader):
+        self.name, self.value, self._loader = name, value, loader
+
+    def load(self):
+        return self._loader()
+
+
+def test_broken_plugin_warns_and_good_plugin_loads(monkeypatch, empty_registry):
+    def good():
+        @register("plugin_test", family="plugin")
+        def plugin_test(votes, *, rng=None):
+            pass
+        return plugin_test
+
+    def broken():
+        raise ImportError("No module named 'vote_audit_broken'")
+
+    eps = [_EntryPoint("broken", "vote_audit_broken:tests", broken),
+           _EntryPoint("good", "vote_audit_good:tests", good)]
+    seen = {}
+
+    def fake_entry_points(*, group):
+        seen["group"] = group
+        return eps
+
+    monkeypatch.setattr(registry.metadata, "entry_points", fake_entry_points)
+    with pytest.warns(RuntimeWarning, match="plugin 'broken'.*failed to load"):
+        loaded = registry.load_plugins()
+    assert loaded == ["good"]
+    assert seen["group"] == registry.ENTRY_POINT_GROUP == "vote_audit.tests"
+    assert "plugin_test" in empty_registry
+
+
+def test_no_plugins_no_warning(monkeypatch):
+    monkeypatch.setattr(registry.metadata, "entry_points", lambda *, group: [])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert registry.load_plugins() == []
