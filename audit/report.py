@@ -36,6 +36,7 @@ class Notebook:
 NOTEBOOKS = (
     Notebook("referenda-2022", "01-referenda-2022.py"),
     Notebook("station-forensics", "02-station-forensics.py", needs_stations=True),
+    Notebook("adding-a-test", "03-adding-a-test.py"),
 )
 
 
