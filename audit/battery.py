@@ -25,7 +25,36 @@ from .errors import InputError, NotApplicable
 from .result import TestResult
 
 COLUMNS = ("test", "family", "level", "scope", "statistic", "pvalue", "p_bh", "p_holm",
-           "reject_bh", "reject_holm", "n", "status", "reason", "details")
+           "reject_bh", "reject_holm", "n", "status", "reason", "calibration", "details")
+GROUP_LEVEL = "region"   # labels passed to tests that take a ``groups`` keyword
+
+
+def calibration_note(name: str, grouped: bool) -> str:
+    """What the calibration table says of a test's size ('' when it holds it).
+
+    Tests run with region labels (``groups``) are looked up under their
+    variant label, e.g. ``turnout_leader_correlation[groups=region]``.
+    """
+    from .calibration import DECLARED_FLAGS, VARIANTS
+
+    label = f"{name}[groups={GROUP_LEVEL}]" if grouped else name
+    if label in DECLARED_FLAGS:
+        flag, why = DECLARED_FLAGS[label]
+        return f"{flag} on simulated clean elections: {why}"
+    if label in VARIANTS:
+        return ""
+    if grouped and name in DECLARED_FLAGS:
+        flag, why = DECLARED_FLAGS[name]
+        return (f"{flag} on simulated clean elections without region labels ({why}); "
+                "not yet calibrated with them")
+    return ""
+
+
+def _takes_groups(spec) -> bool:
+    import inspect
+
+    p = inspect.signature(spec.func).parameters.get("groups")
+    return p is not None and p.kind == p.KEYWORD_ONLY
 
 
 def p_adjust_bh(pvalues) -> np.ndarray:
@@ -123,8 +152,10 @@ def _roles(data: pd.DataFrame, options: list[str], leader: str | None) -> dict:
     return roles
 
 
-def _arguments(spec, roles: dict):
-    """Positional arguments for ``spec`` and the number of complete rows."""
+def _arguments(spec, roles: dict, scope_data: pd.DataFrame | None = None):
+    """Positional arguments for ``spec``, the number of complete rows, and
+    keyword arguments: ``groups`` (region labels of the complete rows) for a
+    test that takes them, when the scope spans two regions or more."""
     frames = []
     for need in spec.needs:
         part = roles[need]
@@ -136,7 +167,13 @@ def _arguments(spec, roles: dict):
     for need, f in zip(spec.needs, frames):
         values = f.loc[complete].to_numpy(dtype="int64")
         args.append(values if need == "votes" else values[:, 0])
-    return args, int(complete.sum())
+    kwargs = {}
+    if (scope_data is not None and GROUP_LEVEL in scope_data.columns
+            and _takes_groups(spec)):
+        labels = scope_data[GROUP_LEVEL].to_numpy()[complete]
+        if len(pd.unique(labels)) >= 2:
+            kwargs["groups"] = labels.astype(str)
+    return args, int(complete.sum()), kwargs
 
 
 def _seed_root(rng) -> np.random.SeedSequence:
@@ -263,13 +300,14 @@ def run_battery(table: StationTable, *, leader=None, tests=None, by=None, rng=0,
         roles = role_cache[scope]
         row = {"test": spec.name, "family": spec.family, "level": level, "scope": scope,
                "statistic": np.nan, "pvalue": np.nan, "n": 0, "status": "not applicable",
-               "reason": "", "details": {}}
+               "reason": "", "calibration": "", "details": {}}
         result = None
         available = {r for r, v in roles.items() if v is not None}
         reason = spec.applies(available)
         if reason is None:
-            args, n = _arguments(spec, roles)
+            args, n, kwargs = _arguments(spec, roles, part)
             row["n"] = n
+            row["calibration"] = calibration_note(spec.name, "groups" in kwargs)
             if n < spec.min_units:
                 reason = (f"needs at least {spec.min_units} stations with "
                           f"{', '.join(spec.needs)}; {scope} has {n}")
@@ -277,7 +315,7 @@ def run_battery(table: StationTable, *, leader=None, tests=None, by=None, rng=0,
             row["reason"] = reason
         else:
             try:
-                result = spec.func(*args, rng=np.random.default_rng(seed))
+                result = spec.func(*args, rng=np.random.default_rng(seed), **kwargs)
             except NotApplicable as exc:
                 row["reason"] = exc.reason
             except Exception as exc:  # one failing test must not stop the audit

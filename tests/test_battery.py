@@ -256,3 +256,29 @@ def test_plot_layouts():
     with pytest.raises(ValueError, match="has no table"):
         plot_result_table(TestResult("none", 1.0, 0.5, 10))
     plt.close("all")
+
+
+def test_region_labels_reach_tests_that_take_them_and_calibration_is_reported():
+    from audit.simulate import clean_election
+
+    table = clean_election(1500, rng=3)
+    ev, res = run_battery(table, leader="leader", rng=1,
+                          tests=["turnout_leader_correlation", "first_digit",
+                                 "integer_percentages"])
+    by = ev.set_index("test")
+    corr = res[list(ev["test"]).index("turnout_leader_correlation")]
+    # the grouped variant holds its size in docs/calibration.md: no caveat
+    assert corr.params["groups"] is True
+    assert by.loc["turnout_leader_correlation", "calibration"] == ""
+    assert by.loc["first_digit", "calibration"].startswith("liberal")
+    assert by.loc["integer_percentages", "calibration"] == ""
+
+
+def test_no_region_labels_within_one_region():
+    from audit.simulate import clean_election
+
+    table = clean_election(1500, rng=3)
+    ev, res = run_battery(table, leader="leader", rng=1, by="region",
+                          tests=["turnout_leader_correlation"])
+    within = ev[ev["level"] == "region"]
+    assert within["calibration"].str.startswith("liberal").all()

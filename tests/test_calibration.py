@@ -239,3 +239,13 @@ def test_command_line_and_rows_round_trip(tmp_path):
     cal.main([*base, "--out", str(md2), "--from-rows", str(rows)])
     table = lambda t: t[t.index("| test"):]
     assert table(md2.read_text()) == table(text)
+
+
+def test_every_flagged_test_says_so_in_its_docstring():
+    import audit.forensics  # noqa: F401
+    from audit.calibration import DECLARED_FLAGS
+    from audit.registry import REGISTRY
+
+    for label in DECLARED_FLAGS:
+        doc = REGISTRY[label.split("[")[0]].func.__doc__ or ""
+        assert "Calibration" in doc or "calibrat" in doc.lower(), label

@@ -223,6 +223,11 @@ def first_digit(votes, *, min_count=1, min_units=50, n_resamples=10000,
     why the first digit is a weak test for polling-station counts
     (Mebane 2006, Sec. 2).
 
+    Calibration: station counts do not follow Benford's first-digit law, so on clean
+    simulated elections it rejects almost always; it is kept for comparison with published
+    work, not as evidence (``docs/calibration.md``; the battery's evidence table repeats
+    this in its ``calibration`` column).
+
     References
     ----------
     Benford, F. (1938). The law of anomalous numbers. *Proceedings of the
@@ -334,6 +339,10 @@ def second_digit_mean(votes, *, min_count=10, min_units=50, rng=None):
     a sum at least as far from :math:`n\\mu` as observed (Mebane 2006,
     Sec. 2, uses the same mean with a normal approximation).
 
+    Calibration: its false-alarm rate on clean simulated elections is well above 5% (the
+    4.187 mean is only approximate for binomial counts) (``docs/calibration.md``; the
+    battery's evidence table repeats this in its ``calibration`` column).
+
     References
     ----------
     Mebane, W. R. (2006). Election forensics: vote counts and Benford's law.
@@ -403,6 +412,10 @@ def second_digit(votes, *, min_count=10, min_units=50, n_resamples=10000,
     :math:`q_d` Benford's second-digit law (see :func:`second_digit_mean`),
     referred to the chi-square law with 9 degrees of freedom (Mebane 2006,
     Sec. 2).
+
+    Calibration: its false-alarm rate on clean simulated elections is well above 5% (the
+    second-digit law is only approximate for binomial counts) (``docs/calibration.md``; the
+    battery's evidence table repeats this in its ``calibration`` column).
 
     References
     ----------

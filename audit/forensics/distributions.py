@@ -150,6 +150,11 @@ def turnout_skewness(registered, ballots_cast, *, rng=None):
         ``statistic`` is the sample skewness :math:`g_1`, ``expected`` 0,
         ``details["z"]`` D'Agostino's z.
     {notes}
+    Calibration: its false-alarm rate on heterogeneous clean simulated elections is far
+    above 5% (a mixture of regions is not normal); read it as descriptive
+    (``docs/calibration.md``; the battery's evidence table repeats this in its
+    ``calibration`` column).
+
     References
     ----------
     Klimek, Yegorov, Hanel and Thurner (2012), PNAS 109(41):16469-16473.
@@ -188,6 +193,11 @@ def turnout_kurtosis(registered, ballots_cast, *, rng=None):
     TestResult
         ``statistic`` is the excess kurtosis :math:`g_2`, ``expected`` 0.
     {notes}
+    Calibration: its false-alarm rate on heterogeneous clean simulated elections is far
+    above 5% (a mixture of regions is not normal); read it as descriptive
+    (``docs/calibration.md``; the battery's evidence table repeats this in its
+    ``calibration`` column).
+
     References
     ----------
     Klimek, Yegorov, Hanel and Thurner (2012), PNAS 109(41):16469-16473.
@@ -228,6 +238,11 @@ def leader_share_skewness(ballots_cast, leader, *, rng=None):
     TestResult
         ``statistic`` is the sample skewness of ``leader / ballots_cast``.
     {notes}
+    Calibration: its false-alarm rate on heterogeneous clean simulated elections is far
+    above 5% (a mixture of regions is not normal); read it as descriptive
+    (``docs/calibration.md``; the battery's evidence table repeats this in its
+    ``calibration`` column).
+
     References
     ----------
     Klimek, Yegorov, Hanel and Thurner (2012), PNAS 109(41):16469-16473.
@@ -266,6 +281,11 @@ def leader_share_kurtosis(ballots_cast, leader, *, rng=None):
     TestResult
         ``statistic`` is the excess kurtosis of ``leader / ballots_cast``.
     {notes}
+    Calibration: its false-alarm rate on heterogeneous clean simulated elections is far
+    above 5% (a mixture of regions is not normal); read it as descriptive
+    (``docs/calibration.md``; the battery's evidence table repeats this in its
+    ``calibration`` column).
+
     References
     ----------
     Klimek, Yegorov, Hanel and Thurner (2012), PNAS 109(41):16469-16473.
@@ -596,6 +616,10 @@ def turnout_dip(registered, ballots_cast, *, method="table", n_resamples=999, rn
     stations and a cluster near 100%) is the pattern of extreme fraud in
     the fingerprints of Klimek et al. (2012, PNAS 109:16469), but a country made of two
     kinds of region may also be bimodal without any fraud.
+
+    Calibration: against the uniform null it is conservative (false-alarm rate near 0 on
+    clean elections) (``docs/calibration.md``; the battery's evidence table repeats this in
+    its ``calibration`` column).
 
     Examples
     --------
