@@ -29,6 +29,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from .datapackage import sha256_of
 from .errors import InputError
 
 ENV_VAR = "AUDIT_DATA_DIR"
@@ -93,17 +94,12 @@ def _spec(name: str) -> Dataset:
     return REGISTRY[name]
 
 
-def _sha256(path: Path) -> str:
-    from .io._common import sha256_file
-
-    return sha256_file(path)
-
 
 def verify(name: str, path) -> Path:
     """Check that ``path`` has the pinned sha256 of dataset ``name``."""
     spec = _spec(name)
     path = Path(path)
-    got = _sha256(path)
+    got = sha256_of(path)
     if got != spec.sha256:
         raise InputError(f"sha256 mismatch: expected {spec.sha256}, found {got}; "
                          "the file is corrupt or was changed (delete it to download "
@@ -154,7 +150,7 @@ def _download(spec: Dataset, path: Path) -> None:
     try:
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(spec.url, timeout=60) as resp:
             shutil.copyfileobj(resp, out)
-        got = _sha256(tmp)
+        got = sha256_of(tmp)
         if got != spec.sha256:
             raise InputError(f"sha256 mismatch after download from {spec.url}: "
                              f"expected {spec.sha256}, found {got}", file=path)

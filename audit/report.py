@@ -134,7 +134,8 @@ def run_notebook(source: Path, folder: Path, parameters: dict | None = None) -> 
         try:
             papermill.execute_notebook(str(src), str(dst), parameters=params,
                                        kernel_name="python3", cwd=str(ROOT),
-                                       progress_bar=False, log_output=False)
+                                       progress_bar=False, log_output=False,
+                                       extra_arguments=["--IPKernelApp.log_level=ERROR"])
         except papermill.PapermillExecutionError as exc:
             raise AuditError(f"{source.name}: cell {exc.exec_count} failed: {exc.ename}: "
                              f"{exc.evalue}") from None

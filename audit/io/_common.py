@@ -9,7 +9,6 @@ returns, so an excluded row or a finding can be traced back to the file.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import zipfile
 from pathlib import Path
@@ -18,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..canonical import COUNTS, HIERARCHY, StationTable
+from ..datapackage import sha256_of
 from ..errors import InputError
 
 #: Bumped whenever a reader changes what it returns for the same bytes.
@@ -110,17 +110,9 @@ def read_csv_table(path) -> tuple[pd.DataFrame, dict]:
                          file=path, row=1)
     df.columns = [str(c).strip() for c in df.columns]
     df.index = pd.RangeIndex(2, len(df) + 2, name="source_row")
-    source = {"path": str(path), "sha256": sha256_file(path), "member": member,
+    source = {"path": str(path), "sha256": sha256_of(path), "member": member,
               "encoding": encoding, "delimiter": delimiter, "rows": int(len(df))}
     return df, source
-
-
-def sha256_file(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def to_counts(series: pd.Series, *, file, column: str) -> pd.Series:

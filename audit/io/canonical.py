@@ -29,7 +29,8 @@ import pandas as pd
 
 from ..canonical import COUNTS, HIERARCHY
 from ..errors import InputError
-from ._common import assemble, excluded_frame, read_csv_table, sha256_file, to_counts
+from ..datapackage import sha256_of
+from ._common import assemble, excluded_frame, read_csv_table, to_counts
 
 _KEYS = set(HIERARCHY) | set(COUNTS) | {"options", "ignore"}
 
@@ -85,7 +86,7 @@ def _read_any(path):
         df.columns = [str(c) for c in df.columns]
         df = df.reset_index(drop=True)
         df.index = pd.RangeIndex(2, len(df) + 2, name="source_row")
-        return df, {"path": str(path), "sha256": sha256_file(path), "member": "",
+        return df, {"path": str(path), "sha256": sha256_of(path), "member": "",
                     "encoding": "parquet", "delimiter": None, "rows": int(len(df))}
     return read_csv_table(path)
 
