@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -269,72 +270,165 @@ def run_battery(table: StationTable, *, leader=None, tests=None, by=None, rng=0,
     ...                       leader="Путин", by="region")  # doctest: +SKIP
     >>> ev.query("status == 'ok'").sort_values("p_bh").head()  # doctest: +SKIP
     """
-    by, names = _validate(table, tests, by, alpha)
-    from . import forensics  # noqa: F401  (fills the registry)
-    from .registry import REGISTRY, load_plugins
+    plan = plan_battery(table, leader=leader, tests=tests, by=by, rng=rng, alpha=alpha)
+    return assemble_battery(plan, [run_battery_task(t, plan.parts[t.scope])
+                                   for t in plan.tasks])
 
-    load_plugins()
+
+@dataclass(frozen=True)
+class BatteryTask:
+    """One registered test in one scope: row ``index`` of the evidence table."""
+
+    index: int
+    level: str
+    scope: str
+    spec: Any                      # audit.registry.TestSpec
+    seed: np.random.SeedSequence
+    options: tuple[str, ...]
+    leader: str | None
+
+
+@dataclass
+class BatteryPlan:
+    """Everything :func:`run_battery` would do, before doing it.
+
+    Attributes
+    ----------
+    tasks : list of BatteryTask
+        In the order of the evidence table (every test nationally, then
+        every test in each unit of each ``by`` level).
+    parts : dict
+        Scope label -> the station rows of that scope (a DataFrame).
+    leader : str or None
+    alpha : float
+    """
+
+    tasks: list[BatteryTask]
+    parts: dict[str, pd.DataFrame]
+    leader: str | None
+    alpha: float = 0.05
+    scopes: list[str] = field(default_factory=list)
+
+
+def plan_battery(table: StationTable, *, leader=None, tests=None, by=None, rng=0,
+                 alpha: float = 0.05) -> BatteryPlan:
+    """The tasks of :func:`run_battery` and their seeds.
+
+    Same parameters, validation and errors as ``run_battery``.  Task ``i``
+    gets the ``i``-th child of ``SeedSequence(rng).spawn(len(tasks))``, as
+    in ``run_battery``, so running the tasks anywhere and in any order and
+    passing the outputs to :func:`assemble_battery` gives its table.
+
+    Examples
+    --------
+    >>> from audit.simulate import clean_election
+    >>> plan = plan_battery(clean_election(600, rng=0), tests=["last_digit"],
+    ...                     by="region", rng=0)
+    >>> [t.scope for t in plan.tasks][:3]
+    ['national', 'region=R001', 'region=R002']
+    """
+    from . import forensics  # noqa: F401  (fills the registry)
+    from . import registry
+
+    by, names = _validate(table, tests, by, alpha)
+    registry.load_plugins()
+    reg = registry.REGISTRY
     if names is None:
-        specs = list(REGISTRY.values())
+        specs = list(reg.values())
     else:
-        unknown = [n for n in names if n not in REGISTRY]
+        unknown = [n for n in names if n not in reg]
         if unknown:
             raise InputError(f"unknown test(s) {', '.join(unknown)}; registered: "
-                             + (", ".join(sorted(REGISTRY)) or "none"))
-        specs = [REGISTRY[n] for n in names]
+                             + (", ".join(sorted(reg)) or "none"))
+        specs = [reg[n] for n in names]
     lead = table.leader_column(leader) if table.options else None
 
     scopes = [("national", "national", table.data)]
     for level in by:
         for value, part in table.data.groupby(level, sort=True, dropna=True):
             scopes.append((level, f"{level}={value}", part))
-    tasks = [(level, scope, part, spec) for (level, scope, part) in scopes
-             for spec in specs]
-    seeds = _seed_root(rng).spawn(len(tasks))
+    pairs = [(level, scope, spec) for (level, scope, _) in scopes for spec in specs]
+    seeds = _seed_root(rng).spawn(len(pairs))
+    options = tuple(table.options)
+    tasks = [BatteryTask(i, level, scope, spec, seed, options, lead)
+             for i, ((level, scope, spec), seed) in enumerate(zip(pairs, seeds))]
+    parts = {scope: part for (_, scope, part) in scopes}
+    return BatteryPlan(tasks=tasks, parts=parts, leader=lead, alpha=float(alpha),
+                       scopes=[s for (_, s, _) in scopes])
 
-    rows, results = [], []
-    role_cache = {}
-    for (level, scope, part, spec), seed in zip(tasks, seeds):
-        if scope not in role_cache:
-            role_cache[scope] = _roles(part, table.options, lead)
-        roles = role_cache[scope]
-        row = {"test": spec.name, "family": spec.family, "level": level, "scope": scope,
-               "statistic": np.nan, "pvalue": np.nan, "n": 0, "status": "not applicable",
-               "reason": "", "calibration": "", "details": {}}
-        result = None
-        available = {r for r, v in roles.items() if v is not None}
-        reason = spec.applies(available)
-        if reason is None:
-            args, n, kwargs = _arguments(spec, roles, part)
-            row["n"] = n
-            row["calibration"] = calibration_note(spec.name, "groups" in kwargs)
-            if n < spec.min_units:
-                reason = (f"needs at least {spec.min_units} stations with "
-                          f"{', '.join(spec.needs)}; {scope} has {n}")
-        if reason is not None:
-            row["reason"] = reason
+
+def run_battery_task(task: BatteryTask, part: pd.DataFrame) -> tuple[dict, Any]:
+    """Run one battery task on the station rows of its scope (pure).
+
+    Returns
+    -------
+    row : dict
+        The evidence row before adjustment (status ``"ok"``,
+        ``"not applicable"`` or ``"error"``, as in ``run_battery``).
+    result : TestResult or None
+
+    Notes
+    -----
+    Never raises for a failing test (the error is the row's reason) and
+    issues no warning: it may run on a remote worker, so
+    :func:`assemble_battery` warns on the client instead.
+    """
+    spec = task.spec
+    roles = _roles(part, list(task.options), task.leader)
+    row = {"test": spec.name, "family": spec.family, "level": task.level,
+           "scope": task.scope, "statistic": np.nan, "pvalue": np.nan, "n": 0,
+           "status": "not applicable", "reason": "", "calibration": "", "details": {}}
+    result = None
+    available = {r for r, v in roles.items() if v is not None}
+    reason = spec.applies(available)
+    if reason is None:
+        args, n, kwargs = _arguments(spec, roles, part)
+        row["n"] = n
+        row["calibration"] = calibration_note(spec.name, "groups" in kwargs)
+        if n < spec.min_units:
+            reason = (f"needs at least {spec.min_units} stations with "
+                      f"{', '.join(spec.needs)}; {task.scope} has {n}")
+    if reason is not None:
+        row["reason"] = reason
+        return row, None
+    try:
+        result = spec.func(*args, rng=np.random.default_rng(task.seed), **kwargs)
+    except NotApplicable as exc:
+        row["reason"] = exc.reason
+    except Exception as exc:  # one failing test must not stop the audit
+        row["status"], row["reason"] = "error", f"{type(exc).__name__}: {exc}"
+    else:
+        if not isinstance(result, TestResult):
+            row["status"] = "error"
+            row["reason"] = f"returned {type(result).__name__}, not a TestResult"
+            result = None
         else:
-            try:
-                result = spec.func(*args, rng=np.random.default_rng(seed), **kwargs)
-            except NotApplicable as exc:
-                row["reason"] = exc.reason
-            except Exception as exc:  # one failing test must not stop the audit
-                row["status"], row["reason"] = "error", f"{type(exc).__name__}: {exc}"
-                warnings.warn(f"test {spec.name!r} failed on {scope}: {row['reason']}",
-                              RuntimeWarning, stacklevel=2)
-            else:
-                if not isinstance(result, TestResult):
-                    row["status"] = "error"
-                    row["reason"] = (f"returned {type(result).__name__}, "
-                                     "not a TestResult")
-                    result = None
-                else:
-                    row.update(status="ok", statistic=_number(result.statistic),
-                               pvalue=_number(result.pvalue), n=int(result.n),
-                               details=_details(result))
-        rows.append(row)
-        results.append(result)
+            row.update(status="ok", statistic=_number(result.statistic),
+                       pvalue=_number(result.pvalue), n=int(result.n),
+                       details=_details(result))
+    return row, result
 
+
+def assemble_battery(plan: BatteryPlan, outputs: list[tuple[dict, Any]]):
+    """Evidence table from the outputs of every task of ``plan``, in task order.
+
+    Benjamini-Hochberg and Holm adjustments run once over every row of the
+    table with a finite p-value (as in ``run_battery``); each row with status
+    ``"error"`` gives a :class:`RuntimeWarning` here, on the client.
+
+    Returns
+    -------
+    BatteryResult
+    """
+    if len(outputs) != len(plan.tasks):
+        raise ValueError(f"outputs: expected {len(plan.tasks)} task outputs, "
+                         f"got {len(outputs)}")
+    rows = [row for row, _ in outputs]
+    results = [result for _, result in outputs]
+    for row in rows:
+        if row["status"] == "error":
+            warnings.warn(f"test {row['test']!r} failed on {row['scope']}: "
+                          f"{row['reason']}", RuntimeWarning, stacklevel=3)
     evidence = pd.DataFrame(rows, columns=[c for c in COLUMNS
                                            if c not in ("p_bh", "p_holm", "reject_bh",
                                                         "reject_holm")])
@@ -342,11 +436,12 @@ def run_battery(table: StationTable, *, leader=None, tests=None, by=None, rng=0,
     p = np.where(evidence["status"].to_numpy() == "ok", p, np.nan)
     evidence["p_bh"] = p_adjust_bh(p)
     evidence["p_holm"] = p_adjust_holm(p)
-    evidence["reject_bh"] = evidence["p_bh"] <= alpha
-    evidence["reject_holm"] = evidence["p_holm"] <= alpha
+    evidence["reject_bh"] = evidence["p_bh"] <= plan.alpha
+    evidence["reject_holm"] = evidence["p_holm"] <= plan.alpha
     evidence["n"] = evidence["n"].astype("int64")
     evidence = evidence[list(COLUMNS)]
-    return BatteryResult(evidence=evidence, results=results, leader=lead, alpha=alpha)
+    return BatteryResult(evidence=evidence, results=results, leader=plan.leader,
+                         alpha=plan.alpha)
 
 
 def evidence_records(evidence: pd.DataFrame) -> list[dict]:

@@ -613,9 +613,17 @@ def main(argv=None) -> int:
     ap.add_argument("--from-rows", default=None,
                     help="summarise saved rows (CSV) instead of running; give the "
                          "settings they were run with")
+    ap.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                    help="run on Dask: 'local' starts one process per core; "
+                         "tcp://HOST:8786 uses a running cluster (same results)")
+    ap.add_argument("--workers", type=int, default=None,
+                    help="worker processes for --scheduler local (default: cores)")
     a = ap.parse_args(argv)
+    if a.workers is not None and a.scheduler not in (None, "local"):
+        ap.error("--workers applies only to --scheduler local")
     args = list(argv if argv is not None else sys.argv[1:])
-    for flag in ("--rows", "--from-rows"):      # local file names, not settings
+    # local file names and where it ran are not settings of the table
+    for flag in ("--rows", "--from-rows", "--scheduler", "--workers"):
         while flag in args:
             i = args.index(flag)
             del args[i:i + 2]
@@ -631,9 +639,15 @@ def main(argv=None) -> int:
             options={t: dict(o) for t, o in TEST_OPTIONS.items()},
             max_sims=dict(MAX_SIMS)))
     else:
-        rep = calibrate(a.tests or None, scenarios=a.scenarios or None, n_sim=a.n_sim,
-                        n_sim_power=a.n_sim_power, n_stations=a.n_stations,
-                        root_seed=a.seed, jobs=a.jobs)
+        kw = dict(scenarios=a.scenarios or None, n_sim=a.n_sim, n_sim_power=a.n_sim_power,
+                  n_stations=a.n_stations, root_seed=a.seed)
+        if a.scheduler:
+            from .distributed import calibrate_on_dask
+
+            rep = calibrate_on_dask(a.tests or None, address=a.scheduler,
+                                    n_workers=a.workers, **kw)
+        else:
+            rep = calibrate(a.tests or None, jobs=a.jobs, **kw)
     if a.rows:      # saved first, so a long run is never lost
         rep.rows.to_csv(a.rows, index=False)
     write_markdown(rep, a.out, command=cmd)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .checks.arithmetic import _rows
-from .checks.base import interval, pct
+from .checks.base import interval
 from .checks.baselines import (_best, _recent_population, adult_share_range,
                                support_proxies)
 from .checks.timeline import READINGS, STAGES, implied_lists

@@ -49,8 +49,18 @@ def _cmd_run(args) -> int:
         table = read(file, fmt, **options)
     leader = table.leader_column(args.leader)
     tests = [t.strip() for t in args.tests.split(",") if t.strip()] if args.tests else None
-    battery = run_battery(table, leader=leader, tests=tests, by=args.by, rng=args.seed,
-                          alpha=args.alpha)
+    if args.scheduler:
+        from .distributed import battery_on_dask
+
+        try:
+            battery = battery_on_dask(table, leader=leader, tests=tests, by=args.by,
+                                      rng=args.seed, alpha=args.alpha,
+                                      address=args.scheduler)
+        except ModuleNotFoundError as exc:
+            raise InputError(str(exc)) from None
+    else:
+        battery = run_battery(table, leader=leader, tests=tests, by=args.by, rng=args.seed,
+                              alpha=args.alpha)
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -191,6 +201,9 @@ def add_commands(sub) -> None:
     p.add_argument("--alpha", type=_alpha, default=0.05,
                    help="level for the flagged columns (default 0.05)")
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run the tests on Dask: 'local' (this machine's cores) or "
+                        "tcp://HOST:8786 (a running cluster); same results as in-process")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("tests", help="list the registered station-level tests",

@@ -242,7 +242,6 @@ def test_command_line_and_rows_round_trip(tmp_path):
 
 
 def test_every_flagged_test_says_so_in_its_docstring():
-    import audit.forensics  # noqa: F401
     from audit.calibration import DECLARED_FLAGS
     from audit.registry import REGISTRY
 

@@ -19,8 +19,11 @@ def _name_and_spec(req: str):
 
 def test_conda_environment_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = dict(_name_and_spec(r) for r in project["dependencies"]
-                  + project["optional-dependencies"]["dev"])
+    extras = project["optional-dependencies"]
+    wanted = dict(_name_and_spec(r) for r in project["dependencies"] + extras["dev"])
+    # every optional group is part of the development environment
+    for group, reqs in extras.items():
+        assert {_name_and_spec(r)[0] for r in reqs} <= set(wanted), group
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     listed = {}
     for dep in env["dependencies"]:

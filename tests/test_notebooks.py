@@ -1,6 +1,5 @@
 """Notebooks: stored as text, parameterised, and executed with small settings."""
 
-from pathlib import Path
 
 import jupytext
 import pandas as pd

@@ -19,8 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .arithmetic import _rows
-from .base import (CONSISTENT, IMPLAUSIBLE, INCONSISTENT, NOT_CHECKABLE, Finding, Interval,
-                   interval)
+from .base import (CONSISTENT, IMPLAUSIBLE, INCONSISTENT, NOT_CHECKABLE, Finding, Interval)
 from .baselines import _best, baseline_range
 
 CONTRADICTED = "contradicted by the announcer's own figures"
