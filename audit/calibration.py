@@ -431,7 +431,8 @@ def calibrate(tests: Iterable[str] | None = None, *, scenarios: Iterable[str] | 
               n_sim_power: int | None = None, alpha: float = ALPHA,
               tolerance: float = TOLERANCE, options: dict[str, dict] | None = None,
               max_sims: dict[str, int] | None = None,
-              mapper: Callable | None = None, jobs: int = 1) -> CalibrationReport:
+              mapper: Callable | None = None, jobs: int = 1,
+              progress=None) -> CalibrationReport:
     """Run the harness and summarise it.
 
     Parameters
@@ -459,6 +460,9 @@ def calibrate(tests: Iterable[str] | None = None, *, scenarios: Iterable[str] | 
         ``mapper(run_task, tasks)`` returning the rows (e.g. a Dask or
         multiprocessing map); default the built-in ``map`` or a process pool
         of ``jobs`` workers.
+    progress : file-like or None
+        Where to draw a progress bar (e.g. ``sys.stderr``); ``None`` draws
+        none. Not drawn with a ``mapper``.
 
     Returns
     -------
@@ -476,9 +480,10 @@ def calibrate(tests: Iterable[str] | None = None, *, scenarios: Iterable[str] | 
         from concurrent.futures import ProcessPoolExecutor
         per_sim = max(1, len(tasks) // max(n_sim, 1))
         with ProcessPoolExecutor(jobs) as ex:
-            rows = list(ex.map(run_task, tasks, chunksize=per_sim))
+            rows = list(_progress(ex.map(run_task, tasks, chunksize=per_sim), len(tasks),
+                                  progress))
     else:
-        rows = [run_task(t) for t in tasks]
+        rows = list(_progress(map(run_task, tasks), len(tasks), progress))
     elapsed = time.perf_counter() - start
     rows_df = pd.DataFrame(rows).sort_values(["test", "scenario", "sim"],
                                              kind="stable").reset_index(drop=True)
@@ -489,6 +494,26 @@ def calibrate(tests: Iterable[str] | None = None, *, scenarios: Iterable[str] | 
                     max_sims=dict(MAX_SIMS if max_sims is None else max_sims))
     return CalibrationReport(rows_df, summarize(rows_df, alpha=alpha, tolerance=tolerance),
                              settings)
+
+
+def _progress(rows, total: int, stream):
+    """Yield ``rows``, drawing a one-line bar with the elapsed time and an
+    estimate of the time left on ``stream`` (nothing if ``stream`` is None)."""
+    if stream is None:
+        yield from rows
+        return
+    start = time.perf_counter()
+    step = max(1, total // 200)
+    for i, row in enumerate(rows, start=1):
+        yield row
+        if i % step == 0 or i == total:
+            spent = time.perf_counter() - start
+            left = spent / i * (total - i)
+            filled = int(30 * i / total)
+            stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {i:,}/{total:,} runs, "
+                         f"{spent:,.0f} s, about {left:,.0f} s left ")
+            stream.flush()
+    stream.write("\n")
 
 
 # ------------------------------------------------------------ markdown
@@ -613,6 +638,7 @@ def main(argv=None) -> int:
     ap.add_argument("--from-rows", default=None,
                     help="summarise saved rows (CSV) instead of running; give the "
                          "settings they were run with")
+    ap.add_argument("--no-progress", action="store_true", help="draw no progress bar")
     ap.add_argument("--scheduler", default=None, metavar="ADDRESS",
                     help="run on Dask: 'local' starts one process per core; "
                          "tcp://HOST:8786 uses a running cluster (same results)")
@@ -623,6 +649,8 @@ def main(argv=None) -> int:
         ap.error("--workers applies only to --scheduler local")
     args = list(argv if argv is not None else sys.argv[1:])
     # local file names and where it ran are not settings of the table
+    if "--no-progress" in args:
+        args.remove("--no-progress")
     for flag in ("--rows", "--from-rows", "--scheduler", "--workers"):
         while flag in args:
             i = args.index(flag)
@@ -647,7 +675,8 @@ def main(argv=None) -> int:
             rep = calibrate_on_dask(a.tests or None, address=a.scheduler,
                                     n_workers=a.workers, **kw)
         else:
-            rep = calibrate(a.tests or None, jobs=a.jobs, **kw)
+            rep = calibrate(a.tests or None, jobs=a.jobs,
+                            progress=None if a.no_progress else sys.stderr, **kw)
     if a.rows:      # saved first, so a long run is never lost
         rep.rows.to_csv(a.rows, index=False)
     write_markdown(rep, a.out, command=cmd)

@@ -248,3 +248,17 @@ def test_every_flagged_test_says_so_in_its_docstring():
     for label in DECLARED_FLAGS:
         doc = REGISTRY[label.split("[")[0]].func.__doc__ or ""
         assert "Calibration" in doc or "calibrat" in doc.lower(), label
+
+
+def test_progress_bar_draws_and_leaves_results_unchanged():
+    import io
+
+    stream = io.StringIO()
+    with_bar = cal.calibrate(["last_digit"], scenarios=["clean"], n_sim=6, n_stations=300,
+                             root_seed=3, progress=stream)
+    without = cal.calibrate(["last_digit"], scenarios=["clean"], n_sim=6, n_stations=300,
+                            root_seed=3)
+    text = stream.getvalue()
+    assert "6/6 runs" in text and text.endswith("\n")
+    cols = ["test", "scenario", "sim", "statistic", "pvalue"]
+    pd.testing.assert_frame_equal(with_bar.rows[cols], without.rows[cols])
