@@ -128,6 +128,7 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
         ("turnout_leader_correlation", {"groups": Column("region")}),
     "sobyanin_sukhovolsky[groups=region]":
         ("sobyanin_sukhovolsky", {"groups": Column("region")}),
+    "spikes[method=exact]": ("spikes", {"method": "exact"}),
 }
 
 #: Tests known to be off nominal size on heterogeneous clean elections, with

@@ -78,7 +78,14 @@ def plot_fingerprint(result, ax=None, *, which="observed", cmap="viridis",
 
 
 def plot_spikes(result, ax=None, *, focal=None, xlim=None):
-    """Observed leader shares against their binomial resamples.
+    """Observed leader shares against their resamples (Rozenas' plot).
+
+    Draws the observed and mean resampled station counts per share bin.
+    When the table comes from the resampled kernel density method (it has
+    ``kde_envelope`` and ``flagged``), also shades the largest resampled
+    kernel density (the upper envelope, as a kernel-weighted count of
+    stations at each grid point) and marks the bins counted as spikes,
+    where the observed density rises above it.
 
     Parameters
     ----------
@@ -101,7 +108,13 @@ def plot_spikes(result, ax=None, *, focal=None, xlim=None):
         focal = result.params.get("focal")
     x = (t["share_lo"].to_numpy() + t["share_hi"].to_numpy()) / 2 * 100
     ax.plot(x, t["observed"], lw=0.8, label="Observed", color="C1")
-    ax.plot(x, t["resampled"], lw=1.2, label="Binomial resamples (mean)", color="C0")
+    ax.plot(x, t["resampled"], lw=1.2, label="Resamples (mean)", color="C0")
+    if {"kde_envelope", "flagged"} <= set(t.columns):
+        ax.fill_between(x, 0, t["kde_envelope"].to_numpy(float), color="C0", alpha=0.2,
+                        lw=0, zorder=0, label="Resampled kernel density, upper envelope")
+        flagged = t["flagged"].to_numpy(bool)
+        ax.scatter(x[flagged], t["observed"].to_numpy(float)[flagged], s=12, color="C3",
+                   zorder=3, label="Counted as spikes")
     if focal is not None:
         for f in focal:
             ax.axvline(100 * f, color="0.6", lw=0.5, ls=":", zorder=0)
