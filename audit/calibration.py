@@ -574,7 +574,7 @@ def to_markdown(report: CalibrationReport, command: str | None = None) -> str:
         if v in used:
             lines.append(f"- `{v}`: `{b}` run with " + ", ".join(
                 f"{k}={x.name if isinstance(x, Column) else x!r}" for k, x in o.items())
-                + " (regions known to the test).")
+                + (" (regions known to the test)." if "groups" in o else "."))
     lines += ["", "Power is the rejection rate at alpha under each scenario; "
               "`(k n/a)` counts runs where the test refused (NotApplicable) or failed. "
               "Power of a flagged test is not comparable with the others.", ""]
