@@ -24,5 +24,10 @@ report: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
+# Speed benchmarks beside the field's reference procedures (prints one table).
+bench: $(STAMP)
+	$(PY) -m pip install --quiet benford_py benfordslaw || echo "benchmark comparison packages not installed"
+	$(PY) benchmarks/run.py
+
 clean:
 	rm -rf $(VENV) reports

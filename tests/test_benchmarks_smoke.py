@@ -1,0 +1,129 @@
+"""Smoke test of the speed-and-scale benchmark (``benchmarks/run.py``).
+
+Only that the benchmark runs and prints its table: speed goals live in the
+benchmark's own output, never in tests.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "benchmarks" / "run.py"
+DATASET = "ru-cik/2020.csv.zip"
+
+
+@pytest.fixture
+def load_module(monkeypatch):
+    """Import a file of ``benchmarks/`` (not a package); ``sys.path``, the
+    environment and the modules it imports there are restored afterwards."""
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setenv("MPLBACKEND", os.environ.get("MPLBACKEND", "Agg"))
+    before = set(sys.modules)
+
+    def load(name, path):
+        sys.path.insert(0, str(path.parent))
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    yield load
+    for name in ("reference",):
+        if name not in before:
+            sys.modules.pop(name, None)
+
+
+def _have_2020() -> bool:
+    from audit import datasets
+
+    return datasets.available([DATASET])
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _have_2020(), reason=f"{DATASET} is not in AUDIT_DATA_DIR")
+def test_quick_run_prints_every_row(tmp_path):
+    import audit.forensics  # noqa: F401
+    from audit.registry import REGISTRY
+
+    out_csv = tmp_path / "bench.csv"
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    proc = subprocess.run([sys.executable, str(BENCH), "--quick", "--out", str(out_csv)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    stdout = proc.stdout
+    # header with machine facts
+    for fact in ("cores", "numpy", "pandas", "BLAS env"):
+        assert fact in stdout
+    # one table: its header line and a row of every section
+    assert "section  item" in stdout
+    for item in ("read + validate from zip", "load from Parquet cache",
+                 "national, default battery", "regional part",
+                 "peak RSS: load + battery (national and regional)",
+                 "exact null (method='exact')", "Monte Carlo reference",
+                 "speed-up exact vs Monte Carlo",
+                 "first digit: vote-audit", "first digit: benford_py",
+                 "first digit: benfordslaw", "second digit: vote-audit",
+                 "second digit: benford_py", "second digit: benfordslaw",
+                 "integer_percentages exact", "growth exponent"):
+        assert item in stdout, item
+    assert "section failed" not in stdout
+    # a verdict line per target
+    targets = [line for line in stdout.splitlines() if line.startswith("target: ")]
+    assert len(targets) >= 6
+    assert all(("met" in line) or ("not measured" in line) for line in targets)
+
+    with open(out_csv, encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == ["section", "item", "n", "seconds", "cpu_s", "peak_mib",
+                             "value", "note"]
+    tested = {r["item"] for r in rows if r["section"] == "test"}
+    assert tested == set(REGISTRY)
+    scaled = sorted({int(r["n"]) for r in rows if r["section"] == "scaling" and r["n"]})
+    assert scaled == [10_000, 30_000]
+
+
+def test_missing_benford_packages_give_rows_not_errors(monkeypatch, load_module):
+    """With benford_py and benfordslaw absent, the digit section still runs
+    and says "not installed" for each (``sys.modules[name] = None`` makes
+    the import fail)."""
+    from audit.simulate import clean_election
+
+    run = load_module("bench_run", BENCH)
+    monkeypatch.setitem(sys.modules, "benford", None)
+    monkeypatch.setitem(sys.modules, "benfordslaw", None)
+    table = run.Table()
+    run.bench_digits(table, clean_election(300, rng=0), run.parse_args(["--quick"]))
+    by_item = {r["item"]: r for r in table.rows}
+    for label in ("first digit", "second digit"):
+        assert by_item[f"{label}: vote-audit"]["value"].startswith("chi2 ")
+        for pkg in ("benford_py", "benfordslaw"):
+            assert by_item[f"{label}: {pkg}"]["value"] == "not installed"
+
+
+def test_reference_window_matches_decimal_definition(load_module):
+    """The Monte Carlo reference's integer classification against a direct
+    decimal computation: 100 k / n within [m - 0.05, m + 0.05)."""
+    from decimal import Decimal
+
+    ref = load_module("bench_reference", ROOT / "benchmarks" / "reference.py")
+    rng = np.random.default_rng(3)
+    n = rng.integers(100, 3000, size=4000)
+    k = rng.integers(0, n + 1)
+    # include exact window edges: 100 k / n = m - 0.05 (in) and m + 0.05 (out)
+    n = np.concatenate([n, [2000, 2000, 1000]])
+    k = np.concatenate([k, [999, 1001, 500]])
+    got = ref.is_round(k, n)
+    for ki, ni, g in zip(k.tolist(), n.tolist(), got.tolist()):
+        pct = Decimal(100 * ki) / Decimal(ni)
+        frac = (pct + Decimal("0.05")) % 1
+        assert g == (frac < Decimal("0.1")), (ki, ni)
