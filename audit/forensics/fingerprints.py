@@ -22,6 +22,7 @@ import pandas as pd
 from scipy import special
 
 from ..errors import NotApplicable
+from ._validation import as_counts
 from ..registry import register
 from ..result import TestResult, simulated_pvalue
 
@@ -62,30 +63,12 @@ class FingerprintResult(TestResult):
 # validation
 
 
-def _as_counts(name, x, n=None):
-    arr = np.asarray(x)
-    try:
-        arr = arr.astype(float)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}") from None
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
-    if n is not None and arr.size != n:
-        raise ValueError(f"{name} has {arr.size} rows, expected {n} (one per station)")
-    if np.any(~np.isfinite(arr)):
-        raise ValueError(f"{name} has missing or infinite values at rows "
-                         f"{np.flatnonzero(~np.isfinite(arr))[:5].tolist()}")
-    if np.any(arr < 0):
-        raise ValueError(f"{name} must be >= 0, got min {arr.min()}")
-    return arr
-
-
 def _validate(registered, ballots_cast, leader, groups, bins, alpha, theta_grid,
               sigma_extreme, step, fi_max, fe_max, n_sim, n_correct, n_boot, n_null,
               min_group, confidence):
-    reg = _as_counts("registered", registered)
-    cast = _as_counts("ballots_cast", ballots_cast, reg.size)
-    lead = _as_counts("leader", leader, reg.size)
+    reg = as_counts("registered", registered)
+    cast = as_counts("ballots_cast", ballots_cast, reg.size)
+    lead = as_counts("leader", leader, reg.size)
     if groups is not None:
         groups = np.asarray(groups)
         if groups.shape != (reg.size,):

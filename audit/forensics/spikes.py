@@ -28,6 +28,7 @@ import pandas as pd
 from scipy import optimize, sparse, special
 
 from ..errors import NotApplicable
+from ._validation import as_counts
 from ..registry import register
 from ..result import TestResult, simulated_pvalue
 
@@ -93,22 +94,8 @@ class SpikeResult(TestResult):
         return (self.details["ci_low"], self.details["ci_high"])
 
 
-def _as_counts(name, x, n=None):
-    arr = np.asarray(x)
-    try:
-        arr = arr.astype(float)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}") from None
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
-    if n is not None and arr.size != n:
-        raise ValueError(f"{name} has {arr.size} rows, expected {n} (one per station)")
-    if np.any(~np.isfinite(arr)):
-        raise ValueError(f"{name} has missing or infinite values at rows "
-                         f"{np.flatnonzero(~np.isfinite(arr))[:5].tolist()}")
-    if np.any(arr < 0) or np.any(arr != np.round(arr)):
-        raise ValueError(f"{name} must be non-negative whole numbers")
-    return arr
+def _counts(name, x, n=None):
+    return as_counts(name, x, n, whole=True)
 
 
 def _validate(ballots_cast, leader, focal, halfwidth, min_ballots, n_resamples,
@@ -116,8 +103,8 @@ def _validate(ballots_cast, leader, focal, halfwidth, min_ballots, n_resamples,
               max_fit):
     if method not in _METHODS:
         raise ValueError(f"method must be 'rkd' or 'exact', got {method!r}")
-    n_i = _as_counts("ballots_cast", ballots_cast)
-    w_i = _as_counts("leader", leader, n_i.size)
+    n_i = _counts("ballots_cast", ballots_cast)
+    w_i = _counts("leader", leader, n_i.size)
     if np.any(w_i > n_i):
         bad = np.flatnonzero(w_i > n_i)[:5].tolist()
         raise ValueError(f"leader exceeds ballots_cast at rows {bad}")
