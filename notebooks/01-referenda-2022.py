@@ -84,14 +84,14 @@ out.save(ev.verification, "verification")
 
 # %% [markdown]
 # ## 2. Overview of the findings
-#
-# Every check compares intervals: each figure stands for the range of true values
-# its stated precision allows (99.23% for 99.225-99.235%, "more than 370
-# thousand" for at least 369,500, "about 500 thousand" for +-10%). The verdicts
-# mean:
 
 # %%
-display(Markdown("\n".join(f"- **{v}**: {m}" for v, m in VERDICT_MEANING.items())))
+display(Markdown(
+    "Every check compares intervals: each figure stands for the range of true values its "
+    "stated precision allows (99.23% for 99.225-99.235%; 'more than 370 thousand' for at "
+    f"least 369,500; 'about' for +-{APPROX_REL:.0%}, the `APPROX_REL` parameter). "
+    "The verdicts mean:\n\n"
+    + "\n".join(f"- **{v}**: {m}" for v, m in VERDICT_MEANING.items())))
 with style():
     ax = rp.verdict_counts(findings)
 display(out.figure(ax.figure, "findings_overview",
