@@ -154,9 +154,10 @@ def _roles(data: pd.DataFrame, options: list[str], leader: str | None) -> dict:
 
 
 def _arguments(spec, roles: dict, scope_data: pd.DataFrame | None = None):
-    """Positional arguments for ``spec``, the number of complete rows, and
-    keyword arguments: ``groups`` (region labels of the complete rows) for a
-    test that takes them, when the scope spans two regions or more."""
+    """Positional arguments for ``spec``, the mask of rows complete in every
+    needed column, and keyword arguments: ``groups`` (region labels of the
+    complete rows) for a test that takes them, when the scope spans two
+    regions or more."""
     frames = []
     for need in spec.needs:
         part = roles[need]
@@ -174,7 +175,7 @@ def _arguments(spec, roles: dict, scope_data: pd.DataFrame | None = None):
         labels = scope_data[GROUP_LEVEL].to_numpy()[complete]
         if len(pd.unique(labels)) >= 2:
             kwargs["groups"] = labels.astype(str)
-    return args, int(complete.sum()), kwargs
+    return args, complete, kwargs
 
 
 def _seed_root(rng) -> np.random.SeedSequence:
@@ -382,7 +383,8 @@ def run_battery_task(task: BatteryTask, part: pd.DataFrame) -> tuple[dict, Any]:
     available = {r for r, v in roles.items() if v is not None}
     reason = spec.applies(available)
     if reason is None:
-        args, n, kwargs = _arguments(spec, roles, part)
+        args, complete, kwargs = _arguments(spec, roles, part)
+        n = int(complete.sum())
         row["n"] = n
         row["calibration"] = calibration_note(spec.name, "groups" in kwargs)
         if n < spec.min_units:

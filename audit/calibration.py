@@ -172,23 +172,15 @@ DECLARED_FLAGS: dict[str, tuple[str, str]] = {
 
 # ------------------------------------------------------------ calling a test
 def _role_arrays(spec: TestSpec, table: StationTable, leader: str | None):
-    data = table.data
-    lead = table.leader_column(leader)
-    columns = {"registered": ["registered"], "ballots_issued": ["ballots_issued"],
-               "ballots_cast": ["ballots_cast"], "invalid": ["invalid"],
-               "leader": [lead], "votes": list(table.options)}
-    available = {r for r, cols in columns.items()
-                 if all(c in data.columns and data[c].notna().any() for c in cols)}
-    reason = spec.applies(available)
+    """Arguments by data role, as the battery builds them, and the mask of
+    stations complete in every needed column."""
+    from .battery import _arguments, _roles
+
+    roles = _roles(table.data, list(table.options), table.leader_column(leader))
+    reason = spec.applies({r for r, v in roles.items() if v is not None})
     if reason:
         raise NotApplicable(reason)
-    needed = sorted({c for r in spec.needs for c in columns[r]})
-    keep = data[needed].notna().all(axis=1).to_numpy()
-    args = []
-    for role in spec.needs:
-        cols = columns[role]
-        block = data.loc[keep, cols].to_numpy(dtype=np.int64)
-        args.append(block if role == "votes" else block[:, 0])
+    args, keep, _ = _arguments(spec, roles)
     return args, keep
 
 
