@@ -670,7 +670,14 @@ def _clean_pairs(a, groups=None):
         if any(v is None or (isinstance(v, float) and np.isnan(v)) for v in g.tolist()):
             raise ValueError("groups holds missing labels")
         _, codes = np.unique(np.asarray(g[keep]).astype(str), return_inverse=True)
-    return reg[keep], cast[keep], lead[keep], codes, details
+    reg, cast, lead = reg[keep], cast[keep], lead[keep]
+    # Stations in a canonical order (by group, then counts), so that neither
+    # the sums nor the permutation null (drawn position by position) depend
+    # on the order of the rows: permuting stations gives the same result.
+    keys = (lead, cast, reg) if codes is None else (lead, cast, reg, codes)
+    order = np.lexsort(keys)
+    return (reg[order], cast[order], lead[order],
+            None if codes is None else codes[order], details)
 
 
 def _centre(v, w, codes):
@@ -783,35 +790,34 @@ def turnout_leader_correlation(registered, ballots_cast, leader, *, weights="reg
         details.update(z=float(z))
     else:
         rng = np.random.default_rng(rng)
-        wtc = w * tc
+        # work with the stations sorted by group, so that each group is one
+        # block of columns whose shares are shuffled among themselves
+        n = len(s)
+        order = np.arange(n) if codes is None else np.argsort(codes, kind="stable")
+        cs = np.zeros(n, np.int64) if codes is None else codes[order]
+        starts = np.flatnonzero(np.r_[True, cs[1:] != cs[:-1]])
+        blocks = list(zip(starts, np.r_[starts[1:], n]))
+        w_s = w[order]
+        wtc_s = (w * tc)[order]
+        wsum_g = np.add.reduceat(w_s, starts)
         var_t = float((w * tc ** 2).sum())
-        if codes is None:
-            base = np.arange(len(s))
-            gw = np.zeros(len(s), dtype=np.int64)
-        else:
-            base = np.argsort(codes, kind="stable")
-            gw = codes
-        # shares re-centred on their (group) weighted mean: invariant under
-        # within-group permutation, so only the pairing with turnout changes
-        sc = _centre(s, w, codes)
+        # shares re-centred on their (group) weighted mean
+        sc_s = _centre(s, w, codes)[order]
         null = np.empty(n_resamples)
         done = 0
-        chunk = max(1, min(n_resamples, 2_000_000 // len(s)))
+        chunk = max(1, min(n_resamples, 2_000_000 // n))
         while done < n_resamples:
             m = min(chunk, n_resamples - done)
-            order = np.argsort(gw[None, :] + rng.random((m, len(s))), axis=1)
-            S = np.empty((m, len(s)))
-            S[:, base] = sc[order]
-            # weighted centring of permuted shares (weights stay with stations)
-            if codes is None:
-                S -= ((S @ w) / w.sum())[:, None]
-            else:
-                onehot = np.zeros((len(s), n_groups))
-                onehot[np.arange(len(s)), codes] = w
-                means = (S @ onehot) / onehot.sum(axis=0)
-                S -= means[:, codes]
-            var_s = (S ** 2) @ w
-            null[done:done + m] = (S @ wtc) / np.sqrt(var_t * var_s)
+            S = np.repeat(sc_s[None, :], m, axis=0)
+            for lo, hi in blocks:
+                if hi - lo > 1:
+                    rng.permuted(S[:, lo:hi], axis=1, out=S[:, lo:hi])
+            # turnout is centred within groups (sum of w * tc is 0 in each),
+            # so the permuted shares' group means drop out of the numerator;
+            # the denominator uses sum w (S - mean)^2 = sum w S^2 - sum W_g mean_g^2
+            means = np.add.reduceat(S * w_s, starts, axis=1) / wsum_g
+            var_s = (S * S) @ w_s - (means * means) @ wsum_g
+            null[done:done + m] = (S @ wtc_s) / np.sqrt(var_t * var_s)
             done += m
         eps = 1e-12
         k = {"two-sided": int((np.abs(null) >= abs(r) - eps).sum()),

@@ -388,8 +388,18 @@ def _window_probabilities(n, p, lo_share, hi_share, closed_hi, as_sparse=False):
     centres = (lo_share + hi_share) / 2
     half = float(np.max(hi_share - lo_share)) / 2
     sd = np.sqrt(p * (1 - p) / n)
-    near = np.abs(centres[None, :] - p[:, None]) <= (10 * sd + half + 1 / n)[:, None]
-    rows, cols = np.nonzero(near)
+    # windows whose centre lies within the reach of each station, found by
+    # binary search over the sorted centres (no stations x windows matrix)
+    reach = 10 * sd + half + 1 / n
+    by_centre = np.argsort(centres, kind="stable")
+    sorted_c = centres[by_centre]
+    first = np.searchsorted(sorted_c, p - reach, side="left")
+    last = np.searchsorted(sorted_c, p + reach, side="right")
+    count = last - first
+    rows = np.repeat(np.arange(n.size), count)
+    offset = np.arange(rows.size) - np.repeat(np.cumsum(count) - count, count)
+    cols = by_centre[first[rows] + offset]
+    shape = (n.size, centres.size)
     nn, pp = n[rows], np.clip(p[rows], 1e-300, 1 - 1e-16)
     eps = 1e-9
     lo = np.maximum(np.ceil(nn * lo_share[cols] - eps), 0)
@@ -398,21 +408,31 @@ def _window_probabilities(n, p, lo_share, hi_share, closed_hi, as_sparse=False):
     else:
         hi = np.ceil(nn * hi_share[cols] - eps) - 1
     hi = np.minimum(hi, nn)
-    base = special.gammaln(nn + 1)
-    logp, logq = np.log(pp), np.log1p(-pp)
+    # log-factorials tabulated once (gammaln per value for huge stations)
+    n_max = int(n.max(initial=0))
+    if n_max <= 1 << 23:
+        table = special.gammaln(np.arange(n_max + 1, dtype=float) + 1)
+
+        def log_fact(x):
+            return table[x.astype(np.int64)]
+    else:
+        def log_fact(x):
+            return special.gammaln(x + 1)
+    logq = np.log1p(-pp)
+    base = log_fact(nn) + nn * logq
+    log_ratio = np.log(pp) - logq
     total = np.zeros(rows.size)
     width = int(max(0, (hi - lo).max(initial=0))) + 1
     for d in range(width):
         k = lo + d
         ok = k <= hi
         kk = np.where(ok, k, 0)
-        logpmf = (base - special.gammaln(kk + 1) - special.gammaln(nn - kk + 1)
-                  + kk * logp + (nn - kk) * logq)
+        logpmf = base - log_fact(kk) - log_fact(nn - kk) + kk * log_ratio
         total += np.where(ok, np.exp(logpmf), 0.0)
     total = np.clip(total, 0.0, 1.0)
     if as_sparse:
-        return sparse.csr_array((total, (rows, cols)), shape=near.shape)
-    prob = np.zeros(near.shape)
+        return sparse.csr_array((total, (rows, cols)), shape=shape)
+    prob = np.zeros(shape)
     prob[rows, cols] = total
     return prob
 
@@ -472,11 +492,20 @@ def _rkd(n_i, w_i, foc, *, halfwidth, n_resamples, n_boot, confidence, bin_width
         excess_plain = np.clip(np.bincount(where[inside], minlength=flagged.size)
                                - np.asarray(q.sum(axis=0)).ravel(), 0, None).sum() / n
         boot = np.empty(int(n_boot))
-        for r in range(int(n_boot)):
-            wts = np.bincount(gen.integers(0, n, n), minlength=n).astype(float)
-            obs_b = np.bincount(where[inside], weights=wts[inside],
-                                minlength=flagged.size)
-            boot[r] = np.clip(obs_b - q_rel @ wts[rel], 0, None).sum() / n
+        n_flag = flagged.size
+        cells = where[inside]
+        block = max(1, min(int(n_boot), 2_000_000 // n))
+        for start in range(0, int(n_boot), block):
+            b = min(block, int(n_boot) - start)
+            # b bootstrap samples at once: how often each station is drawn
+            draws = gen.integers(0, n, (b, n)) + (np.arange(b) * n)[:, None]
+            wts = np.bincount(draws.ravel(), minlength=b * n).reshape(b, n)
+            wts = wts.astype(float)
+            obs_b = np.bincount((np.arange(b)[:, None] * n_flag + cells).ravel(),
+                                weights=wts[:, inside].ravel(),
+                                minlength=b * n_flag).reshape(b, n_flag)
+            exp_b = (q_rel @ wts[:, rel].T).T
+            boot[start:start + b] = np.clip(obs_b - exp_b, 0, None).sum(axis=1) / n
         alpha = (1 - confidence) / 2
         shift = pi_hat - excess_plain
         ci_low, ci_high = (float(x) + shift for x in np.quantile(boot, [alpha, 1 - alpha]))
@@ -790,7 +819,10 @@ def spikes(ballots_cast, leader, *, method="rkd", focal=None, halfwidth=0.0005,
     if ok.sum() < min_stations:
         raise NotApplicable(f"spikes needs at least {min_stations} stations with "
                             f">= {min_ballots} ballots, got {int(ok.sum())}")
-    n_i, w_i = n_i[ok], w_i[ok]
+    # canonical station order: every draw below is made station by station,
+    # so sorting makes the result independent of the order of the rows
+    order = np.lexsort((w_i[ok], n_i[ok]))
+    n_i, w_i = n_i[ok][order], w_i[ok][order]
     common = {"halfwidth": halfwidth, "n_resamples": int(n_resamples),
               "n_boot": int(n_boot), "confidence": confidence, "bin_width": bin_width}
     if method == "exact":
