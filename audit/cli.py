@@ -1,7 +1,17 @@
 """Command line: ``audit <command>`` (also ``python -m audit``).
 
-Every error the user can cause is printed as one line and exits with status
-2; ``--debug`` shows the traceback instead.
+The command line never prints a traceback unless ``--debug`` is given.
+Exit status:
+
+- 0: done;
+- 2: an error the user can fix (bad input file, argument or output folder;
+  a file that cannot be read or written), printed as one line
+  ``audit: error: ...``;
+- 3: an internal error (a bug): one line naming the exception, asking to
+  rerun with ``--debug`` for the traceback;
+- 130: interrupted (Ctrl-C).
+
+``--debug`` re-raises every error so that Python prints the traceback.
 """
 
 from __future__ import annotations
@@ -87,7 +97,13 @@ def _station_commands(sub) -> None:
 _EXTRA_COMMANDS: list = [_station_commands]
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status (see the module docstring)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
@@ -98,10 +114,27 @@ def main(argv: list[str] | None = None) -> int:
     except AuditError as exc:
         if args.debug:
             raise
-        print(f"audit: error: {exc}", file=sys.stderr)
+        print(f"audit: error: {_first_line(exc)}", file=sys.stderr)
         return 2
-    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+    except OSError as exc:
         if args.debug:
             raise
-        print(f"audit: error: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        if exc.filename is not None and exc.strerror:
+            print(f"audit: error: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        else:
+            print(f"audit: error: {_first_line(exc) or type(exc).__name__}",
+                  file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print("audit: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last resort: one line, never a traceback
+        if args.debug:
+            raise
+        detail = _first_line(exc)
+        print(f"audit: error: internal error ({type(exc).__name__}"
+              f"{': ' + detail if detail else ''}); rerun with --debug for the traceback",
+              file=sys.stderr)
+        return 3

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from .errors import InputError
+from .outputs import OutputFolder, provenance
 
 
 def _cmd_run(args) -> int:
@@ -43,6 +44,9 @@ def _cmd_run(args) -> int:
         options["valid_as_cast"] = True
     if args.mapping:
         options["mapping"] = args.mapping
+    inputs, local = _inputs(path, file, args.mapping)
+    # Checked before reading, so that a clash is reported before a long run.
+    out = OutputFolder(args.out, inputs=local, names=OUTPUT_NAMES)
     if file is None:
         table = datasets.load(path, **options)  # sha256 verified, Parquet copy reused
     else:
@@ -62,24 +66,30 @@ def _cmd_run(args) -> int:
         battery = run_battery(table, leader=leader, tests=tests, by=args.by, rng=args.seed,
                               alpha=args.alpha)
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    parameters = {"format": fmt, "leader": leader, "leader_requested": args.leader,
+                  "tests": tests, "by": args.by, "alpha": args.alpha,
+                  "keep_electronic": args.keep_electronic,
+                  "valid_as_cast": args.valid_as_cast, "figures": not args.no_figures,
+                  "executor": "dask" if args.scheduler else "in-process"}
+    prov = provenance(inputs, parameters, args.seed)
+    read_sha = table.source.get("sha256")
+    if file is not None and read_sha and read_sha != prov["inputs"][0]["sha256"]:
+        raise InputError("the file changed while it was being read; run again", file=file)
     ev = battery.evidence
     records = evidence_records(ev)
-    (out / "results.json").write_text(json.dumps(records, ensure_ascii=False, indent=2)
-                                      + "\n", encoding="utf-8")
+    out.write_json("results.json", {"provenance": prov, "results": records})
     flat = ev.copy()
     flat["details"] = [json.dumps(r["details"], ensure_ascii=False, sort_keys=True)
                        for r in records]
-    flat.to_csv(out / "results.csv", index=False)
-    table.excluded.to_csv(out / "excluded.csv", index=False)
-    table.findings.to_csv(out / "findings.csv", index=False)
+    out.write_csv("results.csv", flat)
+    out.write_csv("excluded.csv", table.excluded)
+    out.write_csv("findings.csv", table.findings)
     source = {**table.source, "leader": leader, "seed": args.seed, "by": args.by,
-              "tests": tests, "alpha": args.alpha}
-    (out / "source.json").write_text(json.dumps(source, ensure_ascii=False, indent=2,
-                                                default=str) + "\n", encoding="utf-8")
-    figures = _figures(battery, out / "figures", alpha=args.alpha) if not args.no_figures \
-        else []
+              "tests": tests, "alpha": args.alpha, "provenance": prov}
+    out.write_json("source.json", source)
+    figures = _figures(battery, out.subfolder("figures"), alpha=args.alpha,
+                       provenance=prov) if not args.no_figures else []
+    out.write_manifest(prov)
 
     ok = int((ev["status"] == "ok").sum())
     flagged = int(ev["reject_bh"].sum())
@@ -87,12 +97,43 @@ def _cmd_run(args) -> int:
           f"{len(table.findings):,} findings; leader: {leader}")
     print(f"{len(ev)} test runs: {ok} ran, {len(ev) - ok} not run; "
           f"{flagged} below {args.alpha:g} after Benjamini-Hochberg")
-    print(f"written: {out / 'results.json'}, results.csv, excluded.csv, findings.csv, "
-          f"source.json, {len(figures)} figure(s)")
+    print(f"written: {out.path / 'results.json'}, results.csv, excluded.csv, findings.csv, "
+          f"source.json, manifest.json, {len(figures)} figure(s)")
     return 0
 
 
-def _figures(battery, folder: Path, *, alpha: float) -> list[str]:
+# Files every run writes (figures/ come on top, named after the tests).
+OUTPUT_NAMES = ("results.json", "results.csv", "excluded.csv", "findings.csv",
+                "source.json", "manifest.json")
+
+
+def _inputs(path: str, file: Path | None, mapping) -> tuple[list, list[Path]]:
+    """Provenance inputs and the local files no output may overwrite.
+
+    The inputs are the results file (or the registered dataset, by name with
+    its pinned sha256 and URL) and the column mapping file; the local files
+    are those two, or the cached copy of the dataset and the mapping.
+    """
+    from . import datasets
+
+    if file is None:
+        spec = datasets.REGISTRY[path]
+        cached = datasets.data_dir() / spec.name
+        inputs: list = [{"path": path, "dataset": spec.name, "url": spec.url,
+                         "sha256": spec.sha256,
+                         "bytes": cached.stat().st_size if cached.is_file() else None}]
+        local = [cached]
+    else:
+        inputs, local = [file], [file]
+    if mapping:
+        if not Path(mapping).is_file():
+            raise InputError("mapping file not found", file=mapping)
+        inputs.append(Path(mapping))
+        local.append(Path(mapping))
+    return inputs, local
+
+
+def _figures(battery, folder, *, alpha: float, provenance=None) -> list[str]:
     """Evidence overview plus one figure per national result with a table."""
     import matplotlib.pyplot as plt
 
@@ -103,7 +144,7 @@ def _figures(battery, folder: Path, *, alpha: float) -> list[str]:
     with style():
         fig, ax = plt.subplots()
         plot_evidence(battery.evidence, alpha=alpha, ax=ax)
-        save_figure(fig, folder, "evidence")
+        save_figure(fig, folder, "evidence", provenance=provenance)
         plt.close(fig)
         written.append("evidence")
         for (_, row), result in zip(battery.evidence.iterrows(), battery.results):
@@ -114,7 +155,7 @@ def _figures(battery, folder: Path, *, alpha: float) -> list[str]:
             fig, ax = plt.subplots()
             plot_result_table(result, ax=ax)
             name = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in row["test"])
-            save_figure(fig, folder, name)
+            save_figure(fig, folder, name, provenance=provenance)
             plt.close(fig)
             written.append(name)
     return written
@@ -172,8 +213,12 @@ def add_commands(sub) -> None:
                     "such as ru-cik/2020.csv.zip), run every applicable registered "
                     "test nationally and per --by level, adjust p-values "
                     "(Benjamini-Hochberg and Holm) and write results.json, "
-                    "results.csv, excluded.csv, findings.csv, source.json and "
-                    "figures/ to --out.")
+                    "results.csv, excluded.csv, findings.csv, source.json, "
+                    "manifest.json and figures/ to --out. The same inputs, "
+                    "options and --seed give byte-identical files; every output "
+                    "records its inputs (sha256), options, seed and versions; "
+                    "CSV cells that a spreadsheet would run as a formula are "
+                    "prefixed with a quote; an input file is never overwritten.")
     p.add_argument("path", metavar="PATH",
                    help="results file, or a registered dataset name (see "
                         "audit.datasets.REGISTRY)")

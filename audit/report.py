@@ -1,17 +1,25 @@
 """Reports: execute the notebooks and export HTML, figures and tables.
 
 Each report is a folder ``<out>/<name>/`` holding ``index.html`` (no code
-cells), ``figures/`` (every figure as SVG, PDF and PNG) and ``tables/`` (CSV).
-Notebooks are stored as py:percent text, run with papermill and converted
-with nbconvert; they reach their output folder through :class:`Outputs`.
+cells), ``figures/`` (every figure as SVG, PDF and PNG), ``tables/`` (CSV),
+``provenance.json`` (the notebook and data files read, with their sha256,
+the parameters, the seed and the package versions) and ``manifest.json``
+(every file written, with its sha256, plus the provenance).  Notebooks are
+stored as py:percent text, run with papermill and converted with nbconvert;
+they reach their output folder through :class:`Outputs`, which writes
+through :mod:`audit.outputs` (spreadsheet-safe CSV, names that cannot leave
+the folder, inputs never overwritten, provenance in every figure).  The same
+inputs and parameters give the same bytes in every file.
 """
 
 from __future__ import annotations
 
+import ast
 import html
-import re
 import importlib.metadata
+import json
 import platform
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +28,11 @@ import pandas as pd
 import yaml
 
 from .errors import AuditError, InputError
-from .evidence import ROOT
+from .evidence import CLAIMS, DATAPACKAGE, ROOT
+from .outputs import MANIFEST, OutputFolder, sha256_file
+from .outputs import provenance as _provenance
+
+PROVENANCE = "provenance.json"
 
 NOTEBOOK_DIR = ROOT / "notebooks"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -31,27 +43,69 @@ class Notebook:
     name: str          # report folder name
     file: str          # notebook file in notebooks/
     needs_stations: bool = False
+    bundled_data: bool = True   # reads data/ (recorded as inputs in provenance.json)
 
 
 NOTEBOOKS = (
     Notebook("referenda-2022", "01-referenda-2022.py"),
-    Notebook("station-forensics", "02-station-forensics.py", needs_stations=True),
-    Notebook("adding-a-test", "03-adding-a-test.py"),
+    Notebook("station-forensics", "02-station-forensics.py", needs_stations=True,
+             bundled_data=False),
+    Notebook("adding-a-test", "03-adding-a-test.py", bundled_data=False),
 )
 
 
 class Outputs:
     """Where a notebook writes its figures and tables, and how it shows them.
 
-    ``figure`` saves SVG/PDF/PNG and displays the SVG by relative link, so the
-    HTML page loads the same file that is exported. ``table`` writes a CSV and
-    displays the table.
+    ``figure`` saves SVG/PDF/PNG (with the report's provenance in their
+    metadata) and displays the SVG by relative link, so the HTML page loads
+    the same file that is exported. ``table`` writes a spreadsheet-safe CSV
+    (see :func:`audit.outputs.write_csv`) and displays the table.  Every file
+    is listed with its sha256 in ``manifest.json``, rewritten after each one.
+
+    Parameters
+    ----------
+    folder : path-like
+        The report folder. The provenance is read from its
+        ``provenance.json`` (written by :func:`run_notebook`); when there is
+        none, the provenance of the bundled data is recorded there first.
+    provenance : dict, optional
+        Use this provenance (see :func:`report_provenance`) instead, and
+        write it to ``provenance.json``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     out = Outputs(tmp, provenance={"inputs": [], "seed": None})
+    ...     out.save(pd.DataFrame({"region": ["=1+1"], "votes": [-5]}), "demo")
+    ...     print((out.tables / "demo.csv").read_text(), end="")
+    region,votes
+    '=1+1,-5
     """
 
-    def __init__(self, folder):
+    def __init__(self, folder, *, provenance: dict | None = None):
         self.folder = Path(folder)
         self.figures = self.folder / "figures"
         self.tables = self.folder / "tables"
+        prov_file = self.folder / PROVENANCE
+        if provenance is None and prov_file.is_file():
+            provenance = json.loads(prov_file.read_text(encoding="utf-8"))
+            written = True
+        else:
+            written = False
+            if provenance is None:
+                provenance = report_provenance()
+        self.provenance = provenance
+        self._out = OutputFolder(self.folder, inputs=_input_paths(provenance))
+        if written:
+            self._out.written[PROVENANCE] = {"sha256": sha256_file(prov_file),
+                                             "bytes": prov_file.stat().st_size}
+        else:
+            self._out.write_json(PROVENANCE, provenance)
+        self._figures = self._out.subfolder("figures")
+        self._tables = self._out.subfolder("tables")
         self.figures.mkdir(parents=True, exist_ok=True)
         self.tables.mkdir(parents=True, exist_ok=True)
 
@@ -61,18 +115,22 @@ class Outputs:
 
         from .plots import save_figure
 
-        save_figure(fig, self.figures, name)
+        save_figure(fig, self._figures, name, provenance=self.provenance)
         plt.close(fig)
+        self._out.write_manifest(self.provenance)
         cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
-        return HTML(f'<figure class="audit-figure"><img src="figures/{name}.svg" '
+        return HTML(f'<figure class="audit-figure"><img src="figures/{html.escape(name)}.svg" '
                     f'alt="{html.escape(caption or name)}">{cap}</figure>')
 
     def save(self, df: pd.DataFrame, name: str, *, index=False) -> None:
         """Write ``df`` to ``tables/<name>.csv`` (returns nothing, so a notebook
-        cell that ends with it shows nothing)."""
-        if Path(name).name != name or name.startswith("."):
-            raise ValueError(f"table name must be a plain file stem, got {name!r}")
-        df.to_csv(self.tables / f"{name}.csv", index=index, lineterminator="\n")
+        cell that ends with it shows nothing). Text cells a spreadsheet would
+        run as a formula get a leading quote; numbers stay numbers."""
+        from .outputs import safe_path
+
+        safe_path(self.tables, name)
+        self._tables.write_csv(f"{name}.csv", df, index=index)
+        self._out.write_manifest(self.provenance)
 
     def table(self, df: pd.DataFrame, name: str, *, show=None, index=False):
         """Write ``df`` as CSV and return it (or the ``show`` columns) as HTML."""
@@ -82,6 +140,93 @@ class Outputs:
         shown = df if show is None else df[show]
         return HTML(shown.to_html(index=index, escape=True, na_rep="",
                                   float_format=_number, border=0))
+
+
+def _input_paths(prov: dict) -> list[Path]:
+    """Local files among the provenance inputs (paths relative to the project)."""
+    paths = []
+    for rec in prov.get("inputs", []):
+        if rec.get("dataset") or not rec.get("path"):
+            continue
+        p = Path(rec["path"])
+        paths.append(p if p.is_absolute() else ROOT / p)
+    return paths
+
+
+def _project_file(path: Path) -> dict:
+    """Input record of a project file: path relative to the project root."""
+    path = Path(path).resolve()
+    try:
+        rel = path.relative_to(ROOT).as_posix()
+    except ValueError:
+        rel = path.as_posix()
+    return {"path": rel, "sha256": sha256_file(path), "bytes": path.stat().st_size}
+
+
+def _bundled_inputs() -> list[dict]:
+    """The data package, each of its tables (sha256 and bytes as it declares
+    them; the notebooks verify them on load) and the claims file."""
+    desc = json.loads(DATAPACKAGE.read_text(encoding="utf-8"))
+    base = DATAPACKAGE.parent.relative_to(ROOT).as_posix()
+    records = [_project_file(DATAPACKAGE)]
+    for res in desc.get("resources", []):
+        records.append({"path": f"{base}/{res['path']}",
+                        "sha256": str(res.get("hash", "")).removeprefix("sha256:"),
+                        "bytes": res.get("bytes")})
+    if CLAIMS.is_file():
+        records.append(_project_file(CLAIMS))
+    return records
+
+
+def _dataset_inputs(parameters: dict) -> list[dict]:
+    """Registered station datasets named in any text parameter value."""
+    from . import datasets
+
+    text = " ".join(str(v) for v in parameters.values() if isinstance(v, str))
+    return [{"path": name, "dataset": name, "url": spec.url, "sha256": spec.sha256}
+            for name, spec in sorted(datasets.REGISTRY.items()) if name in text]
+
+
+def _literal(text: str):
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def report_provenance(source=None, parameters: dict | None = None) -> dict:
+    """Provenance of a report: the notebook, the data it reads, its parameters.
+
+    Parameters
+    ----------
+    source : path-like, optional
+        The notebook (py:percent); its ``parameters`` cell gives the defaults.
+    parameters : dict, optional
+        Overrides, as passed to papermill.
+
+    Returns
+    -------
+    dict
+        See :func:`audit.outputs.provenance`; ``OUTPUT_DIR`` is left out (it
+        names the output folder, not an input), ``seed`` is the ``SEED``
+        parameter when the notebook has one. Paths are relative to the
+        project, so the file does not depend on where the project sits.
+    """
+    params: dict = {}
+    inputs: list = []
+    bundled = True
+    if source is not None:
+        source = Path(source)
+        params = {k: _literal(v) for k, v in notebook_parameters(source).items()}
+        inputs.append(_project_file(source))
+        nb = next((n for n in NOTEBOOKS if n.file == source.name), None)
+        bundled = nb.bundled_data if nb is not None else True
+    params.update(parameters or {})
+    params.pop("OUTPUT_DIR", None)
+    if bundled:
+        inputs += _bundled_inputs()
+    inputs += _dataset_inputs(params)
+    return _provenance(inputs, params, params.get("SEED"))
 
 
 def _number(v: float) -> str:
@@ -124,7 +269,11 @@ def run_notebook(source: Path, folder: Path, parameters: dict | None = None) -> 
     if not source.exists():
         raise InputError("notebook not found", file=source)
     folder = Path(folder).resolve()
-    folder.mkdir(parents=True, exist_ok=True)
+    prov = report_provenance(source, parameters)
+    out = OutputFolder(folder, inputs=_input_paths(prov) + [source],
+                       names=("index.html", PROVENANCE, MANIFEST))
+    out.write_json(PROVENANCE, prov)
+    out.write_manifest(prov)     # the notebook's Outputs adds its files to it
     params = {"OUTPUT_DIR": str(folder), **(parameters or {})}
     nb = jupytext.read(source)
     with tempfile.TemporaryDirectory() as tmp:
@@ -153,9 +302,13 @@ def run_notebook(source: Path, folder: Path, parameters: dict | None = None) -> 
                             extra_template_paths=[str(TEMPLATES)])
     exporter.template_file = "report.html.j2"
     body, _ = exporter.from_notebook_node(executed)
-    out = folder / "index.html"
-    out.write_text(body, encoding="utf-8")
-    return out
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    for rec in manifest.get("files", []):
+        out.written.setdefault(rec["path"], {"sha256": rec["sha256"],
+                                             "bytes": rec["bytes"]})
+    page = out.write_text("index.html", body)
+    out.write_manifest(prov)
+    return page
 
 
 def stations_available() -> bool:

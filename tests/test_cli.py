@@ -90,3 +90,68 @@ def test_debug_shows_the_traceback(tmp_path):
 def test_unknown_report_parameter(capsys, tmp_path):
     err = _one_line_error(capsys, ["report", "--out", str(tmp_path), "-p", "NOPE=1"])
     assert "unknown notebook parameter 'NOPE'" in err and "MAX_SWING" in err
+
+
+def _failing_command(monkeypatch, exc):
+    """Make ``audit tests`` raise ``exc`` (a stand-in for a bug deep inside)."""
+    import audit.cli_stations
+
+    def boom(args):
+        raise exc
+
+    monkeypatch.setattr(audit.cli_stations, "_cmd_tests", boom)
+
+
+@pytest.mark.parametrize("exc, shown", [
+    (ZeroDivisionError("division by zero"), "ZeroDivisionError: division by zero"),
+    (KeyError("region"), "KeyError: 'region'"),
+    (RuntimeError("first line\nsecond line"), "RuntimeError: first line"),
+    (AssertionError(), "AssertionError"),
+])
+def test_internal_error_is_one_line_with_status_3(monkeypatch, capsys, exc, shown):
+    _failing_command(monkeypatch, exc)
+    assert main(["tests"]) == 3
+    captured = capsys.readouterr()
+    assert captured.err == (f"audit: error: internal error ({shown}); rerun with --debug "
+                            "for the traceback\n")
+    assert "Traceback" not in captured.out + captured.err
+
+
+def test_debug_reraises_internal_errors(monkeypatch):
+    _failing_command(monkeypatch, ZeroDivisionError("division by zero"))
+    with pytest.raises(ZeroDivisionError):
+        main(["--debug", "tests"])
+
+
+def test_interrupt_is_one_line_with_status_130(monkeypatch, capsys):
+    _failing_command(monkeypatch, KeyboardInterrupt())
+    assert main(["tests"]) == 130
+    assert capsys.readouterr().err == "audit: interrupted\n"
+    with pytest.raises(KeyboardInterrupt):
+        main(["--debug", "tests"])
+
+
+def test_os_errors_are_one_line_with_status_2(monkeypatch, capsys):
+    _failing_command(monkeypatch, OSError(28, "No space left on device", "out/x.csv"))
+    assert main(["tests"]) == 2
+    assert capsys.readouterr().err == "audit: error: out/x.csv: No space left on device\n"
+    _failing_command(monkeypatch, NotADirectoryError("not a folder"))
+    assert main(["tests"]) == 2
+    assert capsys.readouterr().err == "audit: error: not a folder\n"
+
+
+def test_internal_error_from_a_real_subprocess_has_no_traceback(tmp_path):
+    """The installed entry point: an unexpected exception inside ``audit run``
+    (a reader patched to fail) gives one line and status 3."""
+    script = ("import sys, audit.io\n"
+              "def broken(*a, **k): raise ValueError('bug in the reader')\n"
+              "audit.io.read = broken\n"
+              "from audit.cli import main\n"
+              "sys.exit(main(sys.argv[1:]))\n")
+    data = ROOT / "tests" / "data" / "stations" / "canonical.csv"
+    res = subprocess.run([sys.executable, "-c", script, "run", str(data), "--format",
+                          "canonical", "--out", str(tmp_path / "o"), "--no-figures"],
+                         capture_output=True, text=True, check=False)
+    assert res.returncode == 3, res.stderr
+    assert res.stderr == ("audit: error: internal error (ValueError: bug in the reader); "
+                          "rerun with --debug for the traceback\n")

@@ -58,7 +58,7 @@ def test_run_writes_every_output(toys, tmp_path, capsys):
     assert code == 0
     printed = capsys.readouterr().out
     assert "3 stations kept" in printed and "leader: Ann Smith" in printed
-    records = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    records = json.loads((out / "results.json").read_text(encoding="utf-8"))["results"]
     assert {"test", "scope", "statistic", "pvalue", "n", "details"} <= set(records[0])
     assert [(r["test"], r["scope"]) for r in records] == [
         ("toy_share", "national"), ("toy_turnout", "national"),
@@ -76,6 +76,15 @@ def test_run_writes_every_output(toys, tmp_path, capsys):
     assert (out / "findings.csv").read_text().startswith("source_row,check,detail")
     source = json.loads((out / "source.json").read_text(encoding="utf-8"))
     assert source["leader"] == "Ann Smith" and source["seed"] == 5
+    prov = json.loads((out / "results.json").read_text(encoding="utf-8"))["provenance"]
+    assert prov["seed"] == 5 and prov["parameters"]["leader"] == "Ann Smith"
+    assert [i["path"] for i in prov["inputs"]] == [
+        str(DATA / "other_country.csv"), str(DATA / "other_country_mapping.yaml")]
+    assert source["provenance"] == prov
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert {f["path"] for f in manifest["files"]} >= {
+        "results.json", "results.csv", "excluded.csv", "findings.csv", "source.json",
+        "figures/evidence.svg", "figures/toy_share.png"}
     for name in ("evidence", "toy_share"):
         for ext in ("svg", "pdf", "png"):
             assert (out / "figures" / f"{name}.{ext}").stat().st_size > 0
@@ -141,7 +150,7 @@ def test_registered_dataset_name(toys, tmp_path, capsys, monkeypatch):
     assert code == 0
     source = json.loads((tmp_path / "source.json").read_text(encoding="utf-8"))
     assert source["format"] == "ua-cvk" and source["leader"] == "Zelensky Volodymyr"
-    records = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    records = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))["results"]
     assert records[0]["n"] == 29_695
     # toy_turnout needs registered voters, which the Ukrainian files lack.
     assert records[1]["reason"] == ("toy_turnout needs registered, ballots_issued, "
@@ -179,7 +188,7 @@ def test_real_battery_on_2024(tmp_path, capsys, monkeypatch):
     code = run("ru-cik/2024.csv.zip", "--leader", "Путин", "--tests",
                "integer_percentages", "--out", tmp_path, "--no-figures")
     assert code == 0
-    rec = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))[0]
+    rec = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))["results"][0]
     assert rec["status"] == "ok"
     excess = rec["statistic"] - rec["details"]["expected"]
     assert abs(excess - 2_931) < 3 * 115

@@ -233,6 +233,6 @@ def test_command_line_on_a_running_cluster_gives_the_same_results(dask_cluster, 
     assert main(common + ["--out", str(tmp_path / "here")]) == 0
     assert main(common + ["--out", str(tmp_path / "there"),
                           "--scheduler", local.scheduler_address]) == 0
-    here = json.loads((tmp_path / "here" / "results.json").read_text())
-    there = json.loads((tmp_path / "there" / "results.json").read_text())
+    here = json.loads((tmp_path / "here" / "results.json").read_text())["results"]
+    there = json.loads((tmp_path / "there" / "results.json").read_text())["results"]
     assert here == there and len(here) > 2

@@ -33,10 +33,49 @@ def test_export_writes_three_formats_with_stable_bytes(tmp_path):
     assert b"CreationDate" not in a["pdf"].read_bytes()
 
 
-@pytest.mark.parametrize("name", ["../x", "a/b", "", ".hidden"])
+@pytest.mark.parametrize("name", ["../x", "a/b", "", ".hidden", "/tmp/x", "a\x00b", "CON"])
 def test_export_refuses_names_that_leave_the_folder(tmp_path, name):
-    with pytest.raises(ValueError, match="plain file stem"):
+    with pytest.raises(ValueError, match="is not allowed"):
         save_figure(_draw(), tmp_path, name)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_records_provenance_in_every_format_with_stable_bytes(tmp_path):
+    """The provenance text goes into SVG <dc:description>, the PDF Subject and
+    a PNG Description chunk; two saves are byte-identical, and a different
+    provenance changes the bytes."""
+    from PIL import Image
+
+    prov = {"inputs": [{"path": "x.csv", "sha256": "ab" * 32}], "seed": 7}
+    a = save_figure(_draw(), tmp_path / "a", "fig", provenance=prov)
+    b = save_figure(_draw(), tmp_path / "b", "fig", provenance=prov)
+    c = save_figure(_draw(), tmp_path / "c", "fig", provenance={**prov, "seed": 8})
+    for fmt in a:
+        assert a[fmt].read_bytes() == b[fmt].read_bytes(), fmt
+        assert a[fmt].read_bytes() != c[fmt].read_bytes(), fmt
+    text = '{"inputs":[{"path":"x.csv","sha256":"' + "ab" * 32 + '"}],"seed":7}'
+    assert f"<dc:description>{text}</dc:description>" in a["svg"].read_text()
+    assert Image.open(a["png"]).text["Description"] == text
+    assert b"/Subject (" + text.encode() + b")" in a["pdf"].read_bytes()
+    assert b"CreationDate" not in a["pdf"].read_bytes()
+
+
+def test_export_never_writes_through_a_link(tmp_path):
+    """An existing link at the output name is replaced, not followed."""
+    victim = tmp_path / "victim.svg"
+    victim.write_text("keep me")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "fig.svg").symlink_to(victim)
+    with pytest.raises(ValueError, match="symbolic link"):
+        save_figure(_draw(), out, "fig", formats=("svg",))
+    (out / "fig.svg").unlink()
+    inside = out / "inside.svg"
+    inside.write_text("old")
+    (out / "fig.svg").symlink_to(inside)
+    save_figure(_draw(), out, "fig", formats=("svg",))
+    assert inside.read_text() == "old" and not (out / "fig.svg").is_symlink()
+    assert victim.read_text() == "keep me"
 
 
 def test_style_is_not_applied_on_import():

@@ -55,6 +55,47 @@ def test_same_inputs_give_the_same_bytes(report, tmp_path):
     again = build_reports(out=tmp_path, stations="no")["referenda-2022"]
     first, second = _digest(report), _digest(again)
     assert first.keys() == second.keys()
-    differing = [k for k in first if first[k] != second[k] and not k.startswith("tables/versions")]
-    # the page embeds the output folder nowhere, so it is stable too
+    # every file, versions table, provenance and manifest included: the page
+    # embeds the output folder nowhere, so it is stable too
+    differing = [k for k in first if first[k] != second[k]]
     assert differing == []
+
+
+def test_provenance_and_manifest(report):
+    import json
+
+    from audit.evidence import DATAPACKAGE, ROOT
+
+    prov = json.loads((report / "provenance.json").read_text(encoding="utf-8"))
+    inputs = {rec["path"]: rec for rec in prov["inputs"]}
+    resources = json.loads(DATAPACKAGE.read_text(encoding="utf-8"))["resources"]
+    for res in resources:       # each bundled table, hashed here independently
+        rec = inputs[f"data/{res['path']}"]
+        data = (ROOT / "data" / res["path"]).read_bytes()
+        assert rec["sha256"] == hashlib.sha256(data).hexdigest() and rec["bytes"] == len(data)
+    nb = inputs["notebooks/01-referenda-2022.py"]
+    assert nb["sha256"] == hashlib.sha256(
+        (ROOT / "notebooks" / "01-referenda-2022.py").read_bytes()).hexdigest()
+    assert "data/datapackage.json" in inputs and "seeds/claims.yaml" in inputs
+    assert prov["parameters"]["APPROX_REL"] == 0.10 and "OUTPUT_DIR" not in prov["parameters"]
+    assert {"vote-audit", "python", "numpy", "pandas", "scipy", "matplotlib"} <= \
+        set(prov["software"])
+    manifest = json.loads((report / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["provenance"] == prov
+    listed = {f["path"]: f["sha256"] for f in manifest["files"]}
+    on_disk = {k: v for k, v in _digest(report).items() if k != "manifest.json"}
+    assert listed == on_disk
+    # every figure carries the provenance in its metadata
+    svg = (report / "figures" / "findings_overview.svg").read_text(encoding="utf-8")
+    assert inputs["data/referenda_2022/announcements.csv"]["sha256"] in svg
+
+
+def test_tables_are_spreadsheet_safe(report):
+    import csv
+
+    for path in sorted((report / "tables").glob("*.csv")):
+        with open(path, encoding="utf-8", newline="") as fh:
+            for row in csv.reader(fh):
+                for cell in row:
+                    if cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+                        float(cell)      # only plain numbers may start so
