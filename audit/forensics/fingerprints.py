@@ -125,18 +125,57 @@ def _cells(a, v, bins):
     return ia * bins + iv
 
 
+def _hist_bins(x, nb):
+    """Bin of each value on ``nb`` equal bins of [0, 1], as ``np.histogram``
+    assigns them (left-closed, the last bin closed; values outside dropped
+    as -1)."""
+    edges = np.linspace(0, 1, nb + 1)
+    idx = np.minimum((x * nb).astype(np.int64), nb - 1)
+    idx = np.maximum(idx, 0)
+    idx -= x < edges[idx]
+    up = (x >= edges[np.minimum(idx + 1, nb)]) & (idx < nb - 1)
+    idx += up
+    return np.where((x >= 0) & (x <= 1), idx, -1)
+
+
+def _modes_and_left_sds(x, codes, n_groups, nb=100, smooth=5):
+    """Mode of each group's smoothed histogram and the RMS distance to it
+    from below (all groups at once).
+
+    The histogram has ``nb`` bins on [0, 1], smoothed by a moving sum of
+    ``smooth`` bins (zeros beyond the ends); the mode is the centre of the
+    first highest bin.  The spread is the root mean square of ``x - mode``
+    over the values below the mode, or the group's standard deviation when
+    fewer than 5 lie below; at least 0.005.
+    """
+    bins = _hist_bins(x, nb)
+    inside = bins >= 0
+    hist = np.bincount(codes[inside] * nb + bins[inside],
+                       minlength=n_groups * nb).reshape(n_groups, nb)
+    if smooth > 1:
+        half = smooth // 2
+        padded = np.pad(hist, ((0, 0), (half, smooth - 1 - half)))
+        csum = np.concatenate([np.zeros((n_groups, 1), np.int64),
+                               np.cumsum(padded, axis=1)], axis=1)
+        hist = csum[:, smooth:] - csum[:, :-smooth]     # integer moving sums
+    mode = (np.argmax(hist, axis=1) + 0.5) / nb
+    below = x < mode[codes]
+    dev2 = np.where(below, (x - mode[codes]) ** 2, 0.0)
+    n_below = np.bincount(codes, weights=below, minlength=n_groups)
+    left = np.sqrt(np.bincount(codes, weights=dev2, minlength=n_groups)
+                   / np.maximum(n_below, 1))
+    count = np.bincount(codes, minlength=n_groups)
+    mean = np.bincount(codes, weights=x, minlength=n_groups) / np.maximum(count, 1)
+    sd_all = np.sqrt(np.bincount(codes, weights=(x - mean[codes]) ** 2,
+                                 minlength=n_groups) / np.maximum(count, 1))
+    sd = np.where(n_below >= 5, left, sd_all)
+    return mode, np.maximum(sd, 0.005)
+
+
 def _mode_and_left_sd(x, nb=100, smooth=5):
     """Mode of a smoothed histogram and the RMS distance to it from below."""
-    hist = np.histogram(x, bins=nb, range=(0, 1))[0].astype(float)
-    if smooth > 1:
-        hist = np.convolve(hist, np.ones(smooth) / smooth, mode="same")
-    mode = (np.argmax(hist) + 0.5) / nb
-    below = x[x < mode]
-    if below.size >= 5:
-        sd = float(np.sqrt(np.mean((below - mode) ** 2)))
-    else:
-        sd = float(np.std(x))
-    return float(mode), max(sd, 0.005)
+    mode, sd = _modes_and_left_sds(x, np.zeros(x.size, np.int64), 1, nb, smooth)
+    return float(mode[0]), float(sd[0])
 
 
 def _fair_params(a, v, codes, min_group):
@@ -145,13 +184,17 @@ def _fair_params(a, v, codes, min_group):
     overall = (*_mode_and_left_sd(a), *_mode_and_left_sd(v))
     par = np.tile(np.array(overall), (a.size, 1))
     table = {"__all__": overall}
-    if codes is not None:
-        for g in np.unique(codes):
-            m = codes == g
-            if m.sum() >= min_group:
-                vals = (*_mode_and_left_sd(a[m]), *_mode_and_left_sd(v[m]))
-                par[m] = vals
-                table[int(g)] = vals
+    if codes is not None and codes.size:
+        n_groups = int(codes.max()) + 1
+        size = np.bincount(codes, minlength=n_groups)
+        ma, sa = _modes_and_left_sds(a, codes, n_groups)
+        mv, sv = _modes_and_left_sds(v, codes, n_groups)
+        vals = np.column_stack([ma, sa, mv, sv])
+        big = size >= min_group
+        own = big[codes]
+        par[own] = vals[codes[own]]
+        for g in np.flatnonzero(big):
+            table[int(g)] = tuple(float(x) for x in vals[g])
     return par, table
 
 
@@ -229,9 +272,19 @@ def simulate_klimek(registered, fair, f_i, f_e, *, theta=0.1, alpha=2.0,
     reg = np.asarray(registered, dtype=float)
     if not (0 <= f_i and 0 <= f_e and f_i + f_e <= 1):
         raise ValueError(f"f_i and f_e must be >= 0 with f_i + f_e <= 1, got {f_i}, {f_e}")
+    t, w, kind = _simulate_arrays(reg, fair, f_i, f_e, theta, alpha, sigma_extreme,
+                                  np.random.default_rng(rng))
+    return pd.DataFrame({"registered": reg.astype(np.int64),
+                         "ballots_cast": t.astype(np.int64),
+                         "leader": w.astype(np.int64),
+                         "fraud": np.array(["none", "incremental", "extreme"])[kind]})
+
+
+def _simulate_arrays(reg, fair, f_i, f_e, theta, alpha, sigma_extreme, gen):
+    """Ballots cast, leader votes and fraud kind (0 none, 1 incremental,
+    2 extreme) of one simulated election (see :func:`simulate_klimek`)."""
     par = np.asarray(fair, dtype=float)
     par = np.broadcast_to(par, (reg.size, 4)) if par.ndim == 1 else par
-    gen = np.random.default_rng(rng)
     u = gen.random((4, reg.size))
     t0, w0 = _fair_counts(reg, par, u[0], u[1])
     kind = np.where(u[2] < f_i, 1, np.where(u[2] < f_i + f_e, 2, 0))
@@ -239,10 +292,7 @@ def simulate_klimek(registered, fair, f_i, f_e, *, theta=0.1, alpha=2.0,
     x[kind == 1] = _halfnorm_below1(theta, u[3][kind == 1])
     x[kind == 2] = 1 - _halfnorm_below1(sigma_extreme, u[3][kind == 2])
     t, w = _apply_fraud(reg, t0, w0, x, alpha)
-    return pd.DataFrame({"registered": reg.astype(np.int64),
-                         "ballots_cast": t.astype(np.int64),
-                         "leader": w.astype(np.int64),
-                         "fraud": np.array(["none", "incremental", "extreme"])[kind]})
+    return t, w, kind
 
 
 def _fit(reg, a, v, codes, *, bins, alpha, theta, sigma_extreme, step, fi_max,
@@ -341,12 +391,17 @@ def _grid_fit(reg, a, v, par, *, bins, alpha, theta, sigma_extreme, step, fi_max
         ti_, wi_ = _apply_fraud(regs, t0, w0, xi, alpha)
         c_inc.append(_cells(ti_ / regs, _share(ti_, wi_), bins))
     # work on the cells that are ever occupied (most of the grid is empty)
-    used = np.unique(np.concatenate([np.flatnonzero(obs_full), c_clean, c_ext, *c_inc]))
+    occupied = obs_full > 0
+    for cells in (c_clean, c_ext, *c_inc):
+        occupied[cells] = True
+    used = np.flatnonzero(occupied)
     ncell = used.size
     obs = obs_full[used]
+    position = np.full(bins * bins, -1, dtype=np.int64)
+    position[used] = np.arange(ncell)
 
     def cum(cells):
-        idx = np.searchsorted(used, cells)
+        idx = position[cells]
         counts = np.bincount(seg * ncell + idx, minlength=J * ncell).reshape(J, ncell)
         out = np.zeros((J + 1, ncell))
         np.cumsum(counts, axis=0, out=out[1:])
@@ -397,10 +452,7 @@ def _grid_fit(reg, a, v, par, *, bins, alpha, theta, sigma_extreme, step, fi_max
 
 
 def _simulate_from(reg, par, f_i, f_e, theta, alpha, sigma_extreme, gen):
-    sim = simulate_klimek(reg, par, f_i, f_e, theta=theta, alpha=alpha,
-                          sigma_extreme=sigma_extreme, rng=gen)
-    t = sim["ballots_cast"].to_numpy(float)
-    w = sim["leader"].to_numpy(float)
+    t, w, _ = _simulate_arrays(reg, par, f_i, f_e, theta, alpha, sigma_extreme, gen)
     keep = t > 0
     return keep, t / reg, _share(t, w)
 
