@@ -31,6 +31,12 @@ Sections of the table (every figure is measured in this run, on this machine):
     Synthetic clean elections of 10 thousand to 10 million stations: read
     and validate from Parquet (``audit.io.read(path, "canonical")``), then
     the integer-percentage test.
+``calibration``
+    The calibration harness (``audit.calibration.calibrate``) on the whole
+    battery (every registered test and variant, at the harness's own
+    options) for ``--cal-sims`` clean elections of 10,000 stations, in
+    processes on the machine's cores: measured throughput, per-test cost,
+    and the time 1,000 elections per scenario would take at that rate.
 
 Seconds are wall-clock; ``cpu_s`` is this process's CPU time over the same
 span (above ``seconds`` when numpy uses several threads, below it when the
@@ -77,7 +83,7 @@ GIB = 1024 ** 3
 MIB = 1024 ** 2
 BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
              "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
-SECTIONS = ("load", "battery", "integer", "digits", "scaling")
+SECTIONS = ("load", "battery", "integer", "digits", "scaling", "calibration")
 COLUMNS = ("section", "item", "n", "seconds", "cpu_s", "peak_mib", "value", "note")
 
 
@@ -675,6 +681,50 @@ def bench_scaling(t: Table, args):
                  f"{points[-1][1]:.1f} s, peak {points[-1][2] / 1024:.1f} GiB")
 
 
+# ---------------------------------------------------------------- calibration
+def bench_calibration(t: Table, args):
+    """Throughput of the calibration harness on the whole battery."""
+    from audit.calibration import MAX_SIMS, TEST_OPTIONS, calibrate
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    n_sim, n_st = args.cal_sims, args.cal_stations
+    with Measure() as m, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rep = calibrate(None, scenarios=["clean"], n_sim=n_sim, n_stations=n_st,
+                        root_seed=1, jobs=cores, max_sims={})
+    rows = rep.rows
+    per_test = rows.groupby("test")["seconds"].mean().sort_values(ascending=False)
+    per_election = float(per_test.sum())            # CPU seconds, one election
+    t.add("calibration", f"whole battery, {n_sim} clean elections x {n_st:,} "
+          f"stations, {cores} processes", n=n_sim, m=m,
+          value=f"{len(per_test)} tests and variants, {len(rows)} runs",
+          note=f"{per_election:.2f} s of test time per election; reduced options "
+               f"for {', '.join(TEST_OPTIONS)}; the published table also caps "
+               f"{', '.join(f'{k} at {v}' for k, v in MAX_SIMS.items())} sims")
+    for name, secs in per_test.head(4).items():
+        t.add("calibration", f"per election: {name}", seconds=float(secs),
+              value=f"{secs / per_election:.0%} of the battery")
+    target = 1000
+    projected = m.seconds / n_sim * target
+    t.add("calibration", f"projected: {target:,} elections of {n_st:,} stations",
+          seconds=projected, value=f"{projected / 60:.1f} min per scenario",
+          note=f"measured wall time per election ({m.seconds / n_sim:.2f} s on "
+               f"{cores} processes) x {target:,}")
+    rest = per_test.drop(per_test.index[0])
+    t.add("calibration", f"projected without {per_test.index[0]}",
+          seconds=float(rest.sum()) * target / cores,
+          value=f"{float(rest.sum()) * target / cores / 60:.1f} min per scenario",
+          note="test time without the slowest test, spread evenly over the cores")
+    t.target(f"calibration of the whole battery, {target:,} x {n_st:,} stations per "
+             "scenario <= 5 min", projected <= 300 if n_st >= 10_000 else None,
+             f"projected {projected / 60:.1f} min from {n_sim} elections; slowest: "
+             + ", ".join(f"{k} {v:.2f} s" for k, v in per_test.head(3).items())
+             + " per election")
+
+
 # ---------------------------------------------------------------- main
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
@@ -698,6 +748,12 @@ def parse_args(argv=None):
     ap.add_argument("--memory-budget", type=float, default=None, metavar="GIB",
                     help="skip a scaling step whose predicted peak exceeds this "
                          "(default 80%% of the memory available)")
+    ap.add_argument("--cal-sims", type=int, default=None,
+                    help="clean elections in the calibration section (default 8; "
+                         "2 with --quick)")
+    ap.add_argument("--cal-stations", type=int, default=None,
+                    help="stations per calibration election (default 10,000; "
+                         "2,000 with --quick)")
     ap.add_argument("--chunk", type=int, default=1_000_000,
                     help="stations generated per chunk in the scaling curve")
     args = ap.parse_args(argv)
@@ -706,6 +762,8 @@ def parse_args(argv=None):
     if unknown:
         ap.error(f"--sections: unknown {', '.join(sorted(unknown))}; "
                  f"choose from {', '.join(SECTIONS)}")
+    args.cal_sims = args.cal_sims or (2 if args.quick else 8)
+    args.cal_stations = args.cal_stations or (2_000 if args.quick else 10_000)
     if args.quick:
         args.sizes = [10_000, 30_000]
         args.max_stations = min(args.max_stations, 30_000)
@@ -773,6 +831,8 @@ def main(argv=None) -> int:
         del full, table
     if "scaling" in want:
         section(bench_scaling, t, args)
+    if "calibration" in want:
+        section(bench_calibration, t, args)
 
     print()
     print(t.render())

@@ -27,6 +27,7 @@ import numpy as np
 from scipy import stats
 
 from ..errors import NotApplicable
+from .._threads import single_threaded_blas
 from ..registry import register
 from ..result import TestResult, simulated_pvalue
 
@@ -51,6 +52,10 @@ def _as_counts(name, values):
     if (arr < 0).any():
         i = int(np.flatnonzero(arr < 0)[0])
         raise ValueError(f"{name} must be non-negative; position {i} holds {arr[i]:g}")
+    if (arr != np.round(arr)).any():
+        i = int(np.flatnonzero(arr != np.round(arr))[0])
+        raise ValueError(f"{name} must hold whole numbers (counts); position {i} "
+                         f"holds {arr[i]:g}")
     return arr
 
 
@@ -696,6 +701,7 @@ def _weighted_r(t, s, w, codes=None):
 
 @register("turnout_leader_correlation", family="distribution", min_units=10,
           null="leader share is unrelated to turnout across stations")
+@single_threaded_blas
 def turnout_leader_correlation(registered, ballots_cast, leader, *, weights="registered",
                                method="permutation", n_resamples=999,
                                alternative="two-sided", groups=None, rng=None):

@@ -23,6 +23,7 @@ from scipy import special
 
 from ..errors import NotApplicable
 from ._validation import as_counts
+from .._threads import single_threaded_blas
 from ..registry import register
 from ..result import TestResult, simulated_pvalue
 
@@ -462,6 +463,7 @@ def _simulate_from(reg, par, f_i, f_e, theta, alpha, sigma_extreme, gen):
 
 
 @register("fingerprint", family="fingerprint", min_units=100, null=_NULL)
+@single_threaded_blas
 def fingerprint(registered, ballots_cast, leader, *, groups=None, bins=50,
                 alpha=2.0, theta_grid=(0.2,), sigma_extreme=0.075,
                 step=0.01, fi_max=1.0, fe_max=0.5, n_sim=None, n_correct=2,

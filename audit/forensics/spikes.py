@@ -29,6 +29,7 @@ from scipy import optimize, sparse, special
 
 from ..errors import NotApplicable
 from ._validation import as_counts
+from .._threads import single_threaded_blas
 from ..registry import register
 from ..result import TestResult, simulated_pvalue
 
@@ -614,6 +615,7 @@ def _exact(n_i, w_i, foc, *, halfwidth, n_resamples, n_boot, confidence, bin_wid
 
 
 @register("spikes", family="spike", min_units=100, null=_NULL)
+@single_threaded_blas
 def spikes(ballots_cast, leader, *, method="rkd", focal=None, halfwidth=0.0005,
            min_ballots=1, n_resamples=None, n_boot=500, confidence=0.95,
            bin_width=0.001, bandwidth=0.0001, max_components=3, max_fit=10000,
