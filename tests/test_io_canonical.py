@@ -102,7 +102,8 @@ def test_repeated_column_names(tmp_path):
 def test_ragged_row(tmp_path):
     p = tmp_path / "r.csv"
     p.write_text("station,A,B\n1,2,3\n2,3,4,5,6\n")
-    with pytest.raises(InputError, match=r"r.csv: not a readable ','-delimited table"):
+    with pytest.raises(InputError, match=r"r.csv, row 3: expected 3 fields as in the "
+                                         r"header, found 5"):
         read_canonical(p)
 
 
@@ -112,3 +113,21 @@ def test_bom_and_tabs(tmp_path):
     t = read_canonical(p)
     assert t.source["encoding"] == "utf-8-sig" and t.source["delimiter"] == "\t"
     assert t.options == ["A", "B"]
+
+
+def test_mapping_may_name_the_sheet(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["x", "y"])
+    wb.active.append([1, 2])
+    ws = wb.create_sheet("Stations")
+    ws.append(["Precinct", "A", "B"])
+    ws.append(["7", 3, 4])
+    p = tmp_path / "w.xlsx"
+    wb.save(p)
+    m = tmp_path / "m.yaml"
+    m.write_text("sheet: Stations\nstation: Precinct\n")
+    t = read(p, "canonical", mapping=m)
+    assert t.source["sheet"] == "Stations" and t.options == ["A", "B"]
+    assert t.data.index.tolist() == [2]

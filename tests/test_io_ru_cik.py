@@ -241,3 +241,17 @@ def test_2024_empty_annexed_regions():
                                       "source_row"])
     assert str(d["registered"].dtype) == "Int64"
     assert np.array_equal(d.index.to_numpy(), (r.index + 2).to_numpy())
+
+
+def test_no_station_column_names_the_closest(tmp_path):
+    header = ["region", "tik", "uik_number"] + H2020[4:8] + ["ДА", "НЕТ"]
+    p = write(tmp_path, header, [["R", "T", "1", 1000, 700, 700, 5, 600, 95]])
+    with pytest.raises(InputError, match=r"no 'uik' \(station\) column; closest column: "
+                                         r"'uik_number'"):
+        read_ru_cik(p)
+
+
+def test_bad_electronic_option_is_an_input_error(tmp_path):
+    p = write(tmp_path, H2020, [["x", "R", "T", "УИК №1", 1000, 700, 700, 5, 600, 95, "u"]])
+    with pytest.raises(InputError, match="electronic must be 'exclude' or 'keep'"):
+        read(p, "ru-cik", electronic="drop")

@@ -106,3 +106,23 @@ def test_district_oblast_agrees_with_station_numbers(path):
     expected = t.data["region"].map(code)
     assert expected.notna().all()
     assert (prefix == expected).all()
+
+
+def test_missing_column_names_the_closest(tmp_path):
+    p = tmp_path / "u.csv"
+    p.write_text("polling_station_no,president_voters,A,B,district_number\n1,10,5,5,11\n")
+    with pytest.raises(InputError, match=r"u.csv, row 1: not a ua-cvk table: no "
+                                         r"'polling_station_number' column; closest "
+                                         r"column: 'polling_station_no'"):
+        read_ua_cvk(p)
+
+
+def test_blank_rows_and_source(tmp_path):
+    p = tmp_path / "u.csv"
+    p.write_text("polling_station_number;president_voters;A;B;Spoiled bulletins;"
+                 "district_number\n50130;1 121;600;501;20;11\n\n50131;900;450;440;10;11\n")
+    t = read_ua_cvk(p)
+    assert t.data["ballots_cast"].tolist() == [1121, 900]
+    assert t.excluded[["source_row", "reason"]].values.tolist() == \
+        [[3, "blank row: every cell is empty"]]
+    assert t.source["thousands"] == " " and t.source["delimiter"] == ";"

@@ -12,8 +12,30 @@ Formats (presets):
     Ukrainian 2019 station files (``RomanKyrychenko/ukrainian_elections``),
     see :mod:`audit.io.ua_cvk`.
 ``canonical``
-    CSV or Parquet already in canonical shape, or any table with a column
+    A table already in canonical shape, or any table with a column
     mapping (dict or YAML file), see :mod:`audit.io.canonical`.
+
+Every preset reads the same containers, told apart by content: delimited
+text (UTF-8 with or without BOM, UTF-16 with BOM, Windows-1251; comma,
+semicolon, tab or bar), ``.xlsx`` workbooks (``sheet=`` picks a sheet; see
+:mod:`audit.io.excel` for the header rule), Parquet, and any of these in a
+zip archive or gzip-compressed.  Count cells may use thousands separators
+and zero decimals (:mod:`audit.io.numbers`).  What was detected is recorded
+in ``StationTable.source`` (``file_format``, ``encoding``, ``delimiter``,
+``thousands``, ``decimal``, ``sheet``, ``header_rows``, ...).
+
+Problems are reported in one of three ways, never silently:
+
+* :class:`audit.errors.InputError`, one line naming the file, row and
+  column: files that are empty, truncated, damaged or not tables; missing
+  columns (with the closest name the file has); text, negative or
+  fractional values in count columns; ragged rows; repeated names;
+* ``StationTable.excluded``: rows left out, each with its reason (blank
+  rows, stations without results, remote e-voting pseudo-stations, ...);
+* ``StationTable.findings``: impossible figures kept as reported (turnout
+  over 100%, votes above ballots cast, more ballots cast than issued) and
+  repeated stations (identical or conflicting rows), one row per station
+  and check; ``source["findings_by_check"]`` counts them.
 """
 
 from __future__ import annotations
@@ -41,6 +63,14 @@ def read(path, format: str, *, mapping=None, **options):
     Returns
     -------
     StationTable
+
+    Raises
+    ------
+    InputError
+        For every problem of the file or the options, as one line naming
+        the file (and row and column where there is one).  An unexpected
+        failure inside a reader (a bug) is also reported as one line, with
+        the exception type, rather than a traceback.
     """
     from ..errors import InputError
 
@@ -52,7 +82,28 @@ def read(path, format: str, *, mapping=None, **options):
             raise InputError(f"a column mapping applies to format 'canonical', "
                              f"not {format!r}")
         options["mapping"] = mapping
-    return FORMATS[format](path, **options)
+    reader = FORMATS[format]
+    try:
+        return reader(path, **options)
+    except InputError:
+        raise
+    except TypeError as exc:
+        if "unexpected keyword argument" in str(exc):
+            raise InputError(f"format {format!r} takes no option "
+                             f"{str(exc).rsplit(' ', 1)[-1]}") from None
+        raise _unexpected(exc, path, format) from exc
+    except (ValueError, KeyError, IndexError, AttributeError, UnicodeError,
+            OverflowError, RecursionError) as exc:
+        raise _unexpected(exc, path, format) from exc
+
+
+def _unexpected(exc, path, format):
+    """Last line of defence: a reader bug still gives one line, not a traceback."""
+    from ..errors import InputError
+    from ._common import one_line
+
+    return InputError(f"cannot read the file as {format!r} ({type(exc).__name__}: "
+                      f"{one_line(exc, 160)}; please report this)", file=path)
 
 
 __all__ = ["FORMATS", "READER_VERSION", "read", "read_canonical", "read_ru_cik",

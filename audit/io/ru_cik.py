@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ._common import assemble, excluded_frame, read_csv_table, to_counts
+from ._common import assemble, closest, excluded_frame, read_table, to_counts
 
 _HIERARCHY_ALIASES = {
     "region": ("region", "регион", "субъект", "субъект рф"),
@@ -159,8 +159,8 @@ def _rowsum(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(out, index=frame.index)
 
 
-def read_ru_cik(path, *, electronic: str = "exclude"):
-    """Read an ru-cik station file (CSV, plain or zipped) into a StationTable.
+def read_ru_cik(path, *, electronic: str = "exclude", sheet=None):
+    """Read an ru-cik station file (CSV, plain or zipped; or .xlsx) into a StationTable.
 
     Parameters
     ----------
@@ -186,18 +186,25 @@ def read_ru_cik(path, *, electronic: str = "exclude"):
     (96765, 107999611)
     """
     if electronic not in ("exclude", "keep"):
-        raise ValueError(f"electronic must be 'exclude' or 'keep', got {electronic!r}")
-    raw, source = read_csv_table(path)
+        raise InputError(f"electronic must be 'exclude' or 'keep', got {electronic!r}")
+    raw, source, blank = read_table(path, sheet=sheet)
+    hrow = source.get("header_rows", [1])[-1]
     try:
         m = match_columns(raw.columns)
     except ValueError as exc:
-        raise InputError(f"not an ru-cik table: {exc}", file=path, row=1) from None
+        raise InputError(f"not an ru-cik table: {exc}", file=path, row=hrow) from None
     if m["station"] is None:
-        raise InputError("not an ru-cik table: no 'uik' (station) column", file=path, row=1)
+        free = [c for c in raw.columns if c not in (m["region"], m["district"])]
+        near = next((c for c in free if re.search(r"uik|уик|station|участ", _norm(c))),
+                    None) or closest("uik", free) or closest("уик", free)
+        hint = f"; closest column: {near!r}" if near else ""
+        raise InputError("not an ru-cik table: no 'uik' (station) column" + hint,
+                         file=path, row=hrow)
     if not m["options"]:
         raise InputError("not an ru-cik table: no option columns after the protocol lines",
-                         file=path, row=1)
-    numeric = {c: to_counts(raw[c], file=path, column=c)
+                         file=path, row=hrow)
+    notes: dict = {}
+    numeric = {c: to_counts(raw[c], file=path, column=c, notes=notes)
                for c in m["protocol"] + m["options"]}
     num = pd.DataFrame(numeric, index=raw.index)
 
@@ -217,8 +224,8 @@ def read_ru_cik(path, *, electronic: str = "exclude"):
     values = num.to_numpy(dtype="float64", na_value=np.nan)
     all_empty = np.isnan(values).all(axis=1)
     all_zero = ~all_empty & (np.nan_to_num(values) == 0).all(axis=1)
-    excluded = [excluded_frame(data, all_empty,
-                               "no results published: every protocol line and option is empty")]
+    excluded = blank + [excluded_frame(
+        data, all_empty, "no results published: every protocol line and option is empty")]
     drop = all_empty.copy()
     n_electronic = 0
     if electronic == "exclude":
@@ -249,4 +256,4 @@ def read_ru_cik(path, *, electronic: str = "exclude"):
                                "ballots_cast": m["cast"], "invalid": m["invalid"],
                                "region": m["region"], "district": m["district"],
                                "station": m["station"]}})
-    return assemble(data, m["options"], excluded, source, drop_rows=drop)
+    return assemble(data, m["options"], excluded, source, drop_rows=drop, notes=notes)

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ._common import assemble, excluded_frame, read_csv_table, to_counts
+from ._common import assemble, closest, excluded_frame, read_table, to_counts
 
 # Single-member districts by oblast (inclusive ranges), with the oblast's
 # KOATUU code (first two digits of its polling-station numbers).
@@ -63,7 +63,7 @@ def oblast_of_district(numbers) -> np.ndarray:
     return out
 
 
-def read_ua_cvk(path, *, valid_as_cast: bool = False):
+def read_ua_cvk(path, *, valid_as_cast: bool = False, sheet=None):
     """Read a Ukrainian 2019 station file into a StationTable.
 
     Parameters
@@ -74,6 +74,8 @@ def read_ua_cvk(path, *, valid_as_cast: bool = False):
     valid_as_cast : bool, default False
         Parliament file only: use ``parliament_voters`` (valid votes) as
         ``ballots_cast``.
+    sheet : str, optional
+        Worksheet, for an ``.xlsx`` file with several.
 
     Returns
     -------
@@ -88,23 +90,31 @@ def read_ua_cvk(path, *, valid_as_cast: bool = False):
     >>> t.data["registered"].isna().all()                      # doctest: +SKIP
     True
     """
-    raw, source = read_csv_table(path)
+    raw, source, blank = read_table(path, sheet=sheet)
+    hrow = source.get("header_rows", [1])[-1]
     cols = list(raw.columns)
     low = {c.lower(): c for c in cols}
     for need in (_STATION, _DISTRICT):
         if need not in low:
-            raise InputError(f"not a ua-cvk table: no {need!r} column", file=path, row=1)
+            near = closest(need, cols)
+            hint = f"; closest column: {near!r}" if near else ""
+            raise InputError(f"not a ua-cvk table: no {need!r} column{hint}", file=path,
+                             row=hrow)
     voters = [c for c in cols if c.lower().endswith("_voters")]
     if len(voters) != 1:
+        near = closest("president_voters", cols) if not voters else None
+        hint = f"; closest column: {near!r}" if near else ""
         raise InputError("not a ua-cvk table: expected one '<election>_voters' column, "
-                         f"found {len(voters)}", file=path, row=1)
+                         f"found {len(voters)}{hint}", file=path, row=hrow)
     voters = voters[0]
     invalid = low.get(_INVALID)
     meta = {low[_STATION], low[_DISTRICT], voters, invalid}
     options = [c for c in cols if c not in meta]
     if not options:
-        raise InputError("not a ua-cvk table: no candidate or party columns", file=path, row=1)
+        raise InputError("not a ua-cvk table: no candidate or party columns", file=path,
+                         row=hrow)
 
+    notes: dict = {}
     station_no = to_counts(raw[low[_STATION]], file=path, column=low[_STATION])
     district_no = to_counts(raw[low[_DISTRICT]], file=path, column=low[_DISTRICT])
     for col, s in ((low[_STATION], station_no), (low[_DISTRICT], district_no)):
@@ -112,7 +122,8 @@ def read_ua_cvk(path, *, valid_as_cast: bool = False):
             i = int(np.flatnonzero(s.isna().to_numpy())[0])
             raise InputError("expected a number, found an empty cell", file=path,
                              row=int(raw.index[i]), column=col)
-    counts = {c: to_counts(raw[c], file=path, column=c) for c in [voters] + options
+    counts = {c: to_counts(raw[c], file=path, column=c, notes=notes)
+              for c in [voters] + options
               + ([invalid] if invalid else [])}
 
     data = pd.DataFrame(index=raw.index)
@@ -139,7 +150,7 @@ def read_ua_cvk(path, *, valid_as_cast: bool = False):
     values = pd.DataFrame(counts).to_numpy(dtype="float64", na_value=np.nan)
     all_empty = np.isnan(values).all(axis=1)
     all_zero = ~all_empty & (np.nan_to_num(values) == 0).all(axis=1)
-    excluded = [
+    excluded = blank + [
         excluded_frame(data, all_empty, "no results: every count is empty"),
         excluded_frame(data, all_zero, "every figure is zero (no ballots, no votes)"),
     ]
@@ -149,4 +160,5 @@ def read_ua_cvk(path, *, valid_as_cast: bool = False):
                    "matched": {"ballots_cast": voters if data["ballots_cast"].notna().any()
                                else None, "invalid": invalid,
                                "district": low[_DISTRICT], "station": low[_STATION]}})
-    return assemble(data, options, excluded, source, drop_rows=all_empty | all_zero)
+    return assemble(data, options, excluded, source, drop_rows=all_empty | all_zero,
+                    notes=notes)
