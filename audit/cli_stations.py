@@ -44,6 +44,10 @@ def _cmd_run(args) -> int:
         options["valid_as_cast"] = True
     if args.mapping:
         options["mapping"] = args.mapping
+    if args.sheet is not None:
+        if file is None:
+            raise InputError("--sheet applies to a workbook file, not a registered dataset")
+        options["sheet"] = args.sheet
     inputs, local = _inputs(path, file, args.mapping)
     # Checked before reading, so that a clash is reported before a long run.
     out = OutputFolder(args.out, inputs=local, names=OUTPUT_NAMES)
@@ -69,7 +73,8 @@ def _cmd_run(args) -> int:
     parameters = {"format": fmt, "leader": leader, "leader_requested": args.leader,
                   "tests": tests, "by": args.by, "alpha": args.alpha,
                   "keep_electronic": args.keep_electronic,
-                  "valid_as_cast": args.valid_as_cast, "figures": not args.no_figures,
+                  "valid_as_cast": args.valid_as_cast, "sheet": args.sheet,
+                  "figures": not args.no_figures,
                   "executor": "dask" if args.scheduler else "in-process"}
     prov = provenance(inputs, parameters, args.seed)
     read_sha = table.source.get("sha256")
@@ -231,6 +236,9 @@ def add_commands(sub) -> None:
                         "(excluded by default)")
     p.add_argument("--valid-as-cast", action="store_true",
                    help="ua-cvk parliament file: use the valid votes as ballots cast")
+    p.add_argument("--sheet", default=None, metavar="NAME",
+                   help="worksheet of an .xlsx file holding the results (needed when "
+                        "several sheets hold tables)")
     p.add_argument("--leader", default=None, metavar="NAME",
                    help="option tested as the leader: exact column name or a unique "
                         "case-insensitive part of one (default: most votes)")

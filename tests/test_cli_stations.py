@@ -192,3 +192,18 @@ def test_real_battery_on_2024(tmp_path, capsys, monkeypatch):
     assert rec["status"] == "ok"
     excess = rec["statistic"] - rec["details"]["expected"]
     assert abs(excess - 2_931) < 3 * 115
+
+
+def test_sheet_option_picks_a_worksheet(tmp_path, capsys):
+    # the corpus workbook with two sheets of data is refused without --sheet
+    book = Path(__file__).parent / "corpus" / "error_xlsx_two_sheets.xlsx"
+    common = ["run", str(book), "--format", "canonical", "--tests", "turnout_dip",
+              "--no-figures"]
+    assert main(common + ["--out", str(tmp_path / "a")]) == 2
+    assert "several sheets" in capsys.readouterr().err
+    assert main(common + ["--sheet", "Results", "--out", str(tmp_path / "b")]) == 0
+    source = json.loads((tmp_path / "b" / "source.json").read_text(encoding="utf-8"))
+    assert source["sheet"] == "Results"
+    assert main(["run", "ru-cik/2020.csv.zip", "--sheet", "x", "--out",
+                 str(tmp_path / "c")]) == 2
+    assert "--sheet applies to a workbook" in capsys.readouterr().err
