@@ -408,7 +408,39 @@ def run_battery_task(task: BatteryTask, part: pd.DataFrame) -> tuple[dict, Any]:
             row.update(status="ok", statistic=_number(result.statistic),
                        pvalue=_number(result.pvalue), n=int(result.n),
                        details=_details(result))
+            missing = int(complete.size - complete.sum())
+            if missing:
+                row["details"][INCOMPLETE_KEY] = missing
     return row, result
+
+
+#: Key of ``details`` counting the stations of the scope the battery did not
+#: pass to a test because a column it needs is empty for them.
+INCOMPLETE_KEY = "excluded_missing_needed_column"
+
+
+def exclusion_counts(evidence: pd.DataFrame) -> pd.DataFrame:
+    """Stations each test run left out, by reason (one row per reason).
+
+    The reasons are the ``excluded*`` counts of the run's ``details``: those
+    the battery adds (:data:`INCOMPLETE_KEY`) and those each test reports
+    for the stations it cannot use (no ballots, too small, shares above a
+    cap, impossible figures...).  Rows excluded by the reader are listed
+    station by station in the reader's own table, not here.
+    """
+    rows = []
+    for rec in evidence.itertuples(index=False):
+        details = rec.details if isinstance(rec.details, dict) else {}
+        for key in sorted(details):
+            value = details[key]
+            if not key.startswith("excluded") or isinstance(value, bool):
+                continue
+            if isinstance(value, (int, np.integer, float, np.floating)) and value > 0:
+                rows.append({"test": rec.test, "level": rec.level, "scope": rec.scope,
+                             "reason": key.removeprefix("excluded").strip("_")
+                             .replace("_", " ") or "excluded",
+                             "stations": int(value)})
+    return pd.DataFrame(rows, columns=["test", "level", "scope", "reason", "stations"])
 
 
 def assemble_battery(plan: BatteryPlan, outputs: list[tuple[dict, Any]]):

@@ -11,7 +11,7 @@ from .outputs import OutputFolder, provenance
 
 def _cmd_run(args) -> int:
     from . import datasets
-    from .battery import evidence_records, run_battery
+    from .battery import evidence_records, exclusion_counts, run_battery
     from .io import FORMATS, read
 
     path, fmt = args.path, args.format
@@ -89,6 +89,7 @@ def _cmd_run(args) -> int:
     out.write_csv("results.csv", flat)
     out.write_csv("excluded.csv", table.excluded)
     out.write_csv("findings.csv", table.findings)
+    out.write_csv("test_exclusions.csv", exclusion_counts(ev))
     source = {**table.source, "leader": leader, "seed": args.seed, "by": args.by,
               "tests": tests, "alpha": args.alpha, "provenance": prov}
     out.write_json("source.json", source)
@@ -103,13 +104,13 @@ def _cmd_run(args) -> int:
     print(f"{len(ev)} test runs: {ok} ran, {len(ev) - ok} not run; "
           f"{flagged} below {args.alpha:g} after Benjamini-Hochberg")
     print(f"written: {out.path / 'results.json'}, results.csv, excluded.csv, findings.csv, "
-          f"source.json, manifest.json, {len(figures)} figure(s)")
+          f"test_exclusions.csv, source.json, manifest.json, {len(figures)} figure(s)")
     return 0
 
 
 # Files every run writes (figures/ come on top, named after the tests).
 OUTPUT_NAMES = ("results.json", "results.csv", "excluded.csv", "findings.csv",
-                "source.json", "manifest.json")
+                "test_exclusions.csv", "source.json", "manifest.json")
 
 
 def _inputs(path: str, file: Path | None, mapping) -> tuple[list, list[Path]]:
@@ -218,7 +219,7 @@ def add_commands(sub) -> None:
                     "such as ru-cik/2020.csv.zip), run every applicable registered "
                     "test nationally and per --by level, adjust p-values "
                     "(Benjamini-Hochberg and Holm) and write results.json, "
-                    "results.csv, excluded.csv, findings.csv, source.json, "
+                    "results.csv, excluded.csv, findings.csv, test_exclusions.csv, source.json, "
                     "manifest.json and figures/ to --out. The same inputs, "
                     "options and --seed give byte-identical files; every output "
                     "records its inputs (sha256), options, seed and versions; "

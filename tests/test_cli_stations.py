@@ -207,3 +207,28 @@ def test_sheet_option_picks_a_worksheet(tmp_path, capsys):
     assert main(["run", "ru-cik/2020.csv.zip", "--sheet", "x", "--out",
                  str(tmp_path / "c")]) == 2
     assert "--sheet applies to a workbook" in capsys.readouterr().err
+
+
+def test_stations_a_test_leaves_out_are_counted_by_reason(tmp_path):
+    # 30 stations without ballots issued: the battery cannot pass them to
+    # the integer test; 5 tiny stations fall below its min_registered
+    from audit.simulate import clean_election
+
+    data = clean_election(600, rng=3).data.copy()
+    data["ballots_issued"] = data["ballots_issued"].astype("Int64")
+    data.loc[data.index[:30], "ballots_issued"] = pd.NA
+    data.loc[data.index[30:35], "registered"] = 50
+    data.loc[data.index[30:35], ["ballots_issued", "ballots_cast", "invalid"]] = 0
+    for c in ("leader", "other"):
+        if c in data:
+            data.loc[data.index[30:35], c] = 0
+    path = tmp_path / "t.csv"
+    data.to_csv(path, index=False)
+    assert main(["run", str(path), "--format", "canonical", "--leader", "leader",
+                 "--tests", "integer_percentages", "--no-figures",
+                 "--out", str(tmp_path / "o")]) == 0
+    table = pd.read_csv(tmp_path / "o" / "test_exclusions.csv")
+    got = dict(zip(table["reason"], table["stations"]))
+    assert got["missing needed column"] == 30
+    assert got["no ballots"] == 5
+    assert set(table["test"]) == {"integer_percentages"}
