@@ -199,6 +199,38 @@ def test_log_factorials_fallback_matches_the_table(monkeypatch):
     np.testing.assert_allclose(integer_probabilities(n, k), table, rtol=1e-10)
 
 
+def test_saddlepoint_for_very_many_stations_matches_exact(monkeypatch):
+    # the path taken above _EXACT_MAX stations, checked against the exact
+    # pmf on 200,000 stations, in the centre and far into both tails
+    from audit.forensics import integer_percentages as ip
+
+    rng = np.random.default_rng(8)
+    p = rng.uniform(0.02, 0.4, 200_000)
+    mean, sd = p.sum(), np.sqrt(np.sum(p * (1 - p)))
+    xs = [mean - 4 * sd, mean - sd, mean + 0.5, mean + 2 * sd, mean + 5 * sd]
+    exact = [poisson_binomial_sf(p, x) for x in xs]
+    monkeypatch.setattr(ip, "_EXACT_MAX", 1000)
+    approx = [poisson_binomial_sf(p, x) for x in xs]
+    for (pe, _, how_e), (pa, _, how_a) in zip(exact, approx):
+        assert how_e == "exact" and how_a == "saddlepoint"
+        assert pa == pytest.approx(pe, rel=2e-3, abs=1e-6)
+
+
+def test_blocks_give_the_same_answer_as_one_pass(monkeypatch):
+    from audit.forensics import integer_percentages as ip
+
+    rng = np.random.default_rng(4)
+    reg = rng.integers(100, 3000, 5000)
+    issued = rng.binomial(reg, 0.6)
+    lead = rng.binomial(issued, 0.55)
+    whole = integer_percentages(reg, issued, issued, lead)
+    monkeypatch.setattr(ip, "_BLOCK", 777)
+    blocks = integer_percentages(reg, issued, issued, lead)
+    assert blocks.details["expected"] == pytest.approx(whole.details["expected"], rel=1e-12)
+    assert blocks.pvalue == pytest.approx(whole.pvalue, rel=1e-9)
+    pd.testing.assert_frame_equal(blocks.table, whole.table, rtol=1e-10)
+
+
 def test_window_is_half_open():
     # 2000 voters: 999 -> 49.95% (round), 1001 -> 50.05% (not round)
     n = np.full(200, 2000)

@@ -150,7 +150,30 @@ def _log_factorials(n_max: int) -> np.ndarray | None:
     return special.gammaln(np.arange(n_max + 1, dtype=float) + 1)
 
 
+#: Stations per block of :func:`_window_summary`: the block's arrays stay in
+#: the processor's cache, and memory does not grow with the election.
+_BLOCK = 1 << 17
+
+
 def _window_summary(n, p, scale):
+    """Per-station round-window probability and per-window expected counts,
+    computed block by block (see :func:`_window_block`)."""
+    n = np.asarray(n, dtype=np.int64)
+    p = np.asarray(p, dtype=float)
+    if n.size <= _BLOCK:
+        return _window_block(n, p, scale)
+    prob = np.empty(n.size)
+    parts = []
+    for start in range(0, n.size, _BLOCK):
+        stop = min(start + _BLOCK, n.size)
+        prob[start:stop], part = _window_block(n[start:stop], p[start:stop], scale)
+        parts.append(part)
+    by_window = (pd.concat(parts).groupby("m", sort=True)[["expected", "var"]].sum()
+                 .reset_index())
+    return prob, by_window
+
+
+def _window_block(n, p, scale):
     """Per-station round-window probability and per-window expected counts.
 
     For a Binomial(n, p) count K, the probability that 100 K / n falls in
@@ -358,12 +381,22 @@ def _saddlepoint_log_sf(p, x, weights=None):
     return float(-r * r / 2 - 0.5 * np.log(2 * np.pi) + np.log(bracket))
 
 
+#: Above this many stations the Poisson-binomial tail is taken from the
+#: saddlepoint approximation instead of the exact pmf.
+_EXACT_MAX = 1 << 20
+
+
 def poisson_binomial_sf(p, x):
     """Upper tail ``P(S >= x)`` of a sum of independent Bernoulli(p_i).
 
     The exact pmf (FFT products of generating polynomials) is used where
     the tail is above 1e-10; beyond that, where the exact sum drowns in
-    floating-point error, the saddlepoint approximation is used.
+    floating-point error, the saddlepoint approximation is used (directly,
+    without the pmf, when Bernstein's bound already puts the tail below
+    1e-14).  Above ``_EXACT_MAX`` (about a million) stations the FFT
+    products, which grow as n log^2 n, give way to the saddlepoint
+    approximation for every x (the lower tail for x below the mean); its
+    relative error there is of order 1/n.
 
     Returns
     -------
@@ -386,6 +419,15 @@ def poisson_binomial_sf(p, x):
     if x > p.size:
         return 0.0, -np.inf, "exact"
     mean = float(p.sum())
+    if p.size > _EXACT_MAX:
+        # the FFT products grow as n log^2 n; with this many stations the
+        # saddlepoint approximation is accurate to a few parts in a million
+        if x > mean:
+            log_sf = _saddlepoint_log_sf(p, x)
+        else:   # P(S >= x) = 1 - P(S' >= n - x + 1), S' = n - S
+            log_lower = _saddlepoint_log_sf(1 - p, p.size - x + 1)
+            log_sf = float(np.log1p(-np.exp(log_lower)))
+        return float(np.exp(log_sf)), float(log_sf / np.log(10)), "saddlepoint"
     t = x - mean
     if t > 0:
         # Bernstein: P(S - mean >= t) <= exp(-t^2 / (2 (var + t / 3))).  Where
