@@ -10,7 +10,9 @@ Each function is one registered test.  Tests on all options take ``votes``
 (a stations x options matrix, or any array of counts, flattened); the
 percentage test takes ``ballots_cast`` and ``leader``.  A digit test whose
 law does not hold for small counts refuses them (``min_count``) and raises
-:class:`~audit.errors.NotApplicable` when too few counts are left.
+:class:`~audit.errors.NotApplicable` when too few counts are left.  Missing
+values (NaN) are skipped: a count by the count tests, a station by the
+percentage test (counted in its ``details["excluded"]``).
 
 A digit anomaly is evidence to explain, not proof of fraud: Benford-type
 laws hold only approximately for election counts (Mebane 2006; Deckert,
@@ -591,6 +593,8 @@ def percent_05(ballots_cast, leader, *, min_ballots=100, min_units=50,
     ----------
     ballots_cast, leader : array_like of int
         Ballots cast and the leader's votes, one value per station.
+        Stations where either is missing (NaN) are left out and counted in
+        ``details["excluded"]``.
     min_ballots : int, default 100
         Stations with fewer ballots cast are left out: with few ballots
         only a handful of percentages can occur at all.

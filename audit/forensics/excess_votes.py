@@ -62,6 +62,9 @@ def _check_counts(name, x, n=None):
         raise ValueError(f"{name} has missing values (NaN) at rows {rows[:5].tolist()}")
     if np.any(~np.isfinite(arr)) or np.any(arr < 0):
         raise ValueError(f"{name} must be finite and >= 0, got min {np.nanmin(arr)}")
+    if np.any(arr != np.round(arr)):
+        bad = arr[arr != np.round(arr)].flat[0]
+        raise ValueError(f"{name} must hold whole numbers (counts), got {bad:g}")
     return arr
 
 
@@ -216,10 +219,11 @@ def excess_votes(registered, ballots_cast, leader, votes, *, bin_width=0.005,
     .. math:: E = \\sum_{i: t_i > t^*} (L_i - r O_i),
 
     stations at or below the peak counting as reported. Stations with no
-    registered voters, no ballots or turnout above 100% are left out and
-    counted in ``excluded_stations``. The estimate is descriptive: there is
-    no sampling model for the clean election, so ``pvalue`` is ``nan``; the
-    interval reflects only the resampling of stations. Negative station
+    registered voters, no ballots, turnout above 100% or more votes than
+    ballots cast are left out and counted in ``excluded_stations``. The
+    estimate is descriptive: there is no sampling model for the clean
+    election, so ``pvalue`` is ``nan``; the interval reflects only the
+    resampling of stations. Negative station
     terms are kept (they offset positive ones), as summing a binned curve
     does.
 
@@ -270,12 +274,16 @@ def excess_votes(registered, ballots_cast, leader, votes, *, bin_width=0.005,
                                      n_boot, confidence)
     gen = np.random.default_rng(rng)
     others_all = vts.sum(axis=1) - lead
-    ok = (reg > 0) & (cast > 0) & (cast <= reg) & (others_all >= 0)
+    ok = ((reg > 0) & (cast > 0) & (cast <= reg) & (others_all >= 0)
+          & (vts.sum(axis=1) <= cast))
     n_excluded = int((~ok).sum())
     if ok.sum() < min_stations:
         raise NotApplicable(f"excess_votes needs at least {min_stations} stations with "
                             f"registered voters and ballots cast, got {int(ok.sum())}")
-    reg, cast, lead, others = reg[ok], cast[ok], lead[ok], others_all[ok]
+    # canonical station order, so that the bootstrap (which draws station
+    # positions) and the sums do not depend on the order of the rows
+    order = np.lexsort((others_all[ok], lead[ok], cast[ok], reg[ok]))
+    reg, cast, lead, others = (x[ok][order] for x in (reg, cast, lead, others_all))
     if others.sum() <= 0:
         raise NotApplicable("excess_votes needs votes for options other than the leader")
     turnout = cast / reg
