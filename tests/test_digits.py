@@ -211,8 +211,14 @@ def test_bad_options_are_rejected():
         D.first_digit(counts, n_resamples=0)
     with pytest.raises(ValueError, match="same length"):
         D.percent_05(np.full(100, 500), np.full(99, 200))
-    with pytest.raises(ValueError, match="leader must not exceed ballots_cast"):
+    # more leader votes than ballots: impossible stations are left out and
+    # counted; with none left the test refuses
+    with pytest.raises(NotApplicable, match="0 left"):
         D.percent_05(np.full(100, 500), np.full(100, 600))
+    cast = np.full(100, 500)
+    lead = np.r_[np.full(10, 600), np.full(90, 250)]
+    res = D.percent_05(cast, lead)
+    assert res.n == 90 and res.details["excluded_leader_over_ballots"] == 10
 
 
 def test_all_registered_with_roles():

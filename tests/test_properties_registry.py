@@ -81,14 +81,7 @@ DEEP = 8
 
 #: Known failures, as strict xfails: (test, property or kind) -> reason.
 #: Both are in ``audit/forensics/fingerprints.py``, under rewrite elsewhere.
-KNOWN = {
-    ("fingerprint", "row_order"):
-        "fingerprint draws its simulated fingerprints station by station in row "
-        "order (and numbers groups by first appearance), so permuting the rows "
-        "changes the fitted f_i + f_e and the p-value for the same seed",
-    ("fingerprint", "fraction"):
-        "fingerprint accepts fractional counts (as_counts(..., whole=False))",
-}
+KNOWN: dict = {}
 
 
 def _names(prop):
@@ -299,10 +292,7 @@ VARIANTS = [
 #: Variants whose simulation depends on the order of the rows (in a file this
 #: module's author may not edit): there the statistic must still be the same
 #: and the p-value may move by Monte Carlo error only (``_mc_close``).
-ORDER_DEPENDENT = {
-    ("integer_percentages", "simulate"):
-        "integer_percentages(method='simulate') draws station by station in row order",
-}
+ORDER_DEPENDENT: dict = {}
 
 
 def _mc_close(p1, p2, n_draws):
@@ -384,9 +374,8 @@ DOCUMENTED = {
     ("fingerprint", "cast_over_registered"): ("skip",),
     ("excess_votes", "leader_over_cast"): ("skip",),
     ("excess_votes", "cast_over_registered"): ("skip",),
-    # stations below min_ballots are left out before leader <= ballots_cast
-    # is checked
-    ("percent_05", "leader_over_cast"): ("error", "skip"),
+    ("percent_05", "leader_over_cast"): ("skip",),
+    ("spikes", "leader_over_cast"): ("skip",),
 }
 
 ARG_KINDS = ("negative", "nan", "inf", "fraction", "string_element", "string_argument",

@@ -24,9 +24,9 @@ def as_counts(name: str, x, n: int | None = None, *, whole: bool = False) -> np.
     if np.any(~np.isfinite(arr)):
         raise ValueError(f"{name} has missing or infinite values at rows "
                          f"{np.flatnonzero(~np.isfinite(arr))[:5].tolist()}")
-    if whole:
-        if np.any(arr < 0) or np.any(arr != np.round(arr)):
-            raise ValueError(f"{name} must be non-negative whole numbers")
-    elif np.any(arr < 0):
+    if np.any(arr < 0):
         raise ValueError(f"{name} must be >= 0, got min {arr.min()}")
+    if whole and np.any(arr != np.round(arr)):
+        bad = arr[arr != np.round(arr)][0]
+        raise ValueError(f"{name} must hold whole numbers (counts), got {bad:g}")
     return arr

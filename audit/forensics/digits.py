@@ -593,8 +593,10 @@ def percent_05(ballots_cast, leader, *, min_ballots=100, min_units=50,
     ----------
     ballots_cast, leader : array_like of int
         Ballots cast and the leader's votes, one value per station.
-        Stations where either is missing (NaN) are left out and counted in
-        ``details["excluded"]``.
+        Stations where either is missing (NaN), or with more leader votes
+        than ballots cast (an impossible figure), are left out and counted
+        in ``details["excluded"]`` (the impossible ones also in
+        ``details["excluded_leader_over_ballots"]``).
     min_ballots : int, default 100
         Stations with fewer ballots cast are left out: with few ballots
         only a handful of percentages can occur at all.
@@ -641,10 +643,12 @@ def percent_05(ballots_cast, leader, *, min_ballots=100, min_units=50,
         raise ValueError("ballots_cast and leader must have the same length, "
                          f"got {cast.size} and {lead.size}")
     ok = np.isfinite(cast) & np.isfinite(lead) & (cast >= max(min_ballots, 1))
+    # more leader votes than ballots is impossible (a finding of the reader):
+    # such stations have no percentage to test and are counted, not used
+    over = ok & (lead > cast)
+    ok &= ~over
     c = cast[ok].astype(np.int64)
     v = lead[ok].astype(np.int64)
-    if (v > c).any():
-        raise ValueError("leader must not exceed ballots_cast")
     _enough(c, "percent_05", min_units, f"stations with >= {min_ballots} ballots")
     pct = (200 * v + c) // (2 * c)          # round half up of 100 v / c
     hits = int(np.sum(pct % 5 == 0))
@@ -652,7 +656,9 @@ def percent_05(ballots_cast, leader, *, min_ballots=100, min_units=50,
         "percent_05", hits, c.size, 0.2, alternative, P05_NULL,
         dict(min_ballots=min_ballots, min_units=min_units,
              alternative=alternative),
-        {"excluded": int((~ok).sum())}, ["ends in 0 or 5", "other"])
+        {"excluded": int((~ok).sum()),
+         "excluded_leader_over_ballots": int(over.sum())},
+        ["ends in 0 or 5", "other"])
 
 
 def _counts_1d(x, name):

@@ -67,9 +67,9 @@ class FingerprintResult(TestResult):
 def _validate(registered, ballots_cast, leader, groups, bins, alpha, theta_grid,
               sigma_extreme, step, fi_max, fe_max, n_sim, n_correct, n_boot, n_null,
               min_group, confidence):
-    reg = as_counts("registered", registered)
-    cast = as_counts("ballots_cast", ballots_cast, reg.size)
-    lead = as_counts("leader", leader, reg.size)
+    reg = as_counts("registered", registered, whole=True)
+    cast = as_counts("ballots_cast", ballots_cast, reg.size, whole=True)
+    lead = as_counts("leader", leader, reg.size, whole=True)
     if groups is not None:
         groups = np.asarray(groups)
         if groups.shape != (reg.size,):
@@ -641,7 +641,15 @@ def fingerprint(registered, ballots_cast, leader, *, groups=None, bins=50,
                             f"registered voters and 0 < ballots_cast <= registered, "
                             f"got {int(ok.sum())}")
     reg, cast, lead = reg[ok], cast[ok], lead[ok]
-    codes = None if groups is None else pd.factorize(groups[ok])[0]
+    # groups numbered in sorted order of their labels, and stations put in a
+    # canonical order, so that the simulations (drawn station by station) and
+    # hence the fit do not depend on the order of the rows
+    codes = (None if groups is None
+             else np.unique(groups[ok].astype(str), return_inverse=True)[1].ravel())
+    keys = (lead, cast, reg) if codes is None else (lead, cast, reg, codes)
+    order = np.lexsort(keys)
+    reg, cast, lead = reg[order], cast[order], lead[order]
+    codes = None if codes is None else codes[order]
     a = cast / reg
     v = lead / cast
     if n_sim is None:

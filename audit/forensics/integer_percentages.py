@@ -647,7 +647,11 @@ def integer_percentages(registered, ballots_issued, ballots_cast, leader, *,
         details["log10_pvalue"] = float(log10p)
         expected_bins = {"turnout": bins_t, "leader": bins_l}
     else:
-        sims = _simulate(N, G, C, L, voters, scale, n_resamples, rng)
+        # stations in a canonical order before the draws, so that the same
+        # seed gives the same p-value whatever the order of the rows
+        order = np.lexsort((L, C, G, N))
+        sims = _simulate(N[order], G[order], C[order], L[order], voters[order],
+                         scale, n_resamples, rng)
         for cat in CATEGORIES:
             for wname, w in (("stations", None), ("voters", voters)):
                 o = observed[cat].sum() if w is None else w[observed[cat]].sum()

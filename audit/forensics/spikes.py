@@ -106,9 +106,6 @@ def _validate(ballots_cast, leader, focal, halfwidth, min_ballots, n_resamples,
         raise ValueError(f"method must be 'rkd' or 'exact', got {method!r}")
     n_i = _counts("ballots_cast", ballots_cast)
     w_i = _counts("leader", leader, n_i.size)
-    if np.any(w_i > n_i):
-        bad = np.flatnonzero(w_i > n_i)[:5].tolist()
-        raise ValueError(f"leader exceeds ballots_cast at rows {bad}")
     foc = coarse_shares() if focal is None else np.sort(np.asarray(focal, dtype=float))
     if foc.ndim != 1 or foc.size == 0 or np.any((foc <= 0) | (foc >= 1)):
         raise ValueError(f"focal must be shares strictly between 0 and 1, got {focal!r}")
@@ -631,6 +628,9 @@ def spikes(ballots_cast, leader, *, method="rkd", focal=None, halfwidth=0.0005,
     ----------
     ballots_cast, leader : array_like of int, shape (n,)
         Ballots in the boxes (the share's denominator) and the leader's votes.
+        Stations with more leader votes than ballots (an impossible figure)
+        are left out and counted in ``details["excluded_leader_over_ballots"]``
+        (and in ``details["excluded_stations"]``).
     method : {'rkd', 'exact'}, default 'rkd'
         Resampled kernel density (Rozenas 2017) or the exact focal count.
     focal : array_like of float, optional
@@ -816,7 +816,10 @@ def spikes(ballots_cast, leader, *, method="rkd", focal=None, halfwidth=0.0005,
                               n_resamples, n_boot, confidence, bin_width, method,
                               bandwidth, max_components, max_fit)
     gen = np.random.default_rng(rng)
-    ok = n_i >= min_ballots
+    # more leader votes than ballots is impossible (a finding of the reader):
+    # such stations have no share and are left out and counted
+    over = w_i > n_i
+    ok = (n_i >= min_ballots) & ~over
     n_excluded = int((~ok).sum())
     if ok.sum() < min_stations:
         raise NotApplicable(f"spikes needs at least {min_stations} stations with "
@@ -840,6 +843,7 @@ def spikes(ballots_cast, leader, *, method="rkd", focal=None, halfwidth=0.0005,
                  "max_fit": int(max_fit)}
         null = _NULL
     details["excluded_stations"] = n_excluded
+    details["excluded_leader_over_ballots"] = int(over.sum())
     params = {"method": method, "focal": foc.tolist(), "min_ballots": min_ballots,
               "min_stations": min_stations, **common, **extra}
     return SpikeResult(test="spikes", statistic=float(stat), pvalue=pvalue,
