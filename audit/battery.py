@@ -13,6 +13,7 @@ vote shares also vary for legitimate reasons.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -367,6 +368,12 @@ def run_battery_task(task: BatteryTask, part: pd.DataFrame) -> tuple[dict, Any]:
         The evidence row before adjustment (status ``"ok"``,
         ``"not applicable"`` or ``"error"``, as in ``run_battery``).
     result : TestResult or None
+        The test's result, except that its ``excluded`` frame is replaced
+        by the stations of the scope left out, one row each, with columns
+        ``source_row`` (index of ``StationTable.data``) and ``reason``,
+        sorted by source row: those the battery did not pass (reason
+        ``"missing <columns>"``) and those the test left out (positions
+        mapped to source rows); see :func:`excluded_stations`.
 
     Notes
     -----
@@ -411,7 +418,70 @@ def run_battery_task(task: BatteryTask, part: pd.DataFrame) -> tuple[dict, Any]:
             missing = int(complete.size - complete.sum())
             if missing:
                 row["details"][INCOMPLETE_KEY] = missing
+            result = dataclasses.replace(
+                result, excluded=_source_rows(result.excluded, part, complete, spec, roles))
     return row, result
+
+
+def _source_rows(excluded, part: pd.DataFrame, complete: np.ndarray, spec,
+                 roles: dict) -> pd.DataFrame:
+    """Stations of ``part`` left out of one run, by source row, with reasons.
+
+    ``excluded`` holds the test's own exclusions (``position`` into the
+    complete rows it was given, ``reason``) or None; rows not complete in
+    every needed column are added with reason ``"missing <columns>"``.
+    """
+    source = part.index.to_numpy()
+    pieces = []
+    incomplete = np.flatnonzero(~complete)
+    if incomplete.size:
+        empty = {}
+        for need in spec.needs:
+            na = roles[need].isna()
+            na = na.any(axis=1) if isinstance(na, pd.DataFrame) else na
+            empty[need] = na.to_numpy()[incomplete]
+        reasons = ["missing " + ", ".join(n for n in spec.needs if empty[n][j])
+                   for j in range(incomplete.size)]
+        pieces.append(pd.DataFrame({"source_row": source[incomplete],
+                                    "reason": reasons}))
+    if excluded is not None and len(excluded):
+        given = source[complete]
+        pieces.append(pd.DataFrame({
+            "source_row": given[excluded["position"].to_numpy(dtype=np.int64)],
+            "reason": excluded["reason"].to_numpy(dtype=object)}))
+    if not pieces:
+        return pd.DataFrame({"source_row": source[:0], "reason": np.zeros(0, object)})
+    out = pd.concat(pieces, ignore_index=True)
+    return out.sort_values(["source_row", "reason"], kind="stable",
+                           ignore_index=True)
+
+
+def excluded_stations(battery: BatteryResult, scope: str | None = "national") -> pd.DataFrame:
+    """Stations each test run left out, one row per (test, station).
+
+    Columns ``test``, ``level``, ``scope``, ``source_row``, ``reason``,
+    sorted by test, scope and source row, for the runs of ``scope`` (every
+    scope when None) that ran.  Each run lists as many stations as the
+    ``excluded*`` counts of its ``details`` add up to (where a test also
+    reports a total, e.g. ``excluded_stations``, the total).  The pooled
+    digit tests work on counts, not stations: they list only the rows the
+    battery did not pass them.
+    """
+    frames = []
+    for rec, result in zip(battery.evidence.itertuples(index=False), battery.results):
+        if result is None or (scope is not None and rec.scope != scope):
+            continue
+        listing = result.excluded
+        if listing is None or not len(listing) or "source_row" not in listing:
+            continue
+        frames.append(listing[["source_row", "reason"]].assign(
+            test=rec.test, level=rec.level, scope=rec.scope))
+    columns = ["test", "level", "scope", "source_row", "reason"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    out = pd.concat(frames, ignore_index=True)[columns]
+    return out.sort_values(["test", "scope", "source_row", "reason"], kind="stable",
+                           ignore_index=True)
 
 
 #: Key of ``details`` counting the stations of the scope the battery did not

@@ -11,7 +11,8 @@ from .outputs import OutputFolder, provenance
 
 def _cmd_run(args) -> int:
     from . import datasets
-    from .battery import evidence_records, exclusion_counts, run_battery
+    from .battery import (evidence_records, excluded_stations, exclusion_counts,
+                          run_battery)
     from .io import FORMATS, read
 
     path, fmt = args.path, args.format
@@ -90,6 +91,9 @@ def _cmd_run(args) -> int:
     out.write_csv("excluded.csv", table.excluded)
     out.write_csv("findings.csv", table.findings)
     out.write_csv("test_exclusions.csv", exclusion_counts(ev))
+    # national runs only: regional runs leave out the same stations by the same rules
+    out.write_csv("excluded_by_test.csv",
+                  excluded_stations(battery, "national")[["test", "source_row", "reason"]])
     source = {**table.source, "leader": leader, "seed": args.seed, "by": args.by,
               "tests": tests, "alpha": args.alpha, "provenance": prov}
     out.write_json("source.json", source)
@@ -104,13 +108,15 @@ def _cmd_run(args) -> int:
     print(f"{len(ev)} test runs: {ok} ran, {len(ev) - ok} not run; "
           f"{flagged} below {args.alpha:g} after Benjamini-Hochberg")
     print(f"written: {out.path / 'results.json'}, results.csv, excluded.csv, findings.csv, "
-          f"test_exclusions.csv, source.json, manifest.json, {len(figures)} figure(s)")
+          f"test_exclusions.csv, excluded_by_test.csv, source.json, manifest.json, "
+          f"{len(figures)} figure(s)")
     return 0
 
 
 # Files every run writes (figures/ come on top, named after the tests).
 OUTPUT_NAMES = ("results.json", "results.csv", "excluded.csv", "findings.csv",
-                "test_exclusions.csv", "source.json", "manifest.json")
+                "test_exclusions.csv", "excluded_by_test.csv", "source.json",
+                "manifest.json")
 
 
 def _inputs(path: str, file: Path | None, mapping) -> tuple[list, list[Path]]:
@@ -219,8 +225,10 @@ def add_commands(sub) -> None:
                     "such as ru-cik/2020.csv.zip), run every applicable registered "
                     "test nationally and per --by level, adjust p-values "
                     "(Benjamini-Hochberg and Holm) and write results.json, "
-                    "results.csv, excluded.csv, findings.csv, test_exclusions.csv, source.json, "
-                    "manifest.json and figures/ to --out. The same inputs, "
+                    "results.csv, excluded.csv, findings.csv, test_exclusions.csv "
+                    "(stations each test left out, counted by reason), "
+                    "excluded_by_test.csv (those stations one by one, national "
+                    "runs), source.json, manifest.json and figures/ to --out. The same inputs, "
                     "options and --seed give byte-identical files; every output "
                     "records its inputs (sha256), options, seed and versions; "
                     "CSV cells that a spreadsheet would run as a formula are "

@@ -34,6 +34,17 @@ class TestResult:
         Further scalar numbers a reader needs (intervals, counts).
     table : DataFrame or None
         Table behind the plot (observed vs expected counts, histogram...).
+    excluded : DataFrame or None
+        Stations the test left out, one row each: ``position`` (int, index
+        into the arrays the test was given, in their original order) and
+        ``reason`` (short text such as ``"no ballots cast"``), sorted by
+        position.  The rows per reason equal the matching ``excluded_*``
+        counts of ``details``.  None when the test does not work station by
+        station; an empty frame when it left nothing out.  The results
+        of :func:`audit.battery.run_battery` hold ``source_row`` (row of
+        the input file) instead of ``position``, and also the rows the
+        battery could not pass.  Not part of ``to_dict``/``to_frame`` nor
+        of equality.
     """
 
     __test__ = False  # not a pytest class
@@ -47,6 +58,7 @@ class TestResult:
     params: dict[str, Any] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
     table: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    excluded: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     def to_frame(self) -> pd.DataFrame:
         """One tidy row: test, statistic, pvalue, n, expected, then details."""
@@ -76,6 +88,38 @@ class TestResult:
                 "pvalue": clean(self.pvalue), "n": int(self.n),
                 "null": self.null, "params": clean(self.params),
                 "details": clean(details)}
+
+
+EXCLUDED_COLUMNS = ("position", "reason")
+
+
+def exclusion_table(masks) -> pd.DataFrame:
+    """Stations left out, one row each, from ``{reason: boolean mask}``.
+
+    Every mask has one entry per station, in the order the test was given
+    them; a station in several masks is listed once per mask (the tests
+    build disjoint masks).  Rows are sorted by position, then by reason in
+    the order of ``masks``.
+
+    Examples
+    --------
+    >>> exclusion_table({"no ballots cast": np.array([False, True, False]),
+    ...                  "turnout above 100%": np.array([True, False, False])})
+       position              reason
+    0         0  turnout above 100%
+    1         1     no ballots cast
+    """
+    positions, reasons = [], []
+    for reason, mask in masks.items():
+        idx = np.flatnonzero(np.asarray(mask, dtype=bool))
+        positions.append(idx.astype(np.int64))
+        reasons.extend([str(reason)] * idx.size)
+    pos = np.concatenate(positions) if positions else np.zeros(0, np.int64)
+    order = np.argsort(pos, kind="stable")
+    return pd.DataFrame({"position": pos[order],
+                         "reason": np.asarray(reasons, dtype=object)[order]
+                         if reasons else np.zeros(0, dtype=object)},
+                        columns=list(EXCLUDED_COLUMNS))
 
 
 def simulated_pvalue(k: int, n: int) -> float:

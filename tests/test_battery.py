@@ -282,3 +282,54 @@ def test_no_region_labels_within_one_region():
                           tests=["turnout_leader_correlation"])
     within = ev[ev["level"] == "region"]
     assert within["calibration"].str.startswith("liberal").all()
+
+
+# ------------------------------------------------------ stations left out
+
+
+def test_stations_left_out_are_listed_by_source_row(monkeypatch):
+    import pickle
+
+    from audit.battery import excluded_stations
+    from audit.result import exclusion_table
+
+    monkeypatch.setattr(audit.registry, "REGISTRY", {})
+    monkeypatch.setattr(audit.registry, "load_plugins", lambda: [])
+
+    @register("toy_small", family="toy", min_units=1)
+    def toy_small(ballots_cast, leader, *, rng=None):
+        """Leaves out the stations where the leader has fewer than 250 votes."""
+        small = leader < 250
+        return TestResult("toy_small", statistic=float(leader[~small].sum()),
+                          pvalue=0.5, n=int((~small).sum()),
+                          details={"excluded_small": int(small.sum())},
+                          excluded=exclusion_table({"leader below 250": small}))
+
+    @register("toy_plain", family="toy", min_units=1)
+    def toy_plain(leader, *, rng=None):
+        """Lists nothing."""
+        return TestResult("toy_plain", statistic=float(leader.sum()), pvalue=0.5,
+                          n=len(leader))
+
+    table = make_table()
+    table.data.loc[3, "ballots_cast"] = pd.NA     # second row: not complete
+    battery = run_battery(table, leader="Ann", by="region", rng=0)
+    got = excluded_stations(battery)
+    # complete rows 2, 4, 5, 6 reach toy_small as positions 0..3; its
+    # positions 1..3 (leader 200, 100, 150) are source rows 4, 5, 6
+    assert got[["test", "source_row", "reason"]].values.tolist() == [
+        ["toy_small", 3, "missing ballots_cast"],
+        ["toy_small", 4, "leader below 250"],
+        ["toy_small", 5, "leader below 250"],
+        ["toy_small", 6, "leader below 250"]]
+    assert set(got["scope"]) == {"national"}
+    every = excluded_stations(battery, scope=None)
+    assert every.loc[every["scope"] == "region=A", "source_row"].tolist() == [3, 4]
+    counts = battery.evidence.set_index(["test", "scope"]).loc[
+        ("toy_small", "national"), "details"]
+    assert counts == {"expected": None, "excluded_small": 3,
+                      "excluded_missing_needed_column": 1}
+    # the listing travels with the result (e.g. from a Dask worker)
+    result = battery.results[0]
+    assert pickle.loads(pickle.dumps(result)).excluded.equals(result.excluded)
+    assert battery.results[1].excluded.empty    # toy_plain: nothing left out

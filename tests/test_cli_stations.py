@@ -209,7 +209,7 @@ def test_sheet_option_picks_a_worksheet(tmp_path, capsys):
     assert "--sheet applies to a workbook" in capsys.readouterr().err
 
 
-def test_stations_a_test_leaves_out_are_counted_by_reason(tmp_path):
+def _leaves_out_run(tmp_path):
     # 30 stations without ballots issued: the battery cannot pass them to
     # the integer test; 5 tiny stations fall below its min_registered
     from audit.simulate import clean_election
@@ -227,8 +227,36 @@ def test_stations_a_test_leaves_out_are_counted_by_reason(tmp_path):
     assert main(["run", str(path), "--format", "canonical", "--leader", "leader",
                  "--tests", "integer_percentages", "--no-figures",
                  "--out", str(tmp_path / "o")]) == 0
+    return data
+
+
+def test_stations_a_test_leaves_out_are_counted_by_reason(tmp_path):
+    _leaves_out_run(tmp_path)
     table = pd.read_csv(tmp_path / "o" / "test_exclusions.csv")
     got = dict(zip(table["reason"], table["stations"]))
     assert got["missing needed column"] == 30
     assert got["no ballots"] == 5
     assert set(table["test"]) == {"integer_percentages"}
+
+
+def test_stations_a_test_leaves_out_are_listed_one_by_one(tmp_path):
+    data = _leaves_out_run(tmp_path)
+    listed = pd.read_csv(tmp_path / "o" / "excluded_by_test.csv")
+    assert list(listed.columns) == ["test", "source_row", "reason"]
+    assert set(listed["test"]) == {"integer_percentages"}
+    # source rows are line numbers of the input file (header on line 1), so
+    # data row i sits on line i + 2
+    missing = listed.loc[listed["reason"] == "missing ballots_issued", "source_row"]
+    assert missing.tolist() == list(range(2, 32))
+    empty = listed.loc[listed["reason"] == "no ballots cast", "source_row"]
+    assert empty.tolist() == list(range(32, 37))
+    # the other reason: stations of the simulation below 100 registered
+    small = listed.loc[listed["reason"] == "fewer than 100 registered", "source_row"]
+    tiny = (data["registered"] < 100) & (data["ballots_cast"] > 0) \
+        & data["ballots_issued"].notna()
+    assert sorted(small - 2) == np.flatnonzero(tiny.to_numpy()).tolist()
+    assert listed["source_row"].is_monotonic_increasing
+    counts = pd.read_csv(tmp_path / "o" / "test_exclusions.csv")
+    assert len(listed) == counts["stations"].sum()
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text(encoding="utf-8"))
+    assert "excluded_by_test.csv" in {f["path"] for f in manifest["files"]}

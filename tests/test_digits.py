@@ -226,3 +226,19 @@ def test_all_registered_with_roles():
         assert REGISTRY[test.spec.name].needs == ("votes",)
         assert REGISTRY[test.spec.name].family == "digits"
     assert REGISTRY["percent_05"].needs == ("ballots_cast", "leader")
+
+
+def test_percent_05_lists_excluded_stations_at_their_positions():
+    cast = np.full(100, 500.0)
+    lead = np.full(100, 250.0)
+    lead[7] = 600                    # more leader votes than ballots
+    cast[2] = 40                     # too few ballots
+    lead[5] = np.nan                 # missing
+    res = D.percent_05(cast, lead)
+    listed = dict(zip(res.excluded["position"], res.excluded["reason"]))
+    assert listed == {2: "fewer than 100 ballots cast", 5: "missing count",
+                      7: "more leader votes than ballots"}
+    assert len(res.excluded) == res.details["excluded"] == 3
+    assert res.details["excluded_leader_over_ballots"] == 1
+    # pooled digit tests work on counts, not stations: nothing to list
+    assert D.last_digit(np.arange(100, 400)).excluded is None

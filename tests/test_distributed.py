@@ -236,3 +236,6 @@ def test_command_line_on_a_running_cluster_gives_the_same_results(dask_cluster, 
     here = json.loads((tmp_path / "here" / "results.json").read_text())["results"]
     there = json.loads((tmp_path / "there" / "results.json").read_text())["results"]
     assert here == there and len(here) > 2
+    for name in ("results.csv", "test_exclusions.csv", "excluded_by_test.csv"):
+        assert (tmp_path / "here" / name).read_bytes() == \
+            (tmp_path / "there" / name).read_bytes(), name

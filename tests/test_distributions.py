@@ -375,3 +375,43 @@ def test_groups_validation():
         turnout_leader_correlation(reg, cast, lead, groups=["a"] * 5)
     with pytest.raises(ValueError, match="groups"):
         sobyanin_sukhovolsky(reg, cast, lead, groups=np.array([None] * len(reg)))
+
+
+def test_excluded_stations_are_listed_at_their_positions():
+    # the correlation and regression sort stations into a canonical order:
+    # the listing must still point at the positions given
+    rng = np.random.default_rng(1)
+    reg = rng.integers(100, 1000, 100)
+    cast = rng.binomial(reg, 0.6)
+    lead = rng.binomial(cast, 0.5)
+    reg[0] = 0
+    cast[1] = reg[1] + 5
+    cast[4] = 0
+    lead[4] = 0
+    lead[7] = cast[7] + 1
+    pos = lambda res, reason: res.excluded.loc[res.excluded["reason"] == reason,
+                                               "position"].tolist()
+    for f in (turnout_skewness, turnout_kurtosis, turnout_dip):
+        res = f(reg, cast)
+        assert pos(res, "no registered voters") == [0]
+        assert pos(res, "turnout above 100%") == [1]
+        assert len(res.excluded) == (res.details["excluded_no_registered"]
+                                     + res.details["excluded_over_100pct"])
+    for f in (leader_share_skewness, leader_share_kurtosis):
+        res = f(cast, lead)
+        assert pos(res, "no ballots cast") == [4]
+        assert pos(res, "more leader votes than ballots") == [7]
+        assert res.details["excluded_no_ballots"] == 1
+        assert res.details["excluded_leader_over_ballots"] == 1
+    groups = np.where(np.arange(100) < 50, "a", "b")
+    for f in (turnout_leader_correlation, sobyanin_sukhovolsky):
+        for g in (None, groups):
+            kw = {"groups": g} if g is not None else {}
+            if f is turnout_leader_correlation:
+                kw.update(n_resamples=19, rng=0)
+            res = f(reg, cast, lead, **kw)
+            assert pos(res, "no registered voters or no ballots cast") == [0, 4]
+            assert pos(res, "turnout above 100% or more leader votes than "
+                            "ballots") == [1, 7]
+            assert res.details["excluded_no_ballots_or_voters"] == 2
+            assert res.details["excluded_impossible"] == 2

@@ -187,3 +187,12 @@ def test_russia_2020_matches_shpilkin():
     assert 15e6 < res.statistic < 35e6
     lo, hi = res.confidence_interval()
     assert lo < res.statistic < hi
+
+
+def test_excluded_stations_are_listed_at_their_positions():
+    reg, cast, lead, other = (x.copy() for x in _clean(500, seed=11))
+    reg[:3] = 0
+    cast[7] = reg[7] + 1             # turnout above 100%
+    res = excess_votes(reg, cast, lead, np.c_[lead, other], n_boot=0)
+    assert res.excluded["position"].tolist() == [0, 1, 2, 7]
+    assert len(res.excluded) == res.details["excluded_stations"] == 4

@@ -199,3 +199,14 @@ def test_russia_2020_needs_fraud():
     assert res.statistic >= 0.3
     assert res.details["delta_chi2"] > 10 * res.null_statistics["delta_chi2"].max()
     assert res.pvalue == pytest.approx(1 / 4)
+
+
+def test_excluded_stations_are_listed_at_their_positions():
+    reg, cast, lead = (np.asarray(x).copy() for x in _election(0, 0, n=300))
+    cast[:4] = 0
+    lead[:4] = 0
+    lead[7] = cast[7] + 1
+    res = fingerprint(reg, cast, lead, n_boot=0, n_null=0, rng=0)
+    assert res.excluded["position"].tolist() == [0, 1, 2, 3, 7]
+    assert len(res.excluded) == res.details["excluded_stations"] == 5
+    assert res.excluded["reason"].str.contains("no ballots cast").all()

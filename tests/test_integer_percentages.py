@@ -468,3 +468,23 @@ def test_voter_weighted_tail_matches_simulation():
     draws = (rng.random((20000, 300)) < p) @ w
     mc = np.mean(draws >= x)
     assert np.exp(_saddlepoint_log_sf(p, x, weights=w)) == pytest.approx(mc, rel=0.25)
+
+
+def test_excluded_stations_are_listed_at_their_positions():
+    rng = np.random.default_rng(15)
+    reg, iss, cast, lead = (x.astype(float) for x in _clean_election(rng, n=300))
+    reg[0] = 50                 # too small
+    cast[1] = 0                 # no ballots
+    lead[1] = 0
+    lead[7] = cast[7] + 1       # more leader votes than ballots
+    lead[3] = np.nan            # missing
+    res = integer_percentages(reg, iss, cast, lead, method="simulate",
+                              n_resamples=19, rng=0)
+    listed = dict(zip(res.excluded["position"], res.excluded["reason"]))
+    assert listed == {0: "fewer than 100 registered", 1: "no ballots cast",
+                      3: "missing count", 7: "turnout or leader share above 99%"}
+    d = res.details
+    assert res.excluded["reason"].value_counts().sort_index().tolist() == [
+        d["excluded_small"], d["excluded_missing"], d["excluded_no_ballots"],
+        d["excluded_high_share"]]
+    assert "excluded" not in res.to_dict() and "excluded" not in res.to_frame()

@@ -409,3 +409,16 @@ def test_russia_2020_exact_method_agrees():
     assert res.statistic > 0.005
     high = res.focal_table[res.focal_table["focal"] >= 0.75]
     assert (high["excess"] > 100).all()
+
+
+def test_excluded_stations_are_listed_at_their_positions():
+    size, lead = _clean(200)
+    size, lead = size.copy(), lead.copy()
+    lead[7] = size[7] + 1            # more leader votes than ballots
+    size[3] = lead[3] = 0            # no ballots
+    res = spikes(size, lead, method="exact", n_resamples=39, n_boot=20, rng=3)
+    listed = dict(zip(res.excluded["position"], res.excluded["reason"]))
+    assert listed == {3: "no ballots cast", 7: "more leader votes than ballots"}
+    assert len(res.excluded) == res.details["excluded_stations"] == 2
+    assert (res.excluded["reason"] == "more leader votes than ballots").sum() == \
+        res.details["excluded_leader_over_ballots"]

@@ -27,7 +27,7 @@ from scipy import stats
 
 from ..errors import NotApplicable
 from ..registry import register
-from ..result import TestResult, simulated_pvalue
+from ..result import TestResult, exclusion_table, simulated_pvalue
 
 __all__ = ["first_digit", "second_digit_mean", "second_digit", "last_digit",
            "count_05", "percent_05", "last_two_repeat", "last_two_adjacent",
@@ -164,7 +164,11 @@ def _chisquare(observed, probs, n_resamples, rng):
 
 
 def _binomial_result(test, hits, n, p0, alternative, null, params, details,
-                     labels):
+                     labels, excluded=None):
+    # ``excluded`` lists stations left out, one row each: only percent_05
+    # works station by station.  The pooled digit tests (first_digit,
+    # second_digit*, last_digit, count_05, last_two_*) work on a pool of
+    # counts, not on stations, so they list nothing (``excluded`` is None).
     res = stats.binomtest(int(hits), int(n), p0, alternative=alternative)
     table = pd.DataFrame({"category": labels,
                           "observed": [int(hits), int(n - hits)],
@@ -176,7 +180,8 @@ def _binomial_result(test, hits, n, p0, alternative, null, params, details,
                "ci_low": float(ci.low), "ci_high": float(ci.high)}
     return TestResult(test=test, statistic=float(hits / n),
                       pvalue=float(res.pvalue), n=int(n), expected=float(p0),
-                      null=null, params=params, details=details, table=table)
+                      null=null, params=params, details=details, table=table,
+                      excluded=excluded)
 
 
 # --------------------------------------------------------------------------
@@ -642,11 +647,18 @@ def percent_05(ballots_cast, leader, *, min_ballots=100, min_units=50,
     if cast.size != lead.size:
         raise ValueError("ballots_cast and leader must have the same length, "
                          f"got {cast.size} and {lead.size}")
-    ok = np.isfinite(cast) & np.isfinite(lead) & (cast >= max(min_ballots, 1))
+    missing = ~(np.isfinite(cast) & np.isfinite(lead))
+    ok = ~missing & (cast >= max(min_ballots, 1))
+    small = ~missing & ~ok
     # more leader votes than ballots is impossible (a finding of the reader):
     # such stations have no percentage to test and are counted, not used
     over = ok & (lead > cast)
     ok &= ~over
+    # one row per station left out (their total is details["excluded"])
+    excluded = exclusion_table({
+        "missing count": missing,
+        f"fewer than {max(min_ballots, 1)} ballots cast": small,
+        "more leader votes than ballots": over})
     c = cast[ok].astype(np.int64)
     v = lead[ok].astype(np.int64)
     _enough(c, "percent_05", min_units, f"stations with >= {min_ballots} ballots")
@@ -658,7 +670,7 @@ def percent_05(ballots_cast, leader, *, min_ballots=100, min_units=50,
              alternative=alternative),
         {"excluded": int((~ok).sum()),
          "excluded_leader_over_ballots": int(over.sum())},
-        ["ends in 0 or 5", "other"])
+        ["ends in 0 or 5", "other"], excluded=excluded)
 
 
 def _counts_1d(x, name):

@@ -29,7 +29,7 @@ from scipy import stats
 from ..errors import NotApplicable
 from .._threads import single_threaded_blas
 from ..registry import register
-from ..result import TestResult, simulated_pvalue
+from ..result import TestResult, exclusion_table, simulated_pvalue
 
 __all__ = ["dip_statistic", "dip_pvalue", "turnout_skewness", "turnout_kurtosis",
            "leader_share_skewness", "leader_share_kurtosis", "turnout_dip",
@@ -77,17 +77,27 @@ def _check_rng_option(name, value, low=1):
 
 
 def _turnout(registered, ballots_cast):
+    """Station turnout, the stations left out (one row each) and their counts."""
     keep = (registered > 0) & (ballots_cast <= registered)
-    details = {"excluded_no_registered": int((registered == 0).sum()),
-               "excluded_over_100pct": int(((registered > 0) & (ballots_cast > registered)).sum())}
-    return ballots_cast[keep] / registered[keep], keep, details
+    no_registered = registered == 0
+    over = (registered > 0) & (ballots_cast > registered)
+    details = {"excluded_no_registered": int(no_registered.sum()),
+               "excluded_over_100pct": int(over.sum())}
+    excluded = exclusion_table({"no registered voters": no_registered,
+                                "turnout above 100%": over})
+    return ballots_cast[keep] / registered[keep], excluded, details
 
 
 def _share(ballots_cast, leader):
+    """Leader share, the stations left out (one row each) and their counts."""
     keep = (ballots_cast > 0) & (leader <= ballots_cast)
-    details = {"excluded_no_ballots": int((ballots_cast == 0).sum()),
-               "excluded_leader_over_ballots": int(((ballots_cast > 0) & (leader > ballots_cast)).sum())}
-    return leader[keep] / ballots_cast[keep], keep, details
+    no_ballots = ballots_cast == 0
+    over = (ballots_cast > 0) & (leader > ballots_cast)
+    details = {"excluded_no_ballots": int(no_ballots.sum()),
+               "excluded_leader_over_ballots": int(over.sum())}
+    excluded = exclusion_table({"no ballots cast": no_ballots,
+                                "more leader votes than ballots": over})
+    return leader[keep] / ballots_cast[keep], excluded, details
 
 
 def _enough(name, n, minimum):
@@ -102,7 +112,7 @@ def _not_constant(name, values, what):
 
 
 # ------------------------------------------------------------ moments
-def _moment_test(name, values, kind, details, params):
+def _moment_test(name, values, kind, details, params, excluded):
     _enough(name, len(values), 20)
     _not_constant(name, values, params["variable"])
     if kind == "skewness":
@@ -115,7 +125,7 @@ def _moment_test(name, values, kind, details, params):
         test=name, statistic=stat, pvalue=float(p), n=len(values), expected=0.0,
         null=f"{params['variable']} is normally distributed across stations "
              f"({kind} {0})",
-        params=params, details={"z": float(z), **details})
+        params=params, details={"z": float(z), **details}, excluded=excluded)
 
 
 _MOMENT_NOTES = """
@@ -176,9 +186,9 @@ def turnout_skewness(registered, ballots_cast, *, rng=None):
     clean country is a mixture of regions and not a normal sample.
     """
     a = _check(registered=registered, ballots_cast=ballots_cast)
-    t, _, details = _turnout(a["registered"], a["ballots_cast"])
+    t, excluded, details = _turnout(a["registered"], a["ballots_cast"])
     return _moment_test("turnout_skewness", t, "skewness", details,
-                        {"variable": "turnout"})
+                        {"variable": "turnout"}, excluded)
 
 
 @register("turnout_kurtosis", family="distribution", min_units=20,
@@ -221,9 +231,9 @@ def turnout_kurtosis(registered, ballots_cast, *, rng=None):
     Five percent of stations pushed to full turnout fatten the upper tail.
     """
     a = _check(registered=registered, ballots_cast=ballots_cast)
-    t, _, details = _turnout(a["registered"], a["ballots_cast"])
+    t, excluded, details = _turnout(a["registered"], a["ballots_cast"])
     return _moment_test("turnout_kurtosis", t, "kurtosis", details,
-                        {"variable": "turnout"})
+                        {"variable": "turnout"}, excluded)
 
 
 @register("leader_share_skewness", family="distribution", min_units=20,
@@ -264,9 +274,9 @@ def leader_share_skewness(ballots_cast, leader, *, rng=None):
     Binomial shares around one rate are close to normal: no alarm.
     """
     a = _check(ballots_cast=ballots_cast, leader=leader)
-    s, _, details = _share(a["ballots_cast"], a["leader"])
+    s, excluded, details = _share(a["ballots_cast"], a["leader"])
     return _moment_test("leader_share_skewness", s, "skewness", details,
-                        {"variable": "leader share"})
+                        {"variable": "leader share"}, excluded)
 
 
 @register("leader_share_kurtosis", family="distribution", min_units=20,
@@ -308,9 +318,9 @@ def leader_share_kurtosis(ballots_cast, leader, *, rng=None):
     A small cluster of stations at 100% makes the tail heavy.
     """
     a = _check(ballots_cast=ballots_cast, leader=leader)
-    s, _, details = _share(a["ballots_cast"], a["leader"])
+    s, excluded, details = _share(a["ballots_cast"], a["leader"])
     return _moment_test("leader_share_kurtosis", s, "kurtosis", details,
-                        {"variable": "leader share"})
+                        {"variable": "leader share"}, excluded)
 
 
 for _f, _scipy, _formula in (
@@ -643,7 +653,7 @@ def turnout_dip(registered, ballots_cast, *, method="table", n_resamples=999, rn
     if method not in ("table", "simulate"):
         raise ValueError(f"method must be 'table' or 'simulate', got {method!r}")
     _check_rng_option("n_resamples", n_resamples)
-    t, _, details = _turnout(a["registered"], a["ballots_cast"])
+    t, excluded, details = _turnout(a["registered"], a["ballots_cast"])
     _enough("turnout_dip", len(t), 10)
     _not_constant("turnout_dip", t, "turnout")
     d = dip_statistic(t)
@@ -656,16 +666,22 @@ def turnout_dip(registered, ballots_cast, *, method="table", n_resamples=999, rn
         expected=float(median / np.sqrt(len(t))),
         null="turnout is unimodal (uniform least-favourable null)",
         params={"method": method, "n_resamples": n_resamples},
-        details={"sqrt_n_dip": float(d * np.sqrt(len(t))), **details})
+        details={"sqrt_n_dip": float(d * np.sqrt(len(t))), **details},
+        excluded=excluded)
 
 
 # ------------------------------------------------------------ correlation
 def _clean_pairs(a, groups=None):
     reg, cast, lead = a["registered"], a["ballots_cast"], a["leader"]
     keep = (reg > 0) & (cast > 0) & (cast <= reg) & (lead <= cast)
-    details = {"excluded_no_ballots_or_voters": int(((reg == 0) | (cast == 0)).sum()),
-               "excluded_impossible": int(((reg > 0) & (cast > 0)
-                                           & ((cast > reg) | (lead > cast))).sum())}
+    empty = (reg == 0) | (cast == 0)
+    impossible = (reg > 0) & (cast > 0) & ((cast > reg) | (lead > cast))
+    details = {"excluded_no_ballots_or_voters": int(empty.sum()),
+               "excluded_impossible": int(impossible.sum())}
+    # positions in the order given, before the canonical sort below
+    excluded = exclusion_table({
+        "no registered voters or no ballots cast": empty,
+        "turnout above 100% or more leader votes than ballots": impossible})
     codes = None
     if groups is not None:
         g = np.asarray(groups, dtype=object) if not isinstance(groups, np.ndarray) else groups
@@ -682,7 +698,7 @@ def _clean_pairs(a, groups=None):
     keys = (lead, cast, reg) if codes is None else (lead, cast, reg, codes)
     order = np.lexsort(keys)
     return (reg[order], cast[order], lead[order],
-            None if codes is None else codes[order], details)
+            None if codes is None else codes[order], details, excluded)
 
 
 def _centre(v, w, codes):
@@ -777,7 +793,7 @@ def turnout_leader_correlation(registered, ballots_cast, leader, *, weights="reg
         raise ValueError(f"alternative must be 'two-sided', 'greater' or 'less', "
                          f"got {alternative!r}")
     _check_rng_option("n_resamples", n_resamples)
-    reg, cast, lead, codes, details = _clean_pairs(a, groups)
+    reg, cast, lead, codes, details, excluded = _clean_pairs(a, groups)
     _enough("turnout_leader_correlation", len(reg), 10)
     t, s = cast / reg, lead / cast
     _not_constant("turnout_leader_correlation", t, "turnout")
@@ -838,7 +854,7 @@ def turnout_leader_correlation(registered, ballots_cast, leader, *, weights="reg
              + (" within groups" if codes is not None else ""),
         params={"weights": weights, "method": method, "n_resamples": n_resamples,
                 "alternative": alternative, "groups": codes is not None},
-        details=details)
+        details=details, excluded=excluded)
 
 
 # ------------------------------------------------------------ regression
@@ -927,7 +943,7 @@ def sobyanin_sukhovolsky(registered, ballots_cast, leader, *, alternative="great
                          f"got {alternative!r}")
     if not (isinstance(confidence, float) and 0 < confidence < 1):
         raise ValueError(f"confidence must be a float in (0, 1), got {confidence!r}")
-    reg, cast, lead, codes, details = _clean_pairs(a, groups)
+    reg, cast, lead, codes, details, excluded = _clean_pairs(a, groups)
     _enough("sobyanin_sukhovolsky", len(reg), 10)
     x, y = cast / reg, lead / reg
     _not_constant("sobyanin_sukhovolsky", x, "turnout")
@@ -974,4 +990,4 @@ def sobyanin_sukhovolsky(registered, ballots_cast, leader, *, alternative="great
              + (" (within groups)" if codes is not None else ""),
         params={"alternative": alternative, "confidence": confidence,
                 "groups": codes is not None},
-        details=details)
+        details=details, excluded=excluded)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..errors import NotApplicable
 from ..registry import register
-from ..result import TestResult
+from ..result import TestResult, exclusion_table
 
 __all__ = ["ExcessVotesResult", "excess_votes"]
 
@@ -277,6 +277,10 @@ def excess_votes(registered, ballots_cast, leader, votes, *, bin_width=0.005,
     ok = ((reg > 0) & (cast > 0) & (cast <= reg) & (others_all >= 0)
           & (vts.sum(axis=1) <= cast))
     n_excluded = int((~ok).sum())
+    # positions in the order given, before the canonical sort below
+    excluded = exclusion_table({
+        "no registered voters, no ballots cast, turnout above 100% or more "
+        "votes than ballots": ~ok})
     if ok.sum() < min_stations:
         raise NotApplicable(f"excess_votes needs at least {min_stations} stations with "
                             f"registered voters and ballots cast, got {int(ok.sum())}")
@@ -341,4 +345,4 @@ def excess_votes(registered, ballots_cast, leader, votes, *, bin_width=0.005,
     return ExcessVotesResult(
         test="excess_votes", statistic=excess, pvalue=float("nan"), n=int(n),
         expected=0.0, null=_NULL, params=params, details=details, table=table,
-        replicates=reps)
+        excluded=excluded, replicates=reps)

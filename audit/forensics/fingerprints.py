@@ -25,7 +25,7 @@ from ..errors import NotApplicable
 from ._validation import as_counts
 from .._threads import single_threaded_blas
 from ..registry import register
-from ..result import TestResult, simulated_pvalue
+from ..result import TestResult, exclusion_table, simulated_pvalue
 
 __all__ = ["FingerprintResult", "fingerprint", "fingerprint_histogram",
            "simulate_klimek"]
@@ -636,6 +636,10 @@ def fingerprint(registered, ballots_cast, leader, *, groups=None, bins=50,
     gen = np.random.default_rng(rng)
     ok = (reg > 0) & (cast > 0) & (cast <= reg) & (lead <= cast)
     n_excluded = int((~ok).sum())
+    # positions in the order given, before the canonical sort below
+    excluded = exclusion_table({
+        "no registered voters, no ballots cast, turnout above 100% or more "
+        "leader votes than ballots": ~ok})
     if ok.sum() < min_stations:
         raise NotApplicable(f"fingerprint needs at least {min_stations} stations with "
                             f"registered voters and 0 < ballots_cast <= registered, "
@@ -728,7 +732,7 @@ def fingerprint(registered, ballots_cast, leader, *, groups=None, bins=50,
     return FingerprintResult(
         test="fingerprint", statistic=float(stat), pvalue=float(pvalue),
         n=int(reg.size), expected=expected, null=_NULL, params=params,
-        details=details, table=table, objective=fit["objective"],
+        details=details, table=table, excluded=excluded, objective=fit["objective"],
         bootstrap=pd.DataFrame(boot, columns=["f_i", "f_e", "theta"]),
         null_statistics=pd.DataFrame(null, columns=["f_i", "f_e", "theta",
                                                     "delta_chi2"]))

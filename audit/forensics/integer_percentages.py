@@ -27,7 +27,7 @@ from scipy import optimize, special, stats
 
 from ..errors import NotApplicable
 from ..registry import register
-from ..result import TestResult, simulated_pvalue
+from ..result import TestResult, exclusion_table, simulated_pvalue
 
 __all__ = ["integer_percentages", "integer_probabilities",
            "poisson_binomial_sf"]
@@ -678,7 +678,11 @@ def integer_percentages(registered, ballots_issued, ballots_cast, leader, *,
         details["either_voters_expected"]
     return TestResult(test="integer_percentages", statistic=float(statistic),
                       pvalue=float(pval), n=n_units, expected=float(expected),
-                      null=NULL, params=params, details=details, table=table)
+                      null=NULL, params=params, details=details, table=table,
+                      excluded=exclusion_table({
+                          "missing count": missing, "no ballots cast": no_ballots,
+                          f"fewer than {min_registered} registered": small,
+                          f"turnout or leader share above {max_share:.0%}": high}))
 
 
 def _store(details, cat, wname, observed, expected, sd):

@@ -31,7 +31,7 @@ from ..errors import NotApplicable
 from ._validation import as_counts
 from .._threads import single_threaded_blas
 from ..registry import register
-from ..result import TestResult, simulated_pvalue
+from ..result import TestResult, exclusion_table, simulated_pvalue
 
 __all__ = [
     "BetaBinomialMixture",
@@ -821,6 +821,12 @@ def spikes(ballots_cast, leader, *, method="rkd", focal=None, halfwidth=0.0005,
     over = w_i > n_i
     ok = (n_i >= min_ballots) & ~over
     n_excluded = int((~ok).sum())
+    # one row per station left out, positions in the order given (before the
+    # canonical sort below); their total is details["excluded_stations"]
+    excluded = exclusion_table({
+        "more leader votes than ballots": over,
+        ("no ballots cast" if min_ballots == 1
+         else f"fewer than {min_ballots} ballots cast"): ~ok & ~over})
     if ok.sum() < min_stations:
         raise NotApplicable(f"spikes needs at least {min_stations} stations with "
                             f">= {min_ballots} ballots, got {int(ok.sum())}")
@@ -849,4 +855,4 @@ def spikes(ballots_cast, leader, *, method="rkd", focal=None, halfwidth=0.0005,
     return SpikeResult(test="spikes", statistic=float(stat), pvalue=pvalue,
                        n=int(n_i.size), expected=float(expected), null=null,
                        params=params, details=details, table=table,
-                       focal_table=focal_table)
+                       focal_table=focal_table, excluded=excluded)
