@@ -49,6 +49,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 import numpy as np
 import pandas as pd
 
+from .datapackage import sha256_of
 from .errors import InputError
 
 MANIFEST = "manifest.json"
@@ -344,14 +345,6 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def sha256_file(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 # ------------------------------------------------------------------ provenance
 
 def software_versions() -> dict:
@@ -397,7 +390,7 @@ def input_record(path, *, base=None) -> dict:
         rel = Path(os.path.relpath(resolved, base.resolve())).as_posix()
     except ValueError:            # another drive on Windows
         rel = resolved.as_posix()
-    return {"path": str(path), "resolved": rel, "sha256": sha256_file(given),
+    return {"path": str(path), "resolved": rel, "sha256": sha256_of(given),
             "bytes": given.stat().st_size}
 
 

@@ -29,7 +29,8 @@ import yaml
 
 from .errors import AuditError, InputError
 from .evidence import CLAIMS, DATAPACKAGE, ROOT
-from .outputs import MANIFEST, OutputFolder, sha256_file
+from .datapackage import sha256_of
+from .outputs import MANIFEST, OutputFolder
 from .outputs import provenance as _provenance
 
 PROVENANCE = "provenance.json"
@@ -100,7 +101,7 @@ class Outputs:
         self.provenance = provenance
         self._out = OutputFolder(self.folder, inputs=_input_paths(provenance))
         if written:
-            self._out.written[PROVENANCE] = {"sha256": sha256_file(prov_file),
+            self._out.written[PROVENANCE] = {"sha256": sha256_of(prov_file),
                                              "bytes": prov_file.stat().st_size}
         else:
             self._out.write_json(PROVENANCE, provenance)
@@ -160,7 +161,7 @@ def _project_file(path: Path) -> dict:
         rel = path.relative_to(ROOT).as_posix()
     except ValueError:
         rel = path.as_posix()
-    return {"path": rel, "sha256": sha256_file(path), "bytes": path.stat().st_size}
+    return {"path": rel, "sha256": sha256_of(path), "bytes": path.stat().st_size}
 
 
 def _bundled_inputs() -> list[dict]:

@@ -273,9 +273,9 @@ def excess_votes(registered, ballots_cast, leader, votes, *, bin_width=0.005,
                                      smooth, max_peak_turnout, min_peak_height,
                                      n_boot, confidence)
     gen = np.random.default_rng(rng)
-    others_all = vts.sum(axis=1) - lead
-    ok = ((reg > 0) & (cast > 0) & (cast <= reg) & (others_all >= 0)
-          & (vts.sum(axis=1) <= cast))
+    total = vts.sum(axis=1)
+    others_all = total - lead
+    ok = (reg > 0) & (cast > 0) & (cast <= reg) & (others_all >= 0) & (total <= cast)
     n_excluded = int((~ok).sum())
     # positions in the order given, before the canonical sort below
     excluded = exclusion_table({
