@@ -1,4 +1,4 @@
-"""Keep the linear-algebra library to one thread inside the heavy tests.
+"""Threads inside the heavy tests, and one BLAS thread while they run.
 
 The tests' matrix products are small (tens by thousands) or matrix-vector
 products limited by memory speed.  OpenBLAS spreads each of them over every
@@ -7,14 +7,51 @@ is slower than one thread (the turnout-leader permutations and the
 fingerprint fits ran 2 to 6 times slower on two cores), and it competes with
 the process-level parallelism of the battery and the calibration harness.
 :func:`single_threaded_blas` limits BLAS to one thread for the duration of
-a call and restores the user's setting afterwards.
+a call and restores the user's setting when the last such call ends (calls
+may overlap on several threads).
+
+Independent replicates (the fingerprint's refits) run on a few threads
+instead (:func:`map_threads`): numpy releases the interpreter lock inside
+its array loops, so two threads use two cores.  Each replicate has its own
+seed, so the numbers do not depend on the number of threads.
+:func:`worker_threads` decides how many: the ``VOTE_AUDIT_THREADS``
+environment variable when set, one inside a worker process (the
+calibration harness's and Dask's workers already use every core), and
+otherwise the cores this process may use.
 """
 
 from __future__ import annotations
 
 import functools
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from threadpoolctl import threadpool_limits
+
+ENV = "VOTE_AUDIT_THREADS"
+
+_lock = threading.Lock()
+_depth = 0
+_limiter = None
+
+
+def _enter():
+    global _depth, _limiter
+    with _lock:
+        if _depth == 0:
+            _limiter = threadpool_limits(limits=1, user_api="blas")
+        _depth += 1
+
+
+def _exit():
+    global _depth, _limiter
+    with _lock:
+        _depth -= 1
+        if _depth == 0:
+            _limiter.restore_original_limits()
+            _limiter = None
 
 
 def single_threaded_blas(func):
@@ -22,7 +59,40 @@ def single_threaded_blas(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        with threadpool_limits(limits=1, user_api="blas"):
+        _enter()
+        try:
             return func(*args, **kwargs)
+        finally:
+            _exit()
 
     return wrapper
+
+
+def worker_threads() -> int:
+    """Threads for independent replicates inside one test (at least 1)."""
+    value = os.environ.get(ENV, "").strip()
+    if value:
+        try:
+            n = int(value)
+        except ValueError:
+            raise ValueError(f"{ENV} must be a whole number of threads, got {value!r}") \
+                from None
+        if n < 1:
+            raise ValueError(f"{ENV} must be at least 1, got {n}")
+        return n
+    if multiprocessing.parent_process() is not None:
+        return 1
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:                       # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def map_threads(func, items) -> list:
+    """``[func(x) for x in items]``, on :func:`worker_threads` threads."""
+    items = list(items)
+    n = min(worker_threads(), len(items))
+    if n <= 1:
+        return [func(x) for x in items]
+    with ThreadPoolExecutor(n) as ex:
+        return list(ex.map(func, items))
