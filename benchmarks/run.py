@@ -243,6 +243,8 @@ def _g(x, digits=4) -> str:
 def header(args) -> str:
     import scipy
 
+    from audit._threads import worker_threads
+
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:
@@ -278,6 +280,9 @@ def header(args) -> str:
         (f"python      : {platform.python_version()}; numpy {np.__version__} "
          f"(BLAS {blas}), pandas {pd.__version__}, scipy {scipy.__version__}"),
         f"BLAS env    : {env}",
+        (f"threads     : {worker_threads()} for a test's independent replicates "
+         f"(VOTE_AUDIT_THREADS={os.environ.get('VOTE_AUDIT_THREADS', 'unset')}; "
+         "1 inside worker processes)"),
         f"data dir    : {os.environ.get('AUDIT_DATA_DIR', 'unset (~/.cache/vote-audit)')}",
     ]
     return "\n".join(lines)
@@ -749,7 +754,7 @@ def parse_args(argv=None):
                     help="skip a scaling step whose predicted peak exceeds this "
                          "(default 80%% of the memory available)")
     ap.add_argument("--cal-sims", type=int, default=None,
-                    help="clean elections in the calibration section (default 8; "
+                    help="clean elections in the calibration section (default 20; "
                          "2 with --quick)")
     ap.add_argument("--cal-stations", type=int, default=None,
                     help="stations per calibration election (default 10,000; "
@@ -762,7 +767,7 @@ def parse_args(argv=None):
     if unknown:
         ap.error(f"--sections: unknown {', '.join(sorted(unknown))}; "
                  f"choose from {', '.join(SECTIONS)}")
-    args.cal_sims = args.cal_sims or (2 if args.quick else 8)
+    args.cal_sims = args.cal_sims or (2 if args.quick else 20)
     args.cal_stations = args.cal_stations or (2_000 if args.quick else 10_000)
     if args.quick:
         args.sizes = [10_000, 30_000]
