@@ -415,3 +415,52 @@ def test_excluded_stations_are_listed_at_their_positions():
                             "ballots") == [1, 7]
             assert res.details["excluded_no_ballots_or_voters"] == 2
             assert res.details["excluded_impossible"] == 2
+
+
+# ------------------------------------------------------------ fast paths
+def test_label_codes_and_canonical_order_match_numpy():
+    """Group codes taken per run of equal labels equal numpy.unique's, and
+    the packed-key sort orders stations as numpy.lexsort does (up to
+    stations equal in every key)."""
+    from audit.forensics.distributions import _canonical_order, _label_codes
+    rng = np.random.default_rng(0)
+    names = np.array(["b", "a", "Zeta", "ä", "a b", "10", "9"])
+    for runs in (True, False):
+        labels = names[rng.integers(0, len(names), 500)]
+        if runs:
+            labels = np.sort(labels)[::-1]
+        assert np.array_equal(_label_codes(labels),
+                              np.unique(labels, return_inverse=True)[1])
+    assert len(_label_codes(names[:0])) == 0
+    for high in (5, 3000, 2 ** 20):              # the last overflows 63 bits
+        reg = rng.integers(0, high, 2000).astype(float)
+        cast = rng.integers(0, high, 2000).astype(float)
+        lead = rng.integers(0, 3, 2000).astype(float)
+        codes = rng.integers(0, 4, 2000)
+        for c in (None, codes):
+            keys = (lead, cast, reg) if c is None else (lead, cast, reg, c)
+            cols_ = np.c_[keys[::-1]]
+            got, want = _canonical_order(reg, cast, lead, c), np.lexsort(keys)
+            assert np.array_equal(cols_[got], cols_[want])
+
+
+def test_group_codes_skip_labels_whose_stations_are_all_excluded():
+    from audit.forensics.distributions import _clean_pairs
+    reg = np.array([10., 10, 0, 0, 10, 10])          # region "b" has no voters
+    a = {"registered": reg, "ballots_cast": np.full(6, 5.), "leader": np.full(6, 2.)}
+    for labels in (np.array(["c", "a", "b", "b", "c", "a"]),
+                   np.array(["c", "a", "b", "b", "c", "a"], dtype=object)):
+        codes = _clean_pairs(a, labels)[3]
+        assert sorted(codes.tolist()) == [0, 0, 1, 1]
+
+
+def test_grouped_correlation_ignores_label_order_and_runs():
+    t = ballot_stuffing(clean_election(1500, rng=2), share=0.2, amount=0.1, rng=3)
+    reg, cast, lead = cols(t, "registered", "ballots_cast", "leader")
+    region = t.data.region.to_numpy().astype(str)
+    perm = np.random.default_rng(1).permutation(len(reg))
+    a = turnout_leader_correlation(reg, cast, lead, groups=region, n_resamples=99, rng=4)
+    b = turnout_leader_correlation(reg[perm], cast[perm], lead[perm],
+                                   groups=region[perm].astype(object),
+                                   n_resamples=99, rng=4)
+    assert (a.statistic, a.pvalue) == (b.statistic, b.pvalue)

@@ -196,3 +196,39 @@ def test_excluded_stations_are_listed_at_their_positions():
     res = excess_votes(reg, cast, lead, np.c_[lead, other], n_boot=0)
     assert res.excluded["position"].tolist() == [0, 1, 2, 7]
     assert len(res.excluded) == res.details["excluded_stations"] == 4
+
+
+@pytest.mark.parametrize("peak, peak_turnout", [("others", None), ("voters", None),
+                                                ("others", 0.55)])
+def test_bootstrap_replicates_equal_estimates_on_resampled_tables(peak, peak_turnout):
+    """The bootstrap works on station multiplicities; each replicate must be
+    the estimate recomputed from scratch on the resampled table (histogram
+    by numpy.histogram, sums over the drawn rows), to the last bit."""
+    reg, cast, lead, _ = _clean(800, seed=4)
+    cast, lead, _ = _stuff(reg, cast, lead, frac=0.1, seed=5)
+    n_boot = 12
+    res = excess_votes(reg, cast, lead, np.c_[lead, cast - lead], peak=peak,
+                       peak_turnout=peak_turnout, n_boot=n_boot, rng=7)
+    # the function's canonical order, then the same draws of station positions
+    order = np.lexsort((cast - lead, lead, cast, reg))
+    r, c, l, o = (x[order].astype(float) for x in (reg, cast, lead, cast - lead))
+    t = c / r
+    edges = np.linspace(0, 1, 201)
+    centres = (edges[:-1] + edges[1:]) / 2
+    gen = np.random.default_rng(7)
+    for b in range(n_boot):
+        idx = gen.integers(0, len(t), len(t))
+        ti, li, oi, ci = t[idx], l[idx], o[idx], c[idx]
+        if peak_turnout is None:
+            hist, _ = np.histogram(ti, bins=edges, weights=oi if peak == "others" else ci)
+            hist = np.convolve(hist, np.ones(5) / 5, mode="same")
+            h = np.where(centres <= 0.95, hist, -np.inf)
+            left, right = np.r_[-np.inf, h[:-1]], np.r_[h[1:], -np.inf]
+            local = (h > 0) & (h >= left) & (h >= right) & (h >= 0.5 * h.max())
+            t0 = centres[np.flatnonzero(local)[0]]
+        else:
+            t0 = peak_turnout
+        near = np.abs(ti - t0) <= 0.01
+        ratio = li[near].sum() / oi[near].sum()
+        above = ti > t0
+        assert res.replicates[b] == np.sum(li[above] - ratio * oi[above])

@@ -340,15 +340,19 @@ for _f, _scipy, _formula in (
 def _gcm_predecessors(x):
     """For each j, the previous knot of the greatest convex minorant of
     the points (x_i, i), i <= j (sorted x)."""
+    # plain Python lists and floats: this loop is sequential, and numpy
+    # scalars would cost several times more per step (same arithmetic)
     n = len(x)
-    prev = np.zeros(n, dtype=np.int64)
+    prev = [0] * n
     xs = x.tolist()
     for j in range(1, n):
         m = j - 1
+        xj = xs[j]
         while m > 0:
             p = prev[m]
+            xm = xs[m]
             # drop m if the slope p->m is at least the slope m->j
-            if (m - p) * (xs[j] - xs[m]) >= (j - m) * (xs[m] - xs[p]):
+            if (m - p) * (xj - xm) >= (j - m) * (xm - xs[p]):
                 m = p
             else:
                 break
@@ -360,14 +364,17 @@ def _lcm_successors(x):
     """For each k, the next knot of the least concave majorant of the
     points (x_i, i), i >= k (sorted x)."""
     n = len(x)
-    nxt = np.full(n, n - 1, dtype=np.int64)
+    last = n - 1
+    nxt = [last] * n
     xs = x.tolist()
     for k in range(n - 2, -1, -1):
         m = k + 1
-        while m < n - 1:
+        xk = xs[k]
+        while m < last:
             q = nxt[m]
+            xm = xs[m]
             # drop m if the slope m->q is at least the slope k->m
-            if (q - m) * (xs[m] - xs[k]) >= (m - k) * (xs[q] - xs[m]):
+            if (q - m) * (xm - xk) >= (m - k) * (xs[q] - xm):
                 m = q
             else:
                 break
@@ -431,10 +438,10 @@ def dip_statistic(x) -> float:
     while True:
         gcm = [high]
         while gcm[-1] > low:
-            gcm.append(int(prev[gcm[-1]]))
+            gcm.append(prev[gcm[-1]])
         lcm = [low]
         while lcm[-1] < high:
-            lcm.append(int(nxt[lcm[-1]]))
+            lcm.append(nxt[lcm[-1]])
         ng, nl = len(gcm), len(lcm)
         ig, ih = ng - 1, nl - 1
         d = 1.0
@@ -671,6 +678,37 @@ def turnout_dip(registered, ballots_cast, *, method="table", n_resamples=999, rn
 
 
 # ------------------------------------------------------------ correlation
+def _label_codes(labels):
+    """Codes of ``labels`` in sorted order of the distinct labels, as
+    ``numpy.unique(labels, return_inverse=True)[1]``.
+
+    Station tables list a region's stations together, so the labels are
+    compared once per run of equal labels, not once per station.
+    """
+    n = len(labels)
+    if n == 0:
+        return np.zeros(0, dtype=np.intp)
+    starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
+    _, run_codes = np.unique(labels[starts], return_inverse=True)
+    return np.repeat(run_codes.ravel(), np.diff(np.r_[starts, n]))
+
+
+def _canonical_order(reg, cast, lead, codes=None):
+    """Order of the stations by group, registered, cast and leader votes
+    (``numpy.lexsort`` of those keys), through one sort of a packed integer
+    key when the counts fit in 63 bits.  Stations that tie agree in every
+    key, so the order among them does not matter."""
+    keys = [reg, cast, lead] if codes is None else [codes, reg, cast, lead]
+    bits = [int(k.max()).bit_length() if len(k) else 0 for k in keys]
+    if sum(bits) > 63:
+        return np.lexsort(keys[::-1])
+    packed = np.zeros(len(reg), dtype=np.int64)
+    for k, b in zip(keys, bits):
+        packed <<= b
+        packed |= k.astype(np.int64)
+    return np.argsort(packed)
+
+
 def _clean_pairs(a, groups=None):
     reg, cast, lead = a["registered"], a["ballots_cast"], a["leader"]
     keep = (reg > 0) & (cast > 0) & (cast <= reg) & (lead <= cast)
@@ -688,15 +726,21 @@ def _clean_pairs(a, groups=None):
         if g.ndim != 1 or len(g) != len(reg):
             raise ValueError(f"groups must be 1-d with one label per station "
                              f"({len(reg)}), got shape {np.shape(groups)}")
-        if any(v is None or (isinstance(v, float) and np.isnan(v)) for v in g.tolist()):
+        # text labels cannot be missing; other kinds are checked one by one
+        if g.dtype.kind not in "US" and any(
+                v is None or (isinstance(v, float) and np.isnan(v)) for v in g.tolist()):
             raise ValueError("groups holds missing labels")
-        _, codes = np.unique(np.asarray(g[keep]).astype(str), return_inverse=True)
+        # codes of all labels (text labels are used as they are: no copy),
+        # then renumbered over the labels of the stations kept
+        codes = _label_codes(g if g.dtype.kind == "U" else np.asarray(g).astype(str))[keep]
+        present = np.bincount(codes) > 0
+        if not present.all():
+            codes = (np.cumsum(present) - 1)[codes]
     reg, cast, lead = reg[keep], cast[keep], lead[keep]
     # Stations in a canonical order (by group, then counts), so that neither
     # the sums nor the permutation null (drawn position by position) depend
     # on the order of the rows: permuting stations gives the same result.
-    keys = (lead, cast, reg) if codes is None else (lead, cast, reg, codes)
-    order = np.lexsort(keys)
+    order = _canonical_order(reg, cast, lead, codes)
     return (reg[order], cast[order], lead[order],
             None if codes is None else codes[order], details, excluded)
 
@@ -828,17 +872,22 @@ def turnout_leader_correlation(registered, ballots_cast, leader, *, weights="reg
         null = np.empty(n_resamples)
         done = 0
         chunk = max(1, min(n_resamples, 2_000_000 // n))
+        # two buffers reused by every block of permutations (fresh arrays
+        # of this size cost page faults each time)
+        buf_s = np.empty((chunk, n))
+        buf_t = np.empty((chunk, n))
+        shuffled = [(lo, hi) for lo, hi in blocks if hi - lo > 1]
         while done < n_resamples:
             m = min(chunk, n_resamples - done)
-            S = np.repeat(sc_s[None, :], m, axis=0)
-            for lo, hi in blocks:
-                if hi - lo > 1:
-                    rng.permuted(S[:, lo:hi], axis=1, out=S[:, lo:hi])
+            S, T = buf_s[:m], buf_t[:m]
+            S[...] = sc_s
+            for lo, hi in shuffled:
+                rng.permuted(S[:, lo:hi], axis=1, out=S[:, lo:hi])
             # turnout is centred within groups (sum of w * tc is 0 in each),
             # so the permuted shares' group means drop out of the numerator;
             # the denominator uses sum w (S - mean)^2 = sum w S^2 - sum W_g mean_g^2
-            means = np.add.reduceat(S * w_s, starts, axis=1) / wsum_g
-            var_s = (S * S) @ w_s - (means * means) @ wsum_g
+            means = np.add.reduceat(np.multiply(S, w_s, out=T), starts, axis=1) / wsum_g
+            var_s = np.multiply(S, S, out=T) @ w_s - (means * means) @ wsum_g
             null[done:done + m] = (S @ wtc_s) / np.sqrt(var_t * var_s)
             done += m
         eps = 1e-12

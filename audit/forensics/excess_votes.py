@@ -105,48 +105,107 @@ def _validate(registered, ballots_cast, leader, votes, bin_width, peak,
     return reg, cast, lead, vts
 
 
-def _find_peak(turnout, weight, edges, smooth, max_peak_turnout, min_peak_height):
-    """Lowest-turnout mode of the smoothed weighted turnout histogram.
+def _canonical_order(keys):
+    """Order of the stations by ``keys`` (first key first), as
+    ``numpy.lexsort(keys[::-1])``, through one sort of a packed integer key
+    when the counts fit in 63 bits.  Stations that tie agree in every key,
+    so the order among them does not matter."""
+    bits = [int(k.max()).bit_length() if len(k) else 0 for k in keys]
+    if sum(bits) > 63:
+        return np.lexsort(keys[::-1])
+    packed = np.zeros(len(keys[0]), dtype=np.int64)
+    for k, b in zip(keys, bits):
+        packed <<= b
+        packed |= k.astype(np.int64)
+    return np.argsort(packed)
+
+
+def _find_peak(hist, centres, smooth, max_peak_turnout, min_peak_height):
+    """Lowest-turnout mode of the smoothed weighted turnout histogram ``hist``
+    (one value per bin, bin centres ``centres``).
 
     Local maxima below ``max_peak_turnout`` whose height is at least
     ``min_peak_height`` times the highest one are candidates; the one with
     the lowest turnout is taken, since fraud moves votes to the right.
     """
-    hist, _ = np.histogram(turnout, bins=edges, weights=weight)
     k = int(smooth)
     if k > 1:
         hist = np.convolve(hist, np.ones(k) / k, mode="same")
-    centres = (edges[:-1] + edges[1:]) / 2
     allowed = centres <= max_peak_turnout
     h = np.where(allowed, hist, -np.inf)
     if not np.any(h > 0):
         return np.nan
-    left = np.r_[-np.inf, h[:-1]]
-    right = np.r_[h[1:], -np.inf]
+    left = np.concatenate(([-np.inf], h[:-1]))
+    right = np.concatenate((h[1:], [-np.inf]))
     local = (h > 0) & (h >= left) & (h >= right)
     local &= h >= min_peak_height * h.max()
     return float(centres[np.flatnonzero(local)[0]])
 
 
-def _estimate(turnout, lead, others, cast, edges, peak, peak_turnout, window,
-              smooth, max_peak_turnout, min_peak_height):
-    """Return (excess, peak turnout, leader/others ratio at the peak)."""
+def _bins(turnout, edges):
+    """Bin of each turnout, as :func:`numpy.histogram` assigns it (half-open
+    bins, the last one closed)."""
+    nbins = len(edges) - 1
+    return np.clip(np.searchsorted(edges, turnout, side="right") - 1, 0, nbins - 1)
+
+
+def _estimate(turnout, bins, lead, others, cast, edges, peak, peak_turnout, window,
+              smooth, max_peak_turnout, min_peak_height, idx=None, counts=None,
+              cache=None, work=None):
+    """Return (excess, peak turnout, leader/others ratio at the peak).
+
+    Without ``idx`` the stations are taken as given.  With a bootstrap
+    resample ``idx`` (station positions) and ``counts`` (how often each
+    station was drawn, ``bincount(idx)``), the result is that of the
+    resampled table ``x[idx]``: the histogram and the window sums are sums
+    of whole numbers (exact in any order below 2**53), so they are taken over the
+    stations weighted by ``counts``; the excess is summed over the drawn
+    positions in the order drawn, as on the resampled table.  ``cache``
+    (a dict, required with ``counts``) keeps the stations near and above
+    each peak already met, since resamples mostly find the same peak;
+    ``work`` (required with ``counts``) holds scratch arrays: two float
+    arrays and one bool array of the stations' length.
+    """
+    nbins = len(edges) - 1
     if peak_turnout is None:
         weight = others if peak == "others" else cast
-        t0 = _find_peak(turnout, weight, edges, smooth, max_peak_turnout,
-                        min_peak_height)
+        if counts is not None:
+            weight = np.multiply(weight, counts, out=work[0])
+        hist = np.bincount(bins, weights=weight, minlength=nbins)
+        centres = (edges[:-1] + edges[1:]) / 2
+        t0 = _find_peak(hist, centres, smooth, max_peak_turnout, min_peak_height)
     else:
         t0 = float(peak_turnout)
     if not np.isfinite(t0):
         return np.nan, np.nan, np.nan
     half = max(window / 2, (edges[1] - edges[0]) / 2)
-    near = np.abs(turnout - t0) <= half
-    o_near = others[near].sum()
+    if counts is None:
+        near = np.abs(turnout - t0) <= half
+        above = turnout > t0
+        o_near = others[near].sum()
+        l_near = lead[near].sum()
+    else:
+        if t0 not in cache:
+            near = np.flatnonzero(np.abs(turnout - t0) <= half)
+            cache[t0] = (near, others[near], lead[near], turnout > t0)
+        near, o_w, l_w, above = cache[t0]
+        c_near = counts[near].astype(float)
+        o_near = c_near @ o_w
+        l_near = c_near @ l_w
     if o_near <= 0:
         return np.nan, t0, np.nan
-    ratio = lead[near].sum() / o_near
-    above = turnout > t0
-    excess = float(np.sum(lead[above] - ratio * others[above]))
+    ratio = l_near / o_near
+    if idx is None:
+        excess = float(np.sum(lead[above] - ratio * others[above]))
+    else:
+        # the drawn stations above the peak, in the order drawn (written
+        # into reused buffers: fresh arrays of this size cost page faults)
+        terms, drawn, hit = work
+        np.multiply(others, ratio, out=terms)
+        np.subtract(lead, terms, out=terms)
+        terms.take(idx, out=drawn, mode="clip")     # idx is in range: no check
+        above.take(idx, out=hit, mode="clip")
+        excess = float(np.sum(np.compress(hit, drawn)))
     return excess, t0, float(ratio)
 
 
@@ -286,14 +345,15 @@ def excess_votes(registered, ballots_cast, leader, votes, *, bin_width=0.005,
                             f"registered voters and ballots cast, got {int(ok.sum())}")
     # canonical station order, so that the bootstrap (which draws station
     # positions) and the sums do not depend on the order of the rows
-    order = np.lexsort((others_all[ok], lead[ok], cast[ok], reg[ok]))
+    order = _canonical_order([reg[ok], cast[ok], lead[ok], others_all[ok]])
     reg, cast, lead, others = (x[ok][order] for x in (reg, cast, lead, others_all))
     if others.sum() <= 0:
         raise NotApplicable("excess_votes needs votes for options other than the leader")
     turnout = cast / reg
     nbins = int(round(1 / bin_width))
     edges = np.linspace(0, 1, nbins + 1)
-    excess, t0, ratio = _estimate(turnout, lead, others, cast, edges, peak,
+    k = _bins(turnout, edges)
+    excess, t0, ratio = _estimate(turnout, k, lead, others, cast, edges, peak,
                                   peak_turnout, window, smooth, max_peak_turnout,
                                   min_peak_height)
     if not np.isfinite(excess):
@@ -301,11 +361,14 @@ def excess_votes(registered, ballots_cast, leader, votes, *, bin_width=0.005,
 
     n = turnout.size
     reps = np.full(int(n_boot), np.nan)
+    cache = {}          # station masks of the window and above it, by peak
+    work = (np.empty(n), np.empty(n), np.empty(n, dtype=bool))
     for b in range(int(n_boot)):
         idx = gen.integers(0, n, n)
-        reps[b] = _estimate(turnout[idx], lead[idx], others[idx], cast[idx], edges,
-                            peak, peak_turnout, window, smooth, max_peak_turnout,
-                            min_peak_height)[0]
+        counts = np.bincount(idx, minlength=n)
+        reps[b] = _estimate(turnout, k, lead, others, cast, edges, peak, peak_turnout,
+                            window, smooth, max_peak_turnout, min_peak_height,
+                            idx=idx, counts=counts, cache=cache, work=work)[0]
     alpha = (1 - confidence) / 2
     finite = reps[np.isfinite(reps)]
     if finite.size:
@@ -316,7 +379,6 @@ def excess_votes(registered, ballots_cast, leader, votes, *, bin_width=0.005,
 
     above = turnout > t0
     clean = np.where(above, ratio * others, lead)
-    k = np.clip(np.searchsorted(edges, turnout, side="right") - 1, 0, nbins - 1)
 
     def per_bin(x):
         return np.bincount(k, weights=x, minlength=nbins)
