@@ -206,7 +206,9 @@ def test_correlation_permutation_and_fisher_agree_and_hold_size():
     for i in range(120):
         t = clean_election(300, rng=rng, n_regions=1)
         reg, cast, lead = cols(t, "registered", "ballots_cast", "leader")
-        pp = turnout_leader_correlation(reg, cast, lead, n_resamples=199, rng=i).pvalue
+        # every permutation: the agreement below needs the precise p-value
+        pp = turnout_leader_correlation(reg, cast, lead, n_resamples=199,
+                                        n_exceed=None, rng=i).pvalue
         pf = turnout_leader_correlation(reg, cast, lead, method="fisher").pvalue
         rej_perm += pp <= 0.05
         rej_fish += pf <= 0.05
@@ -223,6 +225,44 @@ def test_correlation_sees_stuffing():
     res = turnout_leader_correlation(reg, cast, lead, alternative="greater",
                                      n_resamples=199, rng=3)
     assert res.statistic > 0.1 and res.pvalue == pytest.approx(1 / 200)
+
+
+def test_correlation_sequential_pvalue_stops_at_the_hit():
+    # a clean election: the 20th permuted correlation at least as extreme
+    # as the observed one comes early, and p = 20 / (its position); the
+    # same permutations run to the end count at least 20 hits up to there
+    t = clean_election(600, rng=2, n_regions=1)
+    args = cols(t, "registered", "ballots_cast", "leader")
+    seq = turnout_leader_correlation(*args, n_resamples=999, rng=7)
+    full = turnout_leader_correlation(*args, n_resamples=999, n_exceed=None, rng=7)
+    d = seq.details
+    assert d["stopped_early"] and d["exceedances"] == 20
+    assert seq.pvalue == pytest.approx(20 / d["permutations"])
+    assert full.details["permutations"] == 999 and not full.details["stopped_early"]
+    assert full.pvalue == pytest.approx((full.details["exceedances"] + 1) / 1000)
+    # both estimate the same p-value
+    assert abs(seq.pvalue - full.pvalue) < 4 * np.sqrt(full.pvalue / 20)
+    # a strong signal never reaches 20 hits: all permutations, (k + 1) / (n + 1)
+    stuffed = ballot_stuffing(clean_election(1000, rng=1, n_regions=1), share=0.2,
+                              amount=0.1, rng=2)
+    res = turnout_leader_correlation(*cols(stuffed, "registered", "ballots_cast", "leader"),
+                                     n_resamples=299, rng=3)
+    assert res.details["permutations"] == 299 and res.pvalue == pytest.approx(1 / 300)
+
+
+def test_correlation_sequential_pvalue_holds_its_size():
+    # Besag-Clifford p-values are valid: P(p <= a) <= a under the null
+    rng = np.random.default_rng(21)
+    ps = []
+    for i in range(300):
+        t = clean_election(150, rng=rng, n_regions=1)
+        args = cols(t, "registered", "ballots_cast", "leader")
+        ps.append(turnout_leader_correlation(*args, n_resamples=499, n_exceed=10,
+                                             rng=i).pvalue)
+    ps = np.array(ps)
+    for a in (0.05, 0.1, 0.25, 0.5):
+        lo, hi = stats.binomtest(int((ps <= a).sum()), ps.size).proportion_ci(0.995)
+        assert lo <= a <= hi, (a, (ps <= a).mean())
 
 
 def test_correlation_same_rng_same_answer():
