@@ -142,6 +142,99 @@ def test_mixture_recovers_two_groups():
     assert mix.a[0] / (mix.a[0] + mix.b[0]) == pytest.approx(0.6, abs=0.005)
 
 
+# ------------------------------------------------------------ fast paths
+# The test computes some numbers by shortcuts that must give what the direct
+# formulas give (the same bits where it says so): checked on random inputs.
+def test_logsumexp_shortcut_agrees_with_scipy():
+    from scipy import special
+    g = np.random.default_rng(4)
+    for k in range(1, 10):
+        x = g.normal(size=(3000, k)) * 20
+        x[::5, -1] = x[::5, 0]  # ties
+        x[::7] = -np.inf if k == 1 else x[::7]
+        with np.errstate(invalid="ignore"):
+            want = special.logsumexp(x, axis=1)
+        assert np.array_equal(spikes_module._logsumexp_rows(x), want, equal_nan=True)
+        assert np.array_equal(spikes_module._logsumexp_rows(np.ascontiguousarray(x.T), axis=0),
+                              want, equal_nan=True)
+
+
+def test_betaln_from_gammaln_agrees_with_scipy():
+    from scipy import special
+    g = np.random.default_rng(5)
+    for scale in (0.5, 30, 400, 5000, 3e6):
+        x = g.random((3, 4000)) * scale + 1e-3
+        y = g.random((3, 4000)) * scale / 3 + 1e-3
+        y[:, ::9] = 2e-3  # a shape far below the other
+        got = spikes_module._betaln_from_gammaln(x, y, special.gammaln(x), special.gammaln(y))
+        assert np.array_equal(got, special.betaln(x, y))
+
+
+def test_station_sums_agree_with_column_sums():
+    g = np.random.default_rng(6)
+    for k in (1, 2, 3, 5):
+        x = g.random((7001, k)) * g.random((7001, 1)) * 1e3
+        got = spikes_module._station_sums(np.ascontiguousarray(x.T))
+        assert np.array_equal(got, x.sum(axis=0))
+
+
+def _direct_mixture_fit(n, w, k):
+    """The mixture likelihood written out station by station (betaln and
+    scipy's logsumexp), maximised from the same start as the test's fit."""
+    from scipy import optimize, special
+    share = w / n
+    edges = np.quantile(share, np.linspace(0, 1, k + 1))
+    group = np.clip(np.searchsorted(edges, share, side="right") - 1, 0, k - 1)
+    start = [beta_prior(n[group == j], w[group == j]) for j in range(k)]
+    x0 = np.r_[np.log([s[0] for s in start]), np.log([s[1] for s in start]), np.zeros(k - 1)]
+
+    def negloglik(x):
+        a, b = np.exp(x[:k]), np.exp(x[k:2 * k])
+        eta = np.r_[0.0, x[2 * k:]]
+        logpi = eta - special.logsumexp(eta)
+        comp = (special.betaln(w[:, None] + a, (n - w)[:, None] + b)
+                - special.betaln(a, b)) + logpi
+        total = special.logsumexp(comp, axis=1)
+        resp = np.exp(comp - total[:, None])
+        rsum = resp.sum(axis=0)
+        d_ab = special.digamma(n[:, None] + a + b)
+        grad_a = a * (np.sum(resp * (special.digamma(w[:, None] + a) - d_ab), axis=0)
+                      - rsum * (special.digamma(a) - special.digamma(a + b)))
+        grad_b = b * (np.sum(resp * (special.digamma((n - w)[:, None] + b) - d_ab), axis=0)
+                      - rsum * (special.digamma(b) - special.digamma(a + b)))
+        return -total.sum(), -np.r_[grad_a, grad_b, (rsum - n.size * np.exp(logpi))[1:]]
+
+    bounds = [(-5.0, 12.0)] * (2 * k) + [(-20.0, 20.0)] * (k - 1)
+    fit = optimize.minimize(negloglik, x0, jac=True, method="L-BFGS-B", bounds=bounds)
+    return np.exp(fit.x[:2 * k]), -fit.fun
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_mixture_likelihood_shortcut_agrees_with_the_direct_formula(seed):
+    # stations of 20 to 3,000 ballots (some below 172, where scipy's betaln
+    # takes another route), shares from two beta laws
+    g = np.random.default_rng(seed)
+    n = g.integers(20, 3000, 2500).astype(float)
+    p = np.where(g.random(2500) < 0.3, g.beta(20, 40, 2500), g.beta(30, 12, 2500))
+    w = g.binomial(n.astype(np.int64), p).astype(float)
+    for k in (1, 2, 3):
+        mix, loglik = spikes_module._fit_components(n, w, k)
+        shapes, want = _direct_mixture_fit(n, w, k)
+        assert loglik == pytest.approx(want, rel=1e-12)
+        assert np.r_[mix.a, mix.b] == pytest.approx(shapes, rel=1e-8)
+
+
+def test_kernel_density_in_blocks_of_rows_agrees_with_all_at_once():
+    g = np.random.default_rng(7)
+    n = g.integers(1, 3000, 400)
+    shares = g.binomial(n, g.random(400), size=(9, 400)) / n
+    for bandwidth in (1e-4, 5e-4, 3e-3):
+        whole = spikes_module._hist_and_kde(shares, 1001, 0.001, bandwidth, block=10 ** 9)
+        for block in (1, 400, 1000):
+            part = spikes_module._hist_and_kde(shares, 1001, 0.001, bandwidth, block=block)
+            assert np.array_equal(part[0], whole[0]) and np.array_equal(part[1], whole[1])
+
+
 # ------------------------------------------------------------ rkd: behaviour
 def test_rkd_clean_elections_are_not_flagged():
     # small calibration loop: 10 clean simulated elections of 1,500 stations
@@ -353,7 +446,7 @@ def test_impossible_station_is_left_out_and_counted(method):
     # reader; the test leaves it out, counts it, and equals the run without it
     size, lead = _clean(200)
     bad = np.r_[size[0] + 1, lead[1:]]
-    kw = dict(method=method, n_resamples=39, n_boot=20, rng=3)
+    kw = {"method": method, "n_resamples": 39, "n_boot": 20, "rng": 3}
     res = spikes(size, bad, **kw)
     assert res.details["excluded_leader_over_ballots"] == 1
     assert res.details["excluded_stations"] == 1

@@ -19,6 +19,7 @@ the focal shares, kept so that results computed with it can be redone).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import NamedTuple
@@ -27,11 +28,11 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, sparse, special
 
-from ..errors import NotApplicable
-from ._validation import as_counts
 from .._threads import single_threaded_blas
+from ..errors import NotApplicable
 from ..registry import register
 from ..result import TestResult, exclusion_table, simulated_pvalue
+from ._validation import as_counts
 
 __all__ = [
     "BetaBinomialMixture",
@@ -71,7 +72,7 @@ def coarse_shares(max_denominator: int = 20, *, step: float | None = 0.05) -> np
         if q <= max_denominator:
             vals.update(Fraction(p, q) for p in range(1, q))
     if step is not None:
-        m = int(round(1 / step))
+        m = round(1 / step)
         vals.update(Fraction(k, m) for k in range(1, m))
     return np.array(sorted(float(v) for v in vals))
 
@@ -168,11 +169,6 @@ def beta_prior(n, w):
     return float(m * total), float((1 - m) * total)
 
 
-def _log_betabinom(k, n, a, b):
-    return (special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
-            + special.betaln(k + a, n - k + b) - special.betaln(a, b))
-
-
 def hit_probability(n, a, b, focal, halfwidth):
     """Probability that K / n lies within ``halfwidth`` of a focal share when
     K ~ BetaBinomial(n, a, b), for each station (rows) and focal share
@@ -194,14 +190,27 @@ def hit_probability(n, a, b, focal, halfwidth):
     lo, hi = _window(n[:, 0], focal, halfwidth)
     lo = np.maximum(lo, 0)
     hi = np.minimum(hi, n)
-    width = int(max(0, (hi - lo).max(initial=0))) + 1
+    # the terms of the mass that depend on the station alone, once each
+    n, a, b = np.broadcast_arrays(n, a, b)
+    n, a, b = n[:, 0], a[:, 0], b[:, 0]
+    log_norm = special.gammaln(n + 1)
+    log_beta = special.betaln(a, b)
     prob = np.zeros(lo.shape)
-    for d in range(width):
-        k = lo + d
-        ok = k <= hi
-        if not ok.any():
-            break
-        prob += np.where(ok, np.exp(_log_betabinom(np.where(ok, k, 0), n, a, b)), 0.0)
+    flat = prob.reshape(-1)
+    # sum the mass over each window's integers, one integer at a time,
+    # following only the windows that still have integers left
+    live = np.flatnonzero(lo <= hi)
+    station = live // lo.shape[1]
+    k = lo.reshape(-1)[live]
+    top = hi.reshape(-1)[live]
+    while live.size:
+        nn, aa, bb = n[station], a[station], b[station]
+        flat[live] += np.exp(log_norm[station] - special.gammaln(k + 1)
+                             - special.gammaln(nn - k + 1)
+                             + special.betaln(k + aa, nn - k + bb) - log_beta[station])
+        k = k + 1
+        more = k <= top
+        live, station, k, top = live[more], station[more], k[more], top[more]
     return np.clip(prob, 0.0, 1.0)
 
 
@@ -221,7 +230,7 @@ class BetaBinomialMixture(NamedTuple):
         n = np.asarray(n, dtype=float)
         w = np.asarray(w, dtype=float)
         comp = _bb_kernel(w, n, self.a, self.b) + np.log(self.weight)
-        return comp - special.logsumexp(comp, axis=1, keepdims=True)
+        return comp - _logsumexp_rows(comp)[:, None]
 
 
 def _bb_kernel(w, n, a, b):
@@ -229,6 +238,78 @@ def _bb_kernel(w, n, a, b):
     every component), shape (stations, components)."""
     return (special.betaln(w[:, None] + a, (n - w)[:, None] + b)
             - special.betaln(a, b))
+
+
+def _logsumexp_rows(x, axis=-1):
+    """``scipy.special.logsumexp(x, axis=axis)`` for fewer than 8 terms,
+    computed with the same floating-point operations (hence the same bits)
+    without its per-call overhead: the largest term is taken out of the
+    sum, ties counted, ``log1p(rest / ties) + log(ties) + max``."""
+    x = np.moveaxis(np.asarray(x, dtype=float), axis, 0)
+    if x.shape[0] >= 8:  # numpy sums 8 or more terms pairwise: let scipy do it
+        return special.logsumexp(np.ascontiguousarray(np.moveaxis(x, 0, -1)), axis=-1)
+    top = x.max(axis=0)
+    if not np.isfinite(top).all():  # infinite or missing terms: scipy's rules
+        return special.logsumexp(np.ascontiguousarray(np.moveaxis(x, 0, -1)), axis=-1)
+    at_top = x == top
+    ties = at_top.sum(axis=0).astype(float)
+    terms = np.exp(np.where(at_top, -np.inf, x) - top)
+    rest = terms[0]
+    for j in range(1, x.shape[0]):
+        rest = rest + terms[j]
+    rest = np.where(rest == 0, rest, rest / ties)
+    return np.log1p(rest) + np.log(ties) + top
+
+
+def _station_sums(x):
+    """Sums over stations (columns) of a components x stations array, with
+    the additions in the order numpy uses for ``x.T.sum(axis=0)``: one
+    after the other for several components, pairwise for one."""
+    if x.shape[0] == 1:
+        return x.sum(axis=1)
+    return np.cumsum(x, axis=1)[:, -1]
+
+
+_MAXGAM = 171.624376956302725
+
+
+def _betaln_from_gammaln(x, y, log_gamma_x, log_gamma_y, *, suspect=None):
+    """``scipy.special.betaln(x, y)`` (positive arguments) given
+    ``gammaln(x)`` and ``gammaln(y)``: for ``x + y`` above 171.6 scipy
+    (Cephes ``lbeta``) computes ``lgam(big) + (lgam(small) - lgam(x + y))``,
+    and so does this, with the same bits; other entries are left to it.
+    ``suspect`` (column indices) limits the search for those other entries
+    when the caller knows that the rest of the columns have none."""
+    total = x + y
+    x_big = x >= y
+    out = np.where(x_big, log_gamma_x, log_gamma_y)
+    out += np.where(x_big, log_gamma_y, log_gamma_x) - special.gammaln(total)
+    cols = slice(None) if suspect is None else suspect
+    xs, ys, ts = x[..., cols], y[..., cols], total[..., cols]
+    big, small = np.maximum(xs, ys), np.minimum(xs, ys)
+    other = (ts <= _MAXGAM) | ((big > 1e6 * small) & (big > 1e6))
+    if other.any():
+        sub = out[..., cols]
+        sub[other] = special.betaln(xs[other], ys[other])
+        out[..., cols] = sub
+    return out
+
+
+class _Distinct(NamedTuple):
+    """Distinct values of an array and where each element sits among them."""
+
+    values: np.ndarray
+    index: np.ndarray
+
+    @classmethod
+    def of(cls, x):
+        values, index = np.unique(x, return_inverse=True)
+        return cls(values, index.ravel())
+
+    def apply(self, func, shift):
+        """``func(shift[:, None] + x[None, :])``, components x elements,
+        computed once per distinct value of ``x``."""
+        return np.take(func(self.values[None, :] + shift[:, None]), self.index, axis=1)
 
 
 def _fit_components(n, w, n_comp):
@@ -247,21 +328,34 @@ def _fit_components(n, w, n_comp):
         start_b.append(b)
     x0 = np.r_[np.log(start_a), np.log(start_b), np.zeros(n_comp - 1)]
     k = n_comp
+    # arrays are components x stations; the log-gamma and digamma terms
+    # that depend on w, n - w or n alone are computed once per distinct
+    # value (the same numbers as station by station, far fewer calls)
+    loser = n - w
+    by_w, by_loser, by_n = _Distinct.of(w), _Distinct.of(loser), _Distinct.of(n)
+    w_row, loser_row = w[None, :], loser[None, :]
+    small_rows, n_max = np.flatnonzero(n < 172), float(n.max())
 
     def negloglik(x):
         a, b = np.exp(x[:k]), np.exp(x[k:2 * k])
         eta = np.r_[0.0, x[2 * k:]]
-        logpi = eta - special.logsumexp(eta)
-        comp = _bb_kernel(w, n, a, b) + logpi
-        total = special.logsumexp(comp, axis=1)
-        resp = np.exp(comp - total[:, None])
-        rsum = resp.sum(axis=0)
-        d_ab = special.digamma(n[:, None] + a + b)
+        logpi = eta - _logsumexp_rows(eta)
+        # scipy's betaln takes another route only for stations of at most
+        # 171 ballots or a shape near a million
+        suspect = small_rows if max(a.max(), b.max()) + n_max <= 1e6 else None
+        kernel = _betaln_from_gammaln(w_row + a[:, None], loser_row + b[:, None],
+                                      by_w.apply(special.gammaln, a),
+                                      by_loser.apply(special.gammaln, b), suspect=suspect)
+        comp = (kernel - special.betaln(a, b)[:, None]) + logpi[:, None]
+        total = _logsumexp_rows(comp, axis=0)
+        resp = np.exp(comp - total)
+        rsum = _station_sums(resp)
+        d_ab = by_n.apply(lambda v: special.digamma(v + b[:, None]), a)
         d_a0 = special.digamma(a) - special.digamma(a + b)
         d_b0 = special.digamma(b) - special.digamma(a + b)
-        grad_a = a * (np.sum(resp * (special.digamma(w[:, None] + a) - d_ab), axis=0)
+        grad_a = a * (_station_sums(resp * (by_w.apply(special.digamma, a) - d_ab))
                       - rsum * d_a0)
-        grad_b = b * (np.sum(resp * (special.digamma((n - w)[:, None] + b) - d_ab), axis=0)
+        grad_b = b * (_station_sums(resp * (by_loser.apply(special.digamma, b) - d_ab))
                       - rsum * d_b0)
         grad_eta = (rsum - n.size * np.exp(logpi))[1:]
         return -total.sum(), -np.r_[grad_a, grad_b, grad_eta]
@@ -315,33 +409,52 @@ def _bin_index(share, bin_width):
     return np.floor(share / bin_width + 0.5).astype(np.int64)
 
 
-def _hist_and_kde(shares, n_grid, bin_width, bandwidth):
+def _hist_and_kde(shares, n_grid, bin_width, bandwidth, *, block=1 << 16):
     """Counts per grid bin and Gaussian kernel density at the grid points,
     for each row of ``shares`` (resamples x stations); both (rows, n_grid).
 
     The kernel is cut at 5 bandwidths (the mass beyond is below 1e-6), so
     only the grid points within that distance receive a station's weight:
     with the default bandwidth (a tenth of the grid step) only the nearest.
+    Rows are taken a few at a time (about ``block`` shares), so that the
+    intermediate arrays stay in the processor's cache.
     """
+    shares = np.asarray(shares, dtype=float)
     rows, n = shares.shape
-    idx = _bin_index(shares, bin_width)
-    offset = shares - idx * bin_width
-    base = np.arange(rows)[:, None] * n_grid
-    flat = (base + idx).ravel()
-    hist = np.bincount(flat, minlength=rows * n_grid)
     reach = max(0, int(np.ceil((5 * bandwidth - bin_width / 2) / bin_width - 1e-9)))
-    z = offset / bandwidth
-    kde = np.bincount(flat, weights=np.exp(-0.5 * z * z).ravel(), minlength=rows * n_grid)
-    norm = 1.0 / (n * bandwidth * np.sqrt(2 * np.pi))
-    for step in [s for r in range(1, reach + 1) for s in (-r, r)]:
-        j = idx + step
-        ok = (j >= 0) & (j < n_grid)
-        z = (offset - step * bin_width) / bandwidth
-        kde += np.bincount((base + np.where(ok, j, 0)).ravel(),
-                           weights=np.where(ok, np.exp(-0.5 * z * z), 0.0).ravel(),
-                           minlength=rows * n_grid)
-    return (hist.reshape(rows, n_grid).astype(float),
-            kde.reshape(rows, n_grid) * norm)
+    steps = [s for r in range(1, reach + 1) for s in (-r, r)]
+    hist = np.empty((rows, n_grid))
+    kde = np.empty((rows, n_grid))
+    step_rows = max(1, block // max(n, 1))
+    for r0 in range(0, rows, step_rows):
+        r1 = min(rows, r0 + step_rows)
+        sub = shares[r0:r1]
+        pos = sub / bin_width
+        pos += 0.5
+        np.floor(pos, out=pos)
+        idx = pos.astype(np.int64)
+        offset = pos
+        np.multiply(idx, bin_width, out=offset)
+        np.subtract(sub, offset, out=offset)
+        base = (np.arange(r1 - r0) * n_grid)[:, None]
+        flat = (idx + base).ravel()
+        size = (r1 - r0) * n_grid
+        hist[r0:r1] = np.bincount(flat, minlength=size).reshape(r1 - r0, n_grid)
+        z = offset / bandwidth
+        weight = -0.5 * z
+        weight *= z
+        np.exp(weight, out=weight)
+        dens = np.bincount(flat, weights=weight.ravel(), minlength=size)
+        for step in steps:
+            j = idx + step
+            ok = (j >= 0) & (j < n_grid)
+            z = (offset - step * bin_width) / bandwidth
+            dens += np.bincount((base + np.where(ok, j, 0)).ravel(),
+                                weights=np.where(ok, np.exp(-0.5 * z * z), 0.0).ravel(),
+                                minlength=size)
+        kde[r0:r1] = dens.reshape(r1 - r0, n_grid)
+    kde *= 1.0 / (n * bandwidth * np.sqrt(2 * np.pi))
+    return hist, kde
 
 
 def _latent_shares(n, w, mix, gen):
@@ -394,10 +507,47 @@ def _window_probabilities(n, p, lo_share, hi_share, closed_hi, as_sparse=False):
     first = np.searchsorted(sorted_c, p - reach, side="left")
     last = np.searchsorted(sorted_c, p + reach, side="right")
     count = last - first
-    rows = np.repeat(np.arange(n.size), count)
-    offset = np.arange(rows.size) - np.repeat(np.cumsum(count) - count, count)
-    cols = by_centre[first[rows] + offset]
     shape = (n.size, centres.size)
+    # log-factorials tabulated once (gammaln per value for huge stations)
+    n_max = int(n.max(initial=0))
+    if n_max <= 1 << 23:
+        table = special.gammaln(np.arange(n_max + 1, dtype=float) + 1)
+
+        def log_fact(x):
+            return table[x]
+    else:
+        def log_fact(x):
+            return special.gammaln(x.astype(float) + 1)
+    # stations a block at a time (about 65,000 station-window pairs), so
+    # that the temporary arrays stay small
+    ends = np.cumsum(count)
+    cuts = np.unique(np.r_[0, np.searchsorted(ends, np.arange(1 << 16, ends[-1] if
+                                                           ends.size else 0, 1 << 16)),
+                           n.size])
+    parts = []
+    for s0, s1 in itertools.pairwise(cuts):
+        parts.append(_window_block(np.arange(s0, s1), count[s0:s1], first[s0:s1],
+                                   by_centre, n, p, lo_share, hi_share, closed_hi,
+                                   log_fact))
+    rows, cols, total = (np.concatenate([part[j] for part in parts]) if parts
+                         else np.zeros(0, dtype=int if j < 2 else float)
+                         for j in range(3))
+    if as_sparse:
+        # windows of zero chance add nothing to any sum: not stored
+        keep = total > 0
+        return sparse.csr_array((total[keep], (rows[keep], cols[keep])), shape=shape)
+    prob = np.zeros(shape)
+    prob[rows, cols] = total
+    return prob
+
+
+def _window_block(stations, count, first, by_centre, n, p, lo_share, hi_share,
+                  closed_hi, log_fact):
+    """Station-window pairs of :func:`_window_probabilities` for a block of
+    stations: rows, columns and probabilities."""
+    rows = np.repeat(stations, count)
+    offset = np.arange(rows.size) - np.repeat(np.cumsum(count) - count, count)
+    cols = by_centre[np.repeat(first, count) + offset]
     nn, pp = n[rows], np.clip(p[rows], 1e-300, 1 - 1e-16)
     eps = 1e-9
     lo = np.maximum(np.ceil(nn * lo_share[cols] - eps), 0)
@@ -406,33 +556,25 @@ def _window_probabilities(n, p, lo_share, hi_share, closed_hi, as_sparse=False):
     else:
         hi = np.ceil(nn * hi_share[cols] - eps) - 1
     hi = np.minimum(hi, nn)
-    # log-factorials tabulated once (gammaln per value for huge stations)
-    n_max = int(n.max(initial=0))
-    if n_max <= 1 << 23:
-        table = special.gammaln(np.arange(n_max + 1, dtype=float) + 1)
-
-        def log_fact(x):
-            return table[x.astype(np.int64)]
-    else:
-        def log_fact(x):
-            return special.gammaln(x + 1)
     logq = np.log1p(-pp)
-    base = log_fact(nn) + nn * logq
+    n_int = nn.astype(np.int64)
+    base = log_fact(n_int) + nn * logq
     log_ratio = np.log(pp) - logq
     total = np.zeros(rows.size)
-    width = int(max(0, (hi - lo).max(initial=0))) + 1
-    for d in range(width):
-        k = lo + d
-        ok = k <= hi
-        kk = np.where(ok, k, 0)
-        logpmf = base - log_fact(kk) - log_fact(nn - kk) + kk * log_ratio
-        total += np.where(ok, np.exp(logpmf), 0.0)
-    total = np.clip(total, 0.0, 1.0)
-    if as_sparse:
-        return sparse.csr_array((total, (rows, cols)), shape=shape)
-    prob = np.zeros(shape)
-    prob[rows, cols] = total
-    return prob
+    # sum the mass over each window's integers, one integer at a time,
+    # following only the windows that still have integers left
+    hi_int = hi.astype(np.int64)
+    live = np.flatnonzero(lo <= hi)
+    k = lo[live].astype(np.int64)
+    while live.size:
+        n_live = n_int[live]
+        logpmf = (base[live] - log_fact(k) - log_fact(n_live - k)
+                  + k.astype(float) * log_ratio[live])
+        total[live] += np.exp(logpmf)
+        k += 1
+        more = k <= hi_int[live]
+        live, k = live[more], k[more]
+    return rows, cols, np.clip(total, 0.0, 1.0)
 
 
 def _rkd(n_i, w_i, foc, *, halfwidth, n_resamples, n_boot, confidence, bin_width,
@@ -456,7 +598,8 @@ def _rkd(n_i, w_i, foc, *, halfwidth, n_resamples, n_boot, confidence, bin_width
     kde = np.empty_like(hist)
     hist[:1], kde[:1] = _hist_and_kde(share[None, :], n_grid, bin_width, bandwidth)
     n_int = n_i.astype(np.int64)
-    chunk = max(1, 2_000_000 // n)
+    # a few resamples at a time (about 65,000 draws), to stay in the cache
+    chunk = max(1, (1 << 16) // n)
     for start in range(1, int(n_resamples) + 1, chunk):
         stop = min(int(n_resamples) + 1, start + chunk)
         draws = gen.binomial(n_int, p_i, size=(stop - start, n)) / n_i
@@ -491,18 +634,28 @@ def _rkd(n_i, w_i, foc, *, halfwidth, n_resamples, n_boot, confidence, bin_width
                                - np.asarray(q.sum(axis=0)).ravel(), 0, None).sum() / n
         boot = np.empty(int(n_boot))
         n_flag = flagged.size
-        cells = where[inside]
+        in_rows = np.flatnonzero(inside)
+        cells = where[in_rows]
         block = max(1, min(int(n_boot), 2_000_000 // n))
+        # buffers reused by every block (large arrays are slow to allocate)
+        wts_buffer = np.empty((block, n))
+        near_buffer = np.empty((rel.size, block))
         for start in range(0, int(n_boot), block):
             b = min(block, int(n_boot) - start)
             # b bootstrap samples at once: how often each station is drawn
-            draws = gen.integers(0, n, (b, n)) + (np.arange(b) * n)[:, None]
-            wts = np.bincount(draws.ravel(), minlength=b * n).reshape(b, n)
-            wts = wts.astype(float)
-            obs_b = np.bincount((np.arange(b)[:, None] * n_flag + cells).ravel(),
-                                weights=wts[:, inside].ravel(),
+            draws = gen.integers(0, n, (b, n))
+            sample = np.arange(b)[:, None]
+            wts = wts_buffer[:b]
+            for r in range(b):
+                wts[r] = np.bincount(draws[r], minlength=n)
+            # the stations inside a counted bin, each as often as drawn
+            obs_b = np.bincount((sample * n_flag + cells).ravel(),
+                                weights=wts[:, in_rows].ravel(),
                                 minlength=b * n_flag).reshape(b, n_flag)
-            exp_b = (q_rel @ wts[:, rel].T).T
+            # (the stations near the counted bins as rows, for the product)
+            near = (np.take(wts.T, rel, axis=0, out=near_buffer) if b == block
+                    else wts.T[rel])
+            exp_b = (q_rel @ near).T
             boot[start:start + b] = np.clip(obs_b - exp_b, 0, None).sum(axis=1) / n
         alpha = (1 - confidence) / 2
         shift = pi_hat - excess_plain
@@ -566,27 +719,30 @@ def _exact(n_i, w_i, foc, *, halfwidth, n_resamples, n_boot, confidence, bin_wid
     pi_hat = (m_obs - e_null) / (n - e_null)
 
     # Null distribution of M: sum of independent Bernoulli(q_i), in chunks.
+    # A few draws at a time (about 65,000 uniforms), in one reused buffer.
     null_m = np.zeros(int(n_resamples))
-    chunk = max(1, 2_000_000 // n)
+    chunk = max(1, min(int(n_resamples), (1 << 16) // n))
+    u = np.empty((chunk, n))
     for start in range(0, int(n_resamples), chunk):
         stop = min(int(n_resamples), start + chunk)
-        u = gen.random((stop - start, n))
-        null_m[start:stop] = (u < q).sum(axis=1)
+        rows = u[:stop - start]
+        gen.random(out=rows)
+        null_m[start:stop] = np.count_nonzero(rows < q, axis=1)
     k = int(np.sum(null_m >= m_obs))
     pvalue = simulated_pvalue(k, int(n_resamples))
 
     boot = np.empty(int(n_boot))
-    hitf = hit.astype(float)
     for b in range(int(n_boot)):
-        wts = np.bincount(gen.integers(0, n, n), minlength=n)
-        mb = wts @ hitf
+        draws = gen.integers(0, n, n)
+        wts = np.bincount(draws, minlength=n).astype(float)
+        mb = float(np.count_nonzero(hit[draws]))
         eb = wts @ q
         boot[b] = (mb - eb) / (n - eb)
     alpha = (1 - confidence) / 2
     ci_low, ci_high = (float(x) for x in np.quantile(boot, [alpha, 1 - alpha]))
 
     # Plotting table: observed share histogram vs mean of binomial resamples.
-    nb = int(round(1 / bin_width))
+    nb = round(1 / bin_width)
     edges = np.linspace(0, 1, nb + 1)
     obs_hist = np.histogram(share, bins=edges)[0]
     res_hist = np.zeros(nb)
