@@ -169,6 +169,16 @@ def test_threads_do_not_change_the_answer(monkeypatch):
     assert one.null_statistics["delta_chi2"].nunique() > 1
 
 
+def test_pvalue_does_not_depend_on_the_bootstrap():
+    # the calibration harness skips the interval refits (n_boot=0)
+    data = _election(0.05, 0.02, n=500, seed=10)
+    with_ci = fingerprint(*data, n_boot=4, n_null=5, rng=12)
+    without = fingerprint(*data, n_boot=0, n_null=5, rng=12)
+    assert (without.statistic, without.pvalue) == (with_ci.statistic, with_ci.pvalue)
+    pd.testing.assert_frame_equal(without.null_statistics, with_ci.null_statistics)
+    assert np.isnan(without.details["f_i_ci_low"]) and len(with_ci.bootstrap) == 4
+
+
 def test_same_rng_same_answer():
     data = _election(0.1, 0.05, n=300, seed=8)
     r1 = fingerprint(*data, n_boot=2, n_null=2, rng=5)

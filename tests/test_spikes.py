@@ -406,6 +406,18 @@ def test_same_rng_same_answer(method):
     assert r3.details != r1.details
 
 
+@pytest.mark.parametrize("method", ["rkd", "exact"])
+def test_interval_draws_come_last(method):
+    # the calibration harness skips the interval (n_boot=0): the statistic
+    # and p-value must be those of a run with the interval
+    size, lead = _clean(1500, seed=9)
+    with_ci = spikes(size, lead, method=method, n_resamples=60, n_boot=40, rng=6)
+    without = spikes(size, lead, method=method, n_resamples=60, n_boot=0, rng=6)
+    assert (without.statistic, without.pvalue) == (with_ci.statistic, with_ci.pvalue)
+    assert np.isnan(without.details["ci_low"]) and np.isnan(without.details["ci_high"])
+    assert with_ci.details["ci_low"] <= with_ci.details["ci_high"]
+
+
 def test_default_resamples_depend_on_method():
     size, lead = _clean(300, seed=12)
     assert spikes(size, lead, n_boot=5, rng=0).params["n_resamples"] == 200
@@ -418,6 +430,7 @@ def test_default_resamples_depend_on_method():
     ({"halfwidth": 0.0}, "halfwidth"),
     ({"n_resamples": 0}, "n_resamples"),
     ({"n_resamples": 10}, "at least 19 for method='rkd'"),
+    ({"n_boot": -1}, "n_boot must be a non-negative integer"),
     ({"confidence": 0}, "confidence"),
     ({"method": "kde"}, "method must be 'rkd' or 'exact', got 'kde'"),
     ({"bandwidth": 0}, "bandwidth"),

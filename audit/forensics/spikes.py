@@ -117,10 +117,12 @@ def _validate(ballots_cast, leader, focal, halfwidth, min_ballots, n_resamples,
                          f"(closest pair {np.min(np.diff(foc)):.4g} apart)")
     if int(min_ballots) != min_ballots or min_ballots < 1:
         raise ValueError(f"min_ballots must be a positive integer, got {min_ballots!r}")
-    for name, val in (("n_resamples", n_resamples), ("n_boot", n_boot),
+    for name, val in (("n_resamples", n_resamples),
                       ("max_components", max_components), ("max_fit", max_fit)):
         if int(val) != val or val < 1:
             raise ValueError(f"{name} must be a positive integer, got {val!r}")
+    if int(n_boot) != n_boot or n_boot < 0:
+        raise ValueError(f"n_boot must be a non-negative integer, got {n_boot!r}")
     if method == "rkd" and n_resamples < 19:
         raise ValueError(f"n_resamples must be at least 19 for method='rkd', "
                          f"got {n_resamples!r}")
@@ -619,8 +621,8 @@ def _rkd(n_i, w_i, foc, *, halfwidth, n_resamples, n_boot, confidence, bin_width
     # 5. interval: bootstrap over stations, the counted bins held fixed, with
     #    each station's exact chance of landing in them given its latent share
     flagged = np.flatnonzero(counted[0])
-    ci_low = ci_high = pi_hat
-    if flagged.size:
+    ci_low = ci_high = pi_hat if n_boot else np.nan
+    if flagged.size and n_boot:
         q = _window_probabilities(n_i, p_i, grid[flagged] - bin_width / 2,
                                   grid[flagged] + bin_width / 2, closed_hi=False,
                                   as_sparse=True)
@@ -739,7 +741,8 @@ def _exact(n_i, w_i, foc, *, halfwidth, n_resamples, n_boot, confidence, bin_wid
         eb = wts @ q
         boot[b] = (mb - eb) / (n - eb)
     alpha = (1 - confidence) / 2
-    ci_low, ci_high = (float(x) for x in np.quantile(boot, [alpha, 1 - alpha]))
+    ci_low, ci_high = ((float(x) for x in np.quantile(boot, [alpha, 1 - alpha]))
+                       if n_boot else (np.nan, np.nan))
 
     # Plotting table: observed share histogram vs mean of binomial resamples.
     nb = round(1 / bin_width)
@@ -809,7 +812,9 @@ def spikes(ballots_cast, leader, *, method="rkd", focal=None, halfwidth=0.0005,
         the null focal count for ``"exact"``. The p-value cannot fall below
         ``1 / (n_resamples + 1)``.
     n_boot : int, default 500
-        Bootstrap resamples of stations for the interval.
+        Bootstrap resamples of stations for the interval (0: no interval,
+        ``ci_low`` and ``ci_high`` are nan). They are drawn after
+        everything else, so the statistic and p-value do not depend on it.
     confidence : float, default 0.95
         Level of the percentile interval.
     bin_width : float, default 0.001
