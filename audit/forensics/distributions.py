@@ -937,6 +937,7 @@ def turnout_leader_correlation(registered, ballots_cast, leader, *, weights="reg
 @register("sobyanin_sukhovolsky", family="distribution", min_units=10,
           null="leader votes per registered voter grow with turnout at the "
                "leader's overall share")
+@single_threaded_blas
 def sobyanin_sukhovolsky(registered, ballots_cast, leader, *, alternative="greater",
                          confidence=0.95, groups=None, rng=None):
     """Sobyanin-Sukhovolsky regression of leader votes on turnout.

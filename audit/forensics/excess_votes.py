@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import NotApplicable
+from .._threads import single_threaded_blas
 from ..registry import register
 from ..result import TestResult, exclusion_table
 
@@ -210,6 +211,7 @@ def _estimate(turnout, bins, lead, others, cast, edges, peak, peak_turnout, wind
 
 
 @register("excess_votes", family="excess-votes", min_units=100, null=_NULL)
+@single_threaded_blas
 def excess_votes(registered, ballots_cast, leader, votes, *, bin_width=0.005,
                  peak="others", peak_turnout=None, window=0.02, smooth=5,
                  max_peak_turnout=0.95, min_peak_height=0.5, n_boot=200,

@@ -26,6 +26,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from ..errors import NotApplicable
+from .._threads import single_threaded_blas
 from ..registry import register
 from ..result import TestResult, exclusion_table, simulated_pvalue
 
@@ -450,6 +451,7 @@ def poisson_binomial_sf(p, x):
 
 @register("integer_percentages", family="integer-percentage", min_units=100,
           null=NULL)
+@single_threaded_blas
 def integer_percentages(registered, ballots_issued, ballots_cast, leader, *,
                         window=0.1, period=1.0, min_registered=100,
                         max_share=0.99, weight="stations", method="exact",
