@@ -347,7 +347,8 @@ def _fit(reg, a, v, codes, *, bins, alpha, theta, sigma_extreme, step, fi_max,
     correction moves stations of one group differently.
     """
     target, target_cls, fair_table = _fair_params(a, v, codes, min_group)
-    table, cls, of_target = target, target_cls, np.arange(len(target))  # class -> target row
+    # the fair values now, each class's row and its row of the target
+    table, cls, of_target = target, target_cls, np.arange(len(target))
     # the same random numbers for every pass (common random numbers), so
     # that the fits with and without the correction compare like for like
     draws = _draws(reg, gen, n_sim=n_sim, theta=theta, sigma_extreme=sigma_extreme,
