@@ -113,7 +113,10 @@ def _max_n(name):
 
 
 def _call(name, args, kwargs=None, rng=0):
-    return REGISTRY[name].func(*args, rng=rng, **{**_options(name), **(kwargs or {})})
+    opts = {**_options(name), **(kwargs or {})}
+    if name == "spikes" and opts.get("method") == "exact":
+        opts.pop("n_resamples")      # the exact method has no resamples
+    return REGISTRY[name].func(*args, rng=rng, **opts)
 
 
 def _documents_nan(name):

@@ -271,7 +271,7 @@ def test_rkd_focal_expectation_matches_the_exact_method():
     # focal shares when a single beta law is true
     size, lead = _clean(3000, seed=13, low=2, high=60)
     rkd = spikes(size, lead, n_resamples=50, n_boot=10, rng=0)
-    exact = spikes(size, lead, method="exact", n_resamples=50, n_boot=10, rng=0)
+    exact = spikes(size, lead, method="exact", n_boot=10, rng=0)
     assert rkd.details["n_components"] == 1
     assert rkd.details["expected_focal"] == pytest.approx(
         exact.details["expected_focal"], rel=0.05)
@@ -339,7 +339,7 @@ def test_beta_prior_recovers_the_law_of_shares():
 
 def test_exact_expectation_matches_resampling():
     size, lead = _clean(400, seed=2, low=5, high=300)
-    res = spikes(size, lead, method="exact", n_resamples=50, n_boot=10,
+    res = spikes(size, lead, method="exact", n_boot=10,
                  halfwidth=0.002, rng=0)
     a, b = res.details["prior_a"], res.details["prior_b"]
     g = np.random.default_rng(9)
@@ -354,12 +354,29 @@ def test_exact_expectation_matches_resampling():
     assert abs(sims.mean() - res.details["expected_focal"]) < 4 * se
 
 
+def test_exact_pvalue_is_the_tail_of_simulated_counts():
+    # the p-value is P(M >= observed) for M a sum of Bernoulli(q_i): draw M
+    # here from the test's own q_i (recomputed from its published pieces)
+    size, lead = _clean(1200, seed=14, low=5, high=120)
+    res = spikes(size, lead, method="exact", n_boot=0, halfwidth=0.002, rng=0)
+    a, b = res.details["prior_a"], res.details["prior_b"]
+    q_each = spikes_module.hit_probability(size, a + lead, b + size - lead,
+                                           np.array(res.params["focal"]), 0.002)
+    q = np.clip(q_each.sum(axis=1), 0, 1)
+    assert q.sum() == pytest.approx(res.details["expected_focal"])
+    m = np.random.default_rng(5).random((20000, q.size)) < q
+    draws = m.sum(axis=1)
+    tail = np.mean(draws >= res.details["observed_focal"])
+    assert abs(tail - res.pvalue) < 4 * np.sqrt(res.pvalue * (1 - res.pvalue) / 20000) + 1e-4
+    assert res.details["null_sd"] == pytest.approx(draws.std(), rel=0.03)
+
+
 def test_exact_null_is_unbiased_when_the_beta_law_holds():
     # average over many clean elections of tiny stations: E[M] = E[sum q_i]
     diffs = []
     for seed in range(30):
         size, lead = _clean(1000, seed=100 + seed, low=2, high=30)
-        res = spikes(size, lead, method="exact", n_resamples=20, n_boot=10, rng=seed)
+        res = spikes(size, lead, method="exact", n_boot=10, rng=seed)
         diffs.append(res.details["observed_focal"] - res.details["expected_focal"])
     diffs = np.asarray(diffs)
     assert abs(diffs.mean()) < 3 * diffs.std() / np.sqrt(diffs.size) + 1
@@ -369,7 +386,7 @@ def test_exact_clean_elections_are_not_flagged():
     pvals = []
     for seed in range(8):
         size, lead = _clean(1500, seed=seed)
-        res = spikes(size, lead, method="exact", n_resamples=200, n_boot=50, rng=seed)
+        res = spikes(size, lead, method="exact", n_boot=50, rng=seed)
         pvals.append(res.pvalue)
         assert res.details["ci_low"] < 0.01
     assert sum(p < 0.05 for p in pvals) <= 2
@@ -379,10 +396,10 @@ def test_exact_clean_elections_are_not_flagged():
 def test_exact_recovers_planted_rounding():
     size, lead = _clean(4000, seed=6)
     lead2, fixed = _round_some(size, lead, 0.05)
-    res = spikes(size, lead2, method="exact", n_resamples=300, n_boot=300, rng=2)
+    res = spikes(size, lead2, method="exact", n_boot=300, rng=2)
     lo, hi = res.confidence_interval()
     assert lo < fixed.mean() < hi
-    assert res.pvalue == pytest.approx(1 / 301)
+    assert res.pvalue < 1e-6 and res.details["log10_pvalue"] < -6
     ft = res.focal_table.set_index("focal")
     # the planted excess sits at multiples of 10%, not at 1/3 or 0.45
     assert ft.loc[ft.index[np.isclose(ft.index, 0.6)], "excess"].iloc[0] > 20
@@ -391,23 +408,24 @@ def test_exact_recovers_planted_rounding():
 
 def test_exact_table_is_the_observed_histogram():
     size, lead = _clean(500, seed=10)
-    res = spikes(size, lead, method="exact", n_resamples=20, n_boot=10, rng=0)
+    res = spikes(size, lead, method="exact", n_boot=10, rng=0)
     assert res.table["observed"].sum() == 500
     assert res.table["resampled"].sum() == pytest.approx(500)
     assert res.null.startswith("each station's leader count")
-    assert res.params["n_resamples"] == 20 and res.params["method"] == "exact"
+    assert res.params["n_resamples"] is None and res.params["method"] == "exact"
 
 
 # ------------------------------------------------------------ both methods
 @pytest.mark.parametrize("method", ["rkd", "exact"])
 def test_same_rng_same_answer(method):
     size, lead = _clean(800, seed=8)
-    r1 = spikes(size, lead, method=method, n_resamples=100, n_boot=50, rng=3)
-    r2 = spikes(size, lead, method=method, n_resamples=100, n_boot=50, rng=3)
+    opts = {"n_resamples": 100} if method == "rkd" else {}
+    r1 = spikes(size, lead, method=method, n_boot=50, rng=3, **opts)
+    r2 = spikes(size, lead, method=method, n_boot=50, rng=3, **opts)
     assert r1 == r2
     pd.testing.assert_frame_equal(r1.table, r2.table)
     pd.testing.assert_frame_equal(r1.focal_table, r2.focal_table)
-    r3 = spikes(size, lead, method=method, n_resamples=100, n_boot=50, rng=4)
+    r3 = spikes(size, lead, method=method, n_boot=50, rng=4, **opts)
     assert r3.details != r1.details
 
 
@@ -416,8 +434,9 @@ def test_interval_draws_come_last(method):
     # the calibration harness skips the interval (n_boot=0): the statistic
     # and p-value must be those of a run with the interval
     size, lead = _clean(1500, seed=9)
-    with_ci = spikes(size, lead, method=method, n_resamples=60, n_boot=40, rng=6)
-    without = spikes(size, lead, method=method, n_resamples=60, n_boot=0, rng=6)
+    opts = {"n_resamples": 60} if method == "rkd" else {}
+    with_ci = spikes(size, lead, method=method, n_boot=40, rng=6, **opts)
+    without = spikes(size, lead, method=method, n_boot=0, rng=6, **opts)
     assert (without.statistic, without.pvalue) == (with_ci.statistic, with_ci.pvalue)
     assert np.isnan(without.details["ci_low"]) and np.isnan(without.details["ci_high"])
     assert with_ci.details["ci_low"] <= with_ci.details["ci_high"]
@@ -436,7 +455,9 @@ def test_threads_do_not_change_the_answer(monkeypatch):
 def test_default_resamples_depend_on_method():
     size, lead = _clean(300, seed=12)
     assert spikes(size, lead, n_boot=5, rng=0).params["n_resamples"] == 200
-    assert spikes(size, lead, method="exact", n_boot=5, rng=0).params["n_resamples"] == 1000
+    assert spikes(size, lead, method="exact", n_boot=5, rng=0).params["n_resamples"] is None
+    with pytest.raises(ValueError, match="n_resamples applies to method='rkd' only"):
+        spikes(size, lead, method="exact", n_resamples=100)
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -474,7 +495,8 @@ def test_impossible_station_is_left_out_and_counted(method):
     # reader; the test leaves it out, counts it, and equals the run without it
     size, lead = _clean(200)
     bad = np.r_[size[0] + 1, lead[1:]]
-    kw = {"method": method, "n_resamples": 39, "n_boot": 20, "rng": 3}
+    kw = {"method": method, "n_boot": 20, "rng": 3,
+          **({"n_resamples": 39} if method == "rkd" else {})}
     res = spikes(size, bad, **kw)
     assert res.details["excluded_leader_over_ballots"] == 1
     assert res.details["excluded_stations"] == 1
@@ -525,8 +547,8 @@ def test_russia_2020_has_spikes():
 @pytest.mark.slow
 def test_russia_2020_exact_method_agrees():
     cast, yes = _russia_2020()
-    res = spikes(cast, yes, method="exact", n_resamples=200, n_boot=100, rng=0)
-    assert res.pvalue == pytest.approx(1 / 201)
+    res = spikes(cast, yes, method="exact", n_boot=100, rng=0)
+    assert res.pvalue < 1e-100 and res.details["pvalue_method"] == "saddlepoint"
     assert res.statistic > 0.005
     high = res.focal_table[res.focal_table["focal"] >= 0.75]
     assert (high["excess"] > 100).all()
@@ -537,7 +559,7 @@ def test_excluded_stations_are_listed_at_their_positions():
     size, lead = size.copy(), lead.copy()
     lead[7] = size[7] + 1            # more leader votes than ballots
     size[3] = lead[3] = 0            # no ballots
-    res = spikes(size, lead, method="exact", n_resamples=39, n_boot=20, rng=3)
+    res = spikes(size, lead, method="exact", n_boot=20, rng=3)
     listed = dict(zip(res.excluded["position"], res.excluded["reason"]))
     assert listed == {3: "no ballots cast", 7: "more leader votes than ballots"}
     assert len(res.excluded) == res.details["excluded_stations"] == 2

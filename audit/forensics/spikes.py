@@ -33,6 +33,7 @@ from ..errors import NotApplicable
 from ..registry import register
 from ..result import TestResult, exclusion_table, simulated_pvalue
 from ._validation import as_counts
+from .integer_percentages import poisson_binomial_sf
 
 __all__ = [
     "BetaBinomialMixture",
@@ -50,7 +51,7 @@ _NULL = ("each station's leader count is a binomial draw around a share from a "
          "(resampled kernel density, Rozenas 2017)")
 _NULL_EXACT = ("each station's leader count is a binomial draw around a share from a "
                "smooth (beta) law, so focal (round) shares occur only as often as "
-               "arithmetic makes them (beta-binomial resampling of every station)")
+               "arithmetic makes them (exact Poisson-binomial law of their count)")
 _METHODS = ("rkd", "exact")
 
 
@@ -117,8 +118,13 @@ def _validate(ballots_cast, leader, focal, halfwidth, min_ballots, n_resamples,
                          f"(closest pair {np.min(np.diff(foc)):.4g} apart)")
     if int(min_ballots) != min_ballots or min_ballots < 1:
         raise ValueError(f"min_ballots must be a positive integer, got {min_ballots!r}")
-    for name, val in (("n_resamples", n_resamples),
-                      ("max_components", max_components), ("max_fit", max_fit)):
+    if method == "exact" and n_resamples is not None:
+        raise ValueError("n_resamples applies to method='rkd' only: the exact method "
+                         "computes the law of its focal count exactly")
+    checked = (("max_components", max_components), ("max_fit", max_fit))
+    if method == "rkd":
+        checked = (("n_resamples", n_resamples), *checked)
+    for name, val in checked:
         if int(val) != val or val < 1:
             raise ValueError(f"{name} must be a positive integer, got {val!r}")
     if int(n_boot) != n_boot or n_boot < 0:
@@ -711,8 +717,7 @@ def _rkd(n_i, w_i, foc, *, halfwidth, n_resamples, n_boot, confidence, bin_width
     return pi_hat, pvalue, float(null_d.mean() / n), details, table, focal_table
 
 
-def _exact(n_i, w_i, foc, *, halfwidth, n_resamples, n_boot, confidence, bin_width,
-           n_density, gen):
+def _exact(n_i, w_i, foc, *, halfwidth, n_boot, confidence, bin_width, n_density, gen):
     """The exact beta-binomial count at the focal shares (``method="exact"``)."""
     n = n_i.size
     share = w_i / n_i
@@ -730,18 +735,9 @@ def _exact(n_i, w_i, foc, *, halfwidth, n_resamples, n_boot, confidence, bin_wid
     e_null = float(q.sum())
     pi_hat = (m_obs - e_null) / (n - e_null)
 
-    # Null distribution of M: sum of independent Bernoulli(q_i), in chunks.
-    # A few draws at a time (about 65,000 uniforms), in one reused buffer.
-    null_m = np.zeros(int(n_resamples))
-    chunk = max(1, min(int(n_resamples), (1 << 16) // n))
-    u = np.empty((chunk, n))
-    for start in range(0, int(n_resamples), chunk):
-        stop = min(int(n_resamples), start + chunk)
-        rows = u[:stop - start]
-        gen.random(out=rows)
-        null_m[start:stop] = np.count_nonzero(rows < q, axis=1)
-    k = int(np.sum(null_m >= m_obs))
-    pvalue = simulated_pvalue(k, int(n_resamples))
+    # Null law of M: a sum of independent Bernoulli(q_i), Poisson-binomial;
+    # its upper tail exactly (saddlepoint far in the tail)
+    pvalue, log10_p, how = poisson_binomial_sf(q, m_obs)
 
     boot = np.empty(int(n_boot))
     for b in range(int(n_boot)):
@@ -774,7 +770,8 @@ def _exact(n_i, w_i, foc, *, halfwidth, n_resamples, n_boot, confidence, bin_wid
     details = {"method": "exact", "observed_focal": int(m_obs), "expected_focal": e_null,
                "excess_stations": m_obs - e_null, "ci_low": ci_low,
                "ci_high": ci_high, "confidence": confidence,
-               "n_focal": int(foc.size), "null_sd": float(np.std(null_m)),
+               "n_focal": int(foc.size), "null_sd": float(np.sqrt(np.sum(q * (1 - q)))),
+               "log10_pvalue": float(log10_p), "pvalue_method": how,
                "prior_a": float(a0), "prior_b": float(b0),
                }
     return pi_hat, pvalue, 0.0, details, table, focal_table
@@ -817,10 +814,10 @@ def spikes(ballots_cast, leader, *, method="rkd", focal=None, halfwidth=0.0005,
         Stations with fewer ballots are left out (both nulls keep each
         station's own denominator, so none need be).
     n_resamples : int, optional
-        Resamples of the whole election: default 200 for ``"rkd"`` (Rozenas
-        uses 1000; 200 keeps ~97,000 stations under ~10 s) and 1000 draws of
-        the null focal count for ``"exact"``. The p-value cannot fall below
-        ``1 / (n_resamples + 1)``. Each ``"rkd"`` resample has its own
+        Resamples of the whole election for ``"rkd"``, default 200 (Rozenas
+        uses 1000; 200 keeps ~97,000 stations under ~10 s); its p-value
+        cannot fall below ``1 / (n_resamples + 1)``. Not for ``"exact"``,
+        whose null law is computed exactly. Each ``"rkd"`` resample has its own
         seed, and blocks of them run on :func:`audit._threads.worker_threads`
         threads (the same numbers on any number of threads).
     n_boot : int, default 500
@@ -945,9 +942,12 @@ def spikes(ballots_cast, leader, *, method="rkd", focal=None, halfwidth=0.0005,
     :math:`h` of a focal share is compared with its expectation
     :math:`E = \\sum_i q_i`, :math:`q_i` the exact beta-binomial chance of a
     focal share under one beta law fitted by moments (:func:`beta_prior`,
-    :func:`hit_probability`); :math:`\\hat\\pi = (M - E) / (n - E)`, the
-    p-value from Poisson-binomial draws of :math:`M`, the interval from a
-    station bootstrap.
+    :func:`hit_probability`); :math:`\\hat\\pi = (M - E) / (n - E)`. Under
+    the null :math:`M` is a sum of independent Bernoulli(:math:`q_i`), and
+    the p-value is its exact upper tail :math:`P(M \\ge M_\\text{obs})`
+    (:func:`audit.forensics.integer_percentages.poisson_binomial_sf`: the
+    exact law where the tail is above 1e-10, a saddlepoint approximation
+    beyond); the interval comes from a station bootstrap.
 
     References
     ----------
@@ -983,8 +983,8 @@ def spikes(ballots_cast, leader, *, method="rkd", focal=None, halfwidth=0.0005,
     The clean election shows no excess at coarse shares; in the altered one
     the excess is significant and its interval covers the 3% planted.
     """
-    if n_resamples is None:
-        n_resamples = 200 if method == "rkd" else 1000
+    if n_resamples is None and method == "rkd":
+        n_resamples = 200
     n_i, w_i, foc = _validate(ballots_cast, leader, focal, halfwidth, min_ballots,
                               n_resamples, n_boot, confidence, bin_width, method,
                               bandwidth, max_components, max_fit)
@@ -1007,19 +1007,20 @@ def spikes(ballots_cast, leader, *, method="rkd", focal=None, halfwidth=0.0005,
     # so sorting makes the result independent of the order of the rows
     order = np.lexsort((w_i[ok], n_i[ok]))
     n_i, w_i = n_i[ok][order], w_i[ok][order]
-    common = {"halfwidth": halfwidth, "n_resamples": int(n_resamples),
-              "n_boot": int(n_boot), "confidence": confidence, "bin_width": bin_width}
+    common = {"halfwidth": halfwidth, "n_boot": int(n_boot), "confidence": confidence,
+              "bin_width": bin_width}
     if method == "exact":
         stat, pvalue, expected, details, table, focal_table = _exact(
             n_i, w_i, foc, n_density=int(n_density), gen=gen, **common)
-        extra = {"n_density": int(n_density)}
+        extra = {"n_resamples": None, "n_density": int(n_density)}
         null = _NULL_EXACT
     else:
         stat, pvalue, expected, details, table, focal_table = _rkd(
-            n_i, w_i, foc, bandwidth=bandwidth, max_components=int(max_components),
-            max_fit=int(max_fit), gen=gen, **common)
-        extra = {"bandwidth": bandwidth, "max_components": int(max_components),
-                 "max_fit": int(max_fit)}
+            n_i, w_i, foc, n_resamples=int(n_resamples), bandwidth=bandwidth,
+            max_components=int(max_components), max_fit=int(max_fit), gen=gen,
+            **common)
+        extra = {"n_resamples": int(n_resamples), "bandwidth": bandwidth,
+                 "max_components": int(max_components), "max_fit": int(max_fit)}
         null = _NULL
     details["excluded_stations"] = n_excluded
     details["excluded_leader_over_ballots"] = int(over.sum())
