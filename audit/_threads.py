@@ -94,5 +94,9 @@ def map_threads(func, items) -> list:
     n = min(worker_threads(), len(items))
     if n <= 1:
         return [func(x) for x in items]
-    with ThreadPoolExecutor(n) as ex:
+    ex = ThreadPoolExecutor(n)
+    try:
         return list(ex.map(func, items))
+    finally:
+        # on an error or Ctrl-C, drop the replicates not yet started
+        ex.shutdown(wait=True, cancel_futures=True)
