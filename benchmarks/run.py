@@ -724,7 +724,7 @@ def bench_calibration(t: Table, args):
           value=f"{float(rest.sum()) * target / cores / 60:.1f} min per scenario",
           note="test time without the slowest test, spread evenly over the cores")
     slow = per_test.head(3)
-    limits = "; ".join(f"{k} {v:.2f} s ({_COST.get(k.split('[')[0], 'its own work')})"
+    limits = "; ".join(f"{k} {v:.2f} s ({_COST.get(k, 'its own work')})"
                        for k, v in slow.items())
     t.target(f"calibration of the whole battery, {target:,} x {n_st:,} stations per "
              "scenario <= 5 min", projected <= 300 if n_st >= 10_000 else None,
@@ -741,6 +741,12 @@ _COST = {
                    "n_sim times per correction round",
     "turnout_leader_correlation": "up to 999 permutations of the shares; without "
                                   "regions a clean election rejects, so all run",
+    "turnout_leader_correlation[groups=region]": "permutations within regions, "
+                                                 "about 100 on a clean election",
+    "spikes[method=exact]": "exact beta-binomial chance of every focal share at "
+                            "every station",
+    "integer_percentages": "exact chance of an integer percentage at every station",
+    "second_digit_mean": "exact mean second digit for every count",
 }
 
 
