@@ -560,9 +560,9 @@ def fingerprint(registered, ballots_cast, leader, *, groups=None, bins=50,
         fitted fraud (0 keeps the values read from the data).
     n_boot : int, default 50
         Parametric-bootstrap refits for the intervals (0 to skip; the
-        statistic and p-value do not depend on it). Each
-        refit costs about 0.08 s of one core per 100,000 stations; the
-        refits run on :func:`audit._threads.worker_threads` threads, each
+        statistic and p-value do not depend on it). Each refit costs
+        as much as the main fit (``make bench`` measures it); the refits
+        run on :func:`audit._threads.worker_threads` threads, each
         with its own seed (the same numbers on any number of threads).
     n_null : int, default 50
         Refits of elections simulated with ``f_i = f_e = 0`` for the
