@@ -42,7 +42,7 @@ import pandas as pd
 from .canonical import COUNTS, StationTable
 
 __all__ = ["clean_election", "klimek_fraud", "ballot_stuffing",
-           "round_percentages", "station_sizes"]
+           "round_percentages", "vote_switching", "station_sizes", "twin", "fit_twin"]
 
 DEFAULT_OPTIONS = ("leader", "other1", "other2")
 
@@ -524,3 +524,74 @@ def round_percentages(table: StationTable, *, share: float = 0.05,
         data[o] = pd.array(ov[:, j], dtype="Int64")
     return _copy_with(table, data, "rounding",
                       dict(share=share, target=target, step=step), changed)
+
+
+def vote_switching(table: StationTable, *, share: float = 0.1, amount: float = 0.2,
+                   leader: str | None = None, rng=None) -> StationTable:
+    """Move a fraction of the other options' votes to the leader in a share of stations.
+
+    Parameters
+    ----------
+    table : StationTable
+        Election to alter; not modified.
+    share : float
+        Probability that a station is altered.
+    amount : float
+        Mean fraction of each other option's votes moved to the leader in an
+        altered station; per station it is drawn from a normal law with
+        standard deviation half the mean, truncated to [0, 1], and each
+        option gives a binomial number of its votes at that fraction.
+    leader : str, optional
+    rng : seed or Generator, optional
+
+    Returns
+    -------
+    StationTable
+        The leader gains what the other options lose; ``ballots_issued``,
+        ``ballots_cast`` and ``invalid`` (so turnout) are unchanged.
+        ``source["altered"]`` marks the stations where votes moved.
+
+    Notes
+    -----
+    The "vote switching" (or "vote stealing") part of the fraud model of
+    Klimek, Yegorov, Hanel and Thurner (2012), PNAS 109(41):16469-16473,
+    the fraction :math:`y_i` of opponents' votes given to the winner,
+    without its ballot stuffing: the leader's share rises while turnout
+    stays, so tests built on the turnout-share correlation cannot see it.
+
+    Examples
+    --------
+    >>> c = clean_election(500, rng=0)
+    >>> s = vote_switching(c, share=0.5, amount=0.2, rng=1)
+    >>> bool((s.data.ballots_cast == c.data.ballots_cast).all())
+    True
+    >>> int((s.data.leader - c.data.leader).sum()) == int(
+    ...     (c.data[["other1", "other2"]].sum() - s.data[["other1", "other2"]].sum()).sum())
+    True
+    """
+    _check_fraction("share", share)
+    _check_fraction("amount", amount)
+    lead = _check_table(table, leader)
+    rng = np.random.default_rng(rng)
+    data = table.data.copy()
+    n = len(data)
+    picked = _pick(rng, n, share)
+    y = np.zeros(n)
+    y[picked] = _truncated_normal_fraction(rng, amount, int(picked.sum()))
+    moved_total = np.zeros(n, np.int64)
+    for o in table.options:
+        if o == lead:
+            continue
+        v = _counts(data, o)
+        moved = rng.binomial(v, y)
+        moved_total += moved
+        data[o] = pd.array(v - moved, dtype="Int64")
+    data[lead] = pd.array(_counts(data, lead) + moved_total, dtype="Int64")
+    return _copy_with(table, data, "switching", dict(share=share, amount=amount),
+                      moved_total > 0)
+
+
+
+# Clean twins of real files live in their own module; re-exported here so that
+# every synthetic-election generator is reachable from audit.simulate.
+from .twin import fit_twin, twin  # noqa: E402
