@@ -1,9 +1,11 @@
-"""Station-level sub-commands (``audit run``, ``audit tests``)."""
+"""Station-level sub-commands (``audit run``, ``audit twin``, ``audit tests``)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+
+import numpy as np
 
 from .errors import InputError
 from .outputs import OutputFolder, provenance
@@ -193,6 +195,95 @@ def _cmd_tests(args) -> int:
     return 0
 
 
+def _cmd_twin(args) -> int:
+    from . import datasets
+    from .io import FORMATS, read
+    from .outputs import write_csv
+    from .twin import FRAUD_MODELS, fit_twin, twin_truth
+
+    path, fmt = args.path, args.format
+    fraud_options = {}
+    for name in ("share", "amount"):
+        text = getattr(args, name)
+        if text is None:
+            continue
+        if args.fraud is None:
+            raise InputError(f"--{name} applies only with --fraud")
+        if name == "amount" and args.fraud == "rounding":
+            raise InputError("--amount does not apply to --fraud rounding")
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not 0 <= value <= 1:
+            raise InputError(f"--{name} must be a number in [0, 1], got {text!r}")
+        fraud_options[name] = value
+    if datasets.is_dataset(path):
+        spec = datasets.REGISTRY[path]
+        fmt = fmt or spec.format
+        if not fmt:
+            raise InputError(f"dataset {path!r} is not a station table")
+        if fmt != spec.format:
+            raise InputError(f"dataset {path!r} has format {spec.format!r}, not {fmt!r}")
+        file = None
+        local = [datasets.data_dir() / spec.name]
+    else:
+        file = Path(path)
+        if not file.exists():
+            raise InputError(f"no such file, and not a registered dataset (known: "
+                             f"{', '.join(sorted(datasets.REGISTRY))})", file=path)
+        if fmt is None:
+            raise InputError(f"--format is required for a file; one of {', '.join(FORMATS)}")
+        local = [file]
+    if args.mapping:
+        if fmt != "canonical":
+            raise InputError("--mapping applies only to --format canonical")
+        if not Path(args.mapping).is_file():
+            raise InputError("mapping file not found", file=args.mapping)
+        local.append(Path(args.mapping))
+    out = Path(args.out)
+    truth_path = out.with_name((out.name[:-4] if out.name.lower().endswith(".csv")
+                                else out.name) + ".truth.csv")
+    for target in (out, truth_path) if args.fraud else (out,):
+        if target.is_dir():
+            raise InputError(f"-o {str(target)!r} is a folder; give a CSV file name")
+        for src in local:
+            if src.exists() and target.exists() and target.samefile(src) \
+                    or target.resolve() == src.resolve():
+                raise InputError(f"output {str(target)!r} would overwrite the input "
+                                 f"{str(src)!r}")
+
+    options = {"mapping": args.mapping} if args.mapping else {}
+    table = datasets.load(path) if file is None else read(file, fmt, **options)
+    leader = table.leader_column(args.leader)
+    try:
+        model = fit_twin(table, leader=leader)
+    except ValueError as exc:
+        raise InputError(str(exc), file=path) from None
+    seq = np.random.SeedSequence(args.seed)
+    clean = model.draw(args.seed)
+    rigged = None
+    if args.fraud:
+        from . import simulate
+
+        fraud = getattr(simulate, FRAUD_MODELS[args.fraud])
+        try:
+            rigged = fraud(clean, leader=leader, rng=np.random.default_rng(seq.spawn(1)[0]),
+                           **fraud_options)
+        except (TypeError, ValueError) as exc:
+            raise InputError(str(exc)) from None
+    result = rigged if rigged is not None else clean
+    written = [write_csv(result.data, out)]
+    if rigged is not None:
+        written.append(write_csv(twin_truth(clean, rigged, leader=leader), truth_path))
+    n_altered = int(np.asarray(result.source["altered"]).sum())
+    print(f"{len(result.data):,} stations; leader: {leader}; seed {args.seed}; "
+          f"{model.info['kept_as_is']:,} copied as they are"
+          + (f"; {args.fraud}: {n_altered:,} stations altered" if args.fraud else ""))
+    print("written: " + ", ".join(str(w) for w in written))
+    return 0
+
+
 def _seed(text: str) -> int:
     import argparse
 
@@ -267,6 +358,42 @@ def add_commands(sub) -> None:
                    help="run the tests on Dask: 'local' (this machine's cores) or "
                         "tcp://HOST:8786 (a running cluster); same results as in-process")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser(
+        "twin", help="write a clean twin of a station results file (optionally with fraud)",
+        description="Fit a fraud-free model of a station results file (or a registered "
+                    "dataset) - district levels of turnout, leader share and invalid "
+                    "ballots, composition of the other options, every station's "
+                    "registered voters and labels - and write one draw of it as a "
+                    "canonical CSV (read it back with 'audit run OUT.csv --format "
+                    "canonical'). With --fraud, the twin is rigged and OUT.truth.csv "
+                    "lists, per station, whether it was altered, the leader votes and "
+                    "ballots added and the votes moved. The same inputs and --seed give "
+                    "the same files.")
+    p.add_argument("path", metavar="FILE",
+                   help="results file, or a registered dataset name (see "
+                        "audit.datasets.REGISTRY)")
+    p.add_argument("--format", choices=["ru-cik", "ua-cvk", "canonical"], default=None,
+                   help="file format (inferred for registered datasets)")
+    p.add_argument("--mapping", default=None, metavar="FILE",
+                   help="YAML column mapping for --format canonical")
+    p.add_argument("--leader", default=None, metavar="NAME",
+                   help="leader option: exact column name or a unique case-insensitive "
+                        "part of one (default: most votes)")
+    p.add_argument("--fraud", choices=["stuffing", "rounding", "switching"], default=None,
+                   help="inject this fraud model into the twin (audit.simulate: "
+                        "ballot_stuffing, round_percentages, vote_switching)")
+    p.add_argument("--share", default=None, metavar="S",
+                   help="with --fraud: probability that a station is altered, in [0, 1]")
+    p.add_argument("--amount", default=None, metavar="A",
+                   help="with --fraud stuffing or switching: mean size of the fraud "
+                        "(added ballots as a fraction of registered voters, or fraction "
+                        "of the other options' votes moved), in [0, 1]")
+    p.add_argument("--seed", type=_seed, default=0, metavar="N",
+                   help="random seed (default 0)")
+    p.add_argument("-o", "--out", required=True, metavar="OUT.csv",
+                   help="output CSV (with --fraud also OUT.truth.csv beside it)")
+    p.set_defaults(func=_cmd_twin)
 
     p = sub.add_parser("tests", help="list the registered station-level tests",
                        description="List every registered test with its family, the "
