@@ -11,6 +11,19 @@ Formats (presets):
 ``ua-cvk``
     Ukrainian 2019 station files (``RomanKyrychenko/ukrainian_elections``),
     see :mod:`audit.io.ua_cvk`.
+``pl-pkw``
+    Polish electoral commission (PKW) station files, e.g. the 2020
+    presidential ``wyniki_gl_na_kand_po_obwodach_csv.zip``; region is the
+    voivodeship ("abroad" / "ships" for those stations), district the gmina
+    (TERYT code and name), see :mod:`audit.io.pl_pkw`.
+``cz-volby``
+    Czech statistics office presidential ``pet1`` files (volby.cz); one
+    round (``round=1`` or ``2``), region = first two digits of the district
+    code, district = municipality, see :mod:`audit.io.cz_volby`.
+``ca-pollbypoll``
+    Elections Canada poll-by-poll files, a folder of one file per riding
+    (or one file); options are the riding's candidates by rank
+    (``rank1`` = the riding's winner), see :mod:`audit.io.ca_pollbypoll`.
 ``canonical``
     A table already in canonical shape, or any table with a column
     mapping (dict or YAML file), see :mod:`audit.io.canonical`.
@@ -41,11 +54,16 @@ Problems are reported in one of three ways, never silently:
 from __future__ import annotations
 
 from ._common import READER_VERSION
+from .ca_pollbypoll import read_ca_pollbypoll
 from .canonical import read_canonical
+from .cz_volby import read_cz_volby
+from .pl_pkw import read_pl_pkw
 from .ru_cik import read_ru_cik
 from .ua_cvk import read_ua_cvk
 
-FORMATS = {"ru-cik": read_ru_cik, "ua-cvk": read_ua_cvk, "canonical": read_canonical}
+FORMATS = {"ru-cik": read_ru_cik, "ua-cvk": read_ua_cvk, "pl-pkw": read_pl_pkw,
+           "cz-volby": read_cz_volby, "ca-pollbypoll": read_ca_pollbypoll,
+           "canonical": read_canonical}
 
 
 def read(path, format: str, *, mapping=None, **options):
@@ -54,11 +72,12 @@ def read(path, format: str, *, mapping=None, **options):
     Parameters
     ----------
     path : path-like
-    format : {"ru-cik", "ua-cvk", "canonical"}
+    format : {"ru-cik", "ua-cvk", "pl-pkw", "cz-volby", "ca-pollbypoll", "canonical"}
     mapping : dict or path-like, optional
         Column mapping, only for ``format="canonical"``.
     **options
-        Passed to the reader (e.g. ``electronic="keep"`` for ru-cik).
+        Passed to the reader (e.g. ``electronic="keep"`` for ru-cik,
+        ``round=2`` for cz-volby, ``absent="zero"`` for ca-pollbypoll).
 
     Returns
     -------
@@ -106,5 +125,5 @@ def _unexpected(exc, path, format):
                       f"{one_line(exc, 160)}; please report this)", file=path)
 
 
-__all__ = ["FORMATS", "READER_VERSION", "read", "read_canonical", "read_ru_cik",
-           "read_ua_cvk"]
+__all__ = ["FORMATS", "READER_VERSION", "read", "read_ca_pollbypoll", "read_canonical",
+           "read_cz_volby", "read_pl_pkw", "read_ru_cik", "read_ua_cvk"]
