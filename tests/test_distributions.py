@@ -504,3 +504,135 @@ def test_grouped_correlation_ignores_label_order_and_runs():
                                    groups=region[perm].astype(object),
                                    n_resamples=99, rng=4)
     assert (a.statistic, a.pvalue) == (b.statistic, b.pvalue)
+
+
+# ------------------------------------------------------------ clustered clean elections
+def clustered_election(seed, *, n_regions=10, mean_districts=25, rho=0.7,
+                       singleton_share=0.2):
+    """Region > district > station logit-normal election.  Turnout and
+    support are independent within districts (each district has its own
+    station spread) but correlated (rho) across districts and regions;
+    a share of the districts are single stations.  Returns registered,
+    cast, leader, region and district labels."""
+    rng = np.random.default_rng(seed)
+    cov = np.array([[1, rho], [rho, 1]])
+    t_l, s_l, reg_l, dist_l = [], [], [], []
+    for r in range(n_regions):
+        ur = rng.multivariate_normal([0.3, 0.0], cov * 0.4 ** 2)
+        for d in range(rng.poisson(mean_districts) + 1):
+            ud = ur + rng.multivariate_normal([0, 0], cov * 0.3 ** 2)
+            m = 1 if rng.random() < singleton_share else 2 + rng.geometric(1 / 6)
+            sd_t, sd_s = rng.uniform(0.05, 0.4, 2)
+            t_l.append(1 / (1 + np.exp(-(ud[0] + rng.normal(0, sd_t, m)))))
+            s_l.append(1 / (1 + np.exp(-(ud[1] + rng.normal(0, sd_s, m)))))
+            reg_l += [r] * m
+            dist_l += [r * 1000 + d] * m
+    t, s = np.concatenate(t_l), np.concatenate(s_l)
+    reg = np.clip(np.rint(np.exp(rng.normal(np.log(900), 0.7, t.size))), 30, 4000)
+    reg = reg.astype(np.int64)
+    cast = rng.binomial(reg, t)
+    return reg, cast, rng.binomial(cast, s), np.array(reg_l), np.array(dist_l)
+
+
+@pytest.mark.slow
+def test_district_groups_hold_size_on_clustered_clean_elections():
+    # 200 clean elections with district effects correlated across districts:
+    # grouped by district both tests hold their size (99% binomial interval
+    # around the rejection rate covers 0.05); by region or without groups
+    # the between-district correlation makes them reject almost always
+    n = 200
+    rej = {}
+    for i in range(n):
+        reg, cast, lead, region, district = clustered_election(1000 + i)
+        for alt in ("greater", "two-sided"):
+            p_c = turnout_leader_correlation(reg, cast, lead, groups=district,
+                                             alternative=alt, rng=i).pvalue
+            p_s = sobyanin_sukhovolsky(reg, cast, lead, groups=district,
+                                       alternative=alt).pvalue
+            rej[("corr", alt)] = rej.get(("corr", alt), 0) + (p_c <= 0.05)
+            rej[("ss", alt)] = rej.get(("ss", alt), 0) + (p_s <= 0.05)
+        if i < 20:
+            for g in (None, region):
+                rej["coarse"] = rej.get("coarse", 0) + (
+                    turnout_leader_correlation(reg, cast, lead, groups=g,
+                                               n_resamples=99, rng=i).pvalue <= 0.05)
+                rej["coarse"] += sobyanin_sukhovolsky(reg, cast, lead, groups=g).pvalue <= 0.05
+    for key in [("corr", "greater"), ("corr", "two-sided"), ("ss", "greater"),
+                ("ss", "two-sided")]:
+        lo, hi = stats.binomtest(int(rej[key]), n).proportion_ci(0.99)
+        assert lo <= 0.05 <= hi, (key, rej[key])
+    assert rej["coarse"] >= 0.9 * 80
+
+
+def test_stuffing_is_seen_within_districts():
+    reg, cast, lead, region, district = clustered_election(7)
+    rng = np.random.default_rng(8)
+    hit = rng.random(reg.size) < 0.2
+    extra = np.where(hit, rng.binomial(reg - cast, 0.3), 0)
+    cast2, lead2 = cast + extra, lead + extra
+    c = turnout_leader_correlation(reg, cast2, lead2, groups=district, rng=1)
+    s = sobyanin_sukhovolsky(reg, cast2, lead2, groups=district)
+    assert c.statistic > 0 and c.pvalue <= 0.01
+    assert s.statistic > s.expected and s.pvalue <= 0.01
+    # the same election before stuffing is not flagged at 1%
+    assert turnout_leader_correlation(reg, cast, lead, groups=district, rng=1).pvalue > 0.01
+
+
+def test_one_sided_default_does_not_flag_a_negative_correlation():
+    rng = np.random.default_rng(3)
+    n = 1500
+    reg = rng.integers(400, 1500, n)
+    t = rng.uniform(0.3, 0.9, n)
+    cast = rng.binomial(reg, t)
+    lead = rng.binomial(cast, np.clip(0.9 - 0.8 * t, 0, 1))   # support falls with turnout
+    c = turnout_leader_correlation(reg, cast, lead, rng=1)
+    s = sobyanin_sukhovolsky(reg, cast, lead)
+    assert c.params["alternative"] == "greater" == s.params["alternative"]
+    assert c.statistic < -0.3 and c.pvalue > 0.5
+    assert s.statistic < s.expected and s.pvalue > 0.5
+    assert turnout_leader_correlation(reg, cast, lead, alternative="two-sided",
+                                      n_resamples=199, rng=1).pvalue == pytest.approx(1 / 200)
+    assert sobyanin_sukhovolsky(reg, cast, lead, alternative="two-sided").pvalue < 1e-6
+
+
+def test_singleton_groups_contribute_nothing_and_are_counted():
+    reg, cast, lead, region, district = clustered_election(5)
+    sizes = np.bincount(np.unique(district, return_inverse=True)[1])
+    single = np.isin(district, np.unique(district)[sizes == 1])
+    assert single.sum() > 10
+    # changing the counts of single-station districts changes neither test
+    cast2, lead2 = cast.copy(), lead.copy()
+    cast2[single] = reg[single]
+    lead2[single] = cast2[single] // 2
+    out = []
+    for c_, l_ in ((cast, lead), (cast2, lead2)):
+        c = turnout_leader_correlation(reg, c_, l_, groups=district, rng=2)
+        s = sobyanin_sukhovolsky(reg, c_, l_, groups=district)
+        out.append((c.statistic, c.pvalue, s.statistic, s.expected, s.pvalue))
+    assert out[1] == pytest.approx(out[0])
+    for res in (c, s):
+        assert res.details["singleton_groups"] == int((sizes == 1).sum())
+        assert res.details["informative_groups"] == int((sizes > 1).sum())
+    assert s.details["df"] == int((sizes > 1).sum()) - 1
+    # every group a singleton: no within-group variation
+    with pytest.raises(NotApplicable):
+        turnout_leader_correlation(reg, cast, lead, groups=np.arange(reg.size))
+    with pytest.raises(NotApplicable):
+        sobyanin_sukhovolsky(reg, cast, lead, groups=np.arange(reg.size))
+
+
+def test_null_says_whether_stations_are_exchangeable_across_the_scope():
+    reg, cast, lead, region, district = clustered_election(2)
+    for f in (turnout_leader_correlation, sobyanin_sukhovolsky):
+        assert "whole scope" in f(reg, cast, lead).null
+        assert "within groups" in f(reg, cast, lead, groups=district).null
+
+
+def test_sobyanin_variance_option():
+    reg, cast, lead, region, district = clustered_election(4)
+    a = sobyanin_sukhovolsky(reg, cast, lead, groups=district)
+    b = sobyanin_sukhovolsky(reg, cast, lead, groups=district, variance="station")
+    assert a.statistic == b.statistic and "df" not in b.details
+    # the cluster variance is the sum of squared group contributions
+    with pytest.raises(ValueError, match="variance"):
+        sobyanin_sukhovolsky(reg, cast, lead, variance="hc3")
