@@ -73,7 +73,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .canonical import COUNTS, StationTable
+from .canonical import StationTable
 
 __all__ = ["TwinModel", "fit_twin", "twin", "twin_truth", "FRAUD_MODELS"]
 
