@@ -358,3 +358,37 @@ def test_canada_missing_ranks_na_or_zero(tmp_path):
     assert na.source["padded_rows"] == {"47002": list(range(193, 209))}
     padded = na.data.loc[[470020000 + r for r in range(193, 209)]]
     assert padded["registered"].isna().all() and padded["ballots_cast"].gt(0).all()
+
+
+def test_folder_dataset_downloaded_file_by_file(tmp_path, monkeypatch):
+    origin = tmp_path / "origin"
+    origin.mkdir()
+    texts = {"a.csv": "station,ballots_cast,A,B\n1,10,6,4\n",
+             "b.csv": "station,ballots_cast,A,B\n2,20,15,5\n"}
+    for name, text in texts.items():
+        (origin / name).write_text(text)
+    lines = "".join(f"{hashlib.sha256(t.encode()).hexdigest()}  {n}\n"
+                    for n, t in sorted(texts.items()))
+    shipped = tmp_path / "manifests"
+    shipped.mkdir()
+    (shipped / "t.sha256").write_text(lines)
+    spec = datasets.Dataset("test/folder", origin.as_uri() + "/",
+                            hashlib.sha256(lines.encode()).hexdigest(), "",
+                            manifest="t.sha256")
+    monkeypatch.setattr(datasets, "MANIFESTS", shipped)
+    monkeypatch.setitem(datasets.REGISTRY, spec.name, spec)
+    monkeypatch.setenv("AUDIT_DATA_DIR", str(tmp_path / "cache"))
+    assert not datasets.available([spec.name])
+    path = datasets.fetch(spec.name)
+    assert sorted(p.name for p in path.iterdir()) == ["a.csv", "b.csv"]
+    (path / "b.csv").unlink()
+    (origin / "a.csv").unlink()              # only the missing file is fetched
+    assert datasets.fetch(spec.name) == path
+    assert datasets.available([spec.name])
+    (origin / "b.csv").write_text("tampered\n")
+    (path / "b.csv").unlink()
+    with pytest.raises(InputError, match="sha256 mismatch after download"):
+        datasets.fetch(spec.name)
+    (shipped / "t.sha256").write_text(lines.replace("a.csv", "c.csv"))
+    with pytest.raises(InputError, match="sha256 mismatch of the manifest"):
+        datasets.fetch(spec.name)
