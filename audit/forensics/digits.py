@@ -1,33 +1,57 @@
 """Digit tests on vote counts.
 
-Counts produced by many voters acting independently have regular digits:
-first and second digits close to Benford's law, last digits close to
-uniform once counts run into the hundreds.  Numbers written down by people
-tend to break these regularities (round endings, favourite digits, too few
-repeated and too many adjacent digit pairs).
+Numbers written down by people tend to break the regularities of counted
+numbers (round endings, favourite digits, too few repeated and too many
+adjacent digit pairs).  Each function is one registered test.  Tests on all
+options take ``votes``, a stations x options matrix; the percentage test
+takes ``ballots_cast`` and ``leader``.
 
-Each function is one registered test.  Tests on all options take ``votes``
-(a stations x options matrix, or any array of counts, flattened); the
-percentage test takes ``ballots_cast`` and ``leader``.  A digit test whose
-law does not hold for small counts refuses them (``min_count``) and raises
+The null (``null="binomial"``, the default)
+    The classical laws (uniform last digits, Benford's first and second
+    digits) are not the laws of honestly counted votes: a count whose
+    binomial spread is small next to the digit period has no uniform last
+    digit, keeping only counts ``>= min_count`` over-represents low last
+    digits just above the threshold, and station counts spanning one order
+    of magnitude do not follow Benford.  So each count ``c`` of an option at
+    a station whose options add up to ``n`` (the row total of ``votes``) is
+    compared with its own law: the digit(s) of ``X ~ Binomial(n, c / n)``
+    conditioned on ``X >= min_count``, computed exactly
+    (:mod:`audit.forensics._digit_law`).  The expected digit frequencies are
+    the sums of these per-count laws and the observed frequency vector has
+    covariance ``sum_i (diag(P_i) - P_i P_i')`` (independent categorical
+    draws); single counts (0/5 endings, repeated or adjacent pairs) are
+    Poisson-binomial.  Options of one station are treated as independent
+    binomials; their multinomial dependence changes each station's
+    covariance, but averages out over stations whose totals end in every
+    digit.
+
+The classical null (``null="uniform"`` or ``"benford"``)
+    The published tests (Beber and Scacco 2012; Mebane 2006), kept so that
+    their numbers can be reproduced.  A one-dimensional ``votes`` (a pool of
+    counts with no station totals) cannot carry the binomial null: the
+    tests then use the classical null and say so in
+    ``params["null"]`` and ``details["null_note"]``.
+
+A digit test refuses counts below ``min_count`` and raises
 :class:`~audit.errors.NotApplicable` when too few counts are left.  Missing
-values (NaN) are skipped: a count by the count tests, a station by the
-percentage test (counted in its ``details["excluded"]``).
+values (NaN) are skipped: a count by the count tests (its station's total
+is then the sum of its other counts), a station by the percentage test
+(counted in its ``details["excluded"]``).
 
-A digit anomaly is evidence to explain, not proof of fraud: Benford-type
-laws hold only approximately for election counts (Mebane 2006; Deckert,
-Myagkov & Ordeshook 2011).
+A digit anomaly is evidence to explain, not proof of fraud.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import linalg, stats
 
 from ..errors import NotApplicable
 from ..registry import register
 from ..result import TestResult, exclusion_table, simulated_pvalue
+from ._digit_law import leading_digit_probabilities, residue_probabilities
+from .integer_percentages import integer_probabilities, poisson_binomial_sf
 
 __all__ = ["first_digit", "second_digit_mean", "second_digit", "last_digit",
            "count_05", "percent_05", "last_two_repeat", "last_two_adjacent",
@@ -59,8 +83,9 @@ def benford_second() -> np.ndarray:
 # input handling
 # --------------------------------------------------------------------------
 
-def _counts(x, name: str) -> np.ndarray:
-    """All finite values of ``x`` (1-D or 2-D) as int64 counts."""
+def _count_array(x, name: str) -> np.ndarray:
+    """``x`` (1-D or 2-D) as a float array of the same shape, NaN kept,
+    after checking that every finite value is a non-negative whole number."""
     if isinstance(x, (str, bytes, dict)) or np.isscalar(x):
         raise TypeError(f"{name} must be an array of counts, "
                         f"got {type(x).__name__}")
@@ -81,16 +106,63 @@ def _counts(x, name: str) -> np.ndarray:
                         dtype=float, na_value=np.nan)
         except (TypeError, ValueError) as exc:
             raise TypeError(f"{name} must hold numbers: {exc}") from None
-    arr = arr.ravel()
     if np.isinf(arr).any():
         raise ValueError(f"{name} contains infinite values")
-    arr = arr[np.isfinite(arr)]
-    if (arr < 0).any():
-        raise ValueError(f"{name} must be non-negative, found {arr[arr < 0][0]:g}")
-    if (arr != np.round(arr)).any():
-        bad = arr[arr != np.round(arr)][0]
+    fin = arr[np.isfinite(arr)]
+    if (fin < 0).any():
+        raise ValueError(f"{name} must be non-negative, found {fin[fin < 0][0]:g}")
+    if (fin != np.round(fin)).any():
+        bad = fin[fin != np.round(fin)][0]
         raise ValueError(f"{name} must hold whole numbers, found {bad:g}")
-    return arr.astype(np.int64)
+    return arr
+
+
+def _counts(x, name: str) -> np.ndarray:
+    """All finite values of ``x`` (1-D or 2-D) as int64 counts."""
+    arr = _count_array(x, name).ravel()
+    return arr[np.isfinite(arr)].astype(np.int64)
+
+
+def _check_null(null, classical):
+    if null not in ("binomial", classical):
+        raise ValueError(f"null must be 'binomial' or '{classical}', "
+                         f"got {null!r}")
+
+
+def _pool(votes, threshold, null, classical, test, min_units):
+    """Counts ``>= threshold`` and, for the binomial null, their station
+    totals.
+
+    Returns ``(c, n, null_used, note)``; ``n`` is None under the classical
+    null.  A 1-D ``votes`` has no station totals: the classical null is
+    used and ``note`` says why.
+    """
+    arr = _count_array(votes, "votes")
+    note = None
+    if null == "binomial" and arr.ndim == 1:
+        null, note = classical, ("votes is one-dimensional (no station "
+                                 "totals), so the binomial null cannot be "
+                                 f"built; the classical {classical} null "
+                                 "is used")
+    if arr.ndim == 1 or null != "binomial":
+        flat = arr.ravel()
+        c = flat[np.isfinite(flat)].astype(np.int64)
+        c = c[c >= threshold]
+        _enough(c, test, min_units, f"counts >= {threshold}")
+        return c, None, null, note
+    total = np.nansum(arr, axis=1)
+    n = np.broadcast_to(total[:, None], arr.shape).ravel()
+    flat = arr.ravel()
+    keep = np.isfinite(flat) & (flat >= threshold)
+    c = flat[keep].astype(np.int64)
+    _enough(c, test, min_units, f"counts >= {threshold}")
+    n = n[keep].astype(np.int64)
+    p = np.divide(c, n, out=np.zeros(c.size), where=n > 0)
+    return c, (n, p), null, note
+
+
+def _params(null, **kw):
+    return {**kw, "null": null}
 
 
 def _check_options(*, min_count=None, min_units=None, alternative=None,
@@ -184,56 +256,176 @@ def _binomial_result(test, hits, n, p0, alternative, null, params, details,
                       excluded=excluded)
 
 
+#: Above this many counts a sparse digit table is pooled (Cochran's rule)
+#: instead of simulated, so the simulation stays under a second.
+_SIMULATE_MAX = 2000
+
+
+def _generalised_chisquare(observed, probs, n_resamples, rng):
+    """Quadratic form of observed minus expected digit counts.
+
+    ``probs`` holds one digit law per count (rows).  The count vector is a
+    sum of independent categorical draws, so it has mean ``E = sum_i P_i``
+    and covariance ``S = sum_i (diag(P_i) - P_i P_i')``;
+    ``T = (O - E)' S^+ (O - E)`` is referred to the chi-square law with
+    ``rank(S)`` degrees of freedom.  Where some expected count is below 5,
+    the law of ``T`` is simulated from the per-count laws themselves (up to
+    ``_SIMULATE_MAX`` counts), or else the digits expected fewer than 5
+    times are pooled into one category (with the next rarest digit too,
+    while the pool is short of 5).
+
+    Returns ``statistic, pvalue, method, df``.
+    """
+    expected = probs.sum(axis=0)
+    simulate = expected.min() < 5 and probs.shape[0] <= _SIMULATE_MAX
+    if expected.min() < 5 and not simulate:
+        rare = expected < 5
+        while expected[rare].sum() < 5 and not rare.all():
+            rare[np.argmin(np.where(rare, np.inf, expected))] = True
+        keep = ~rare
+        probs = np.c_[probs[:, keep], probs[:, rare].sum(axis=1)]
+        observed = np.r_[observed[keep], observed[rare].sum()]
+        expected = probs.sum(axis=0)
+    cov = np.diag(expected) - probs.T @ probs
+    w, v = linalg.eigh(cov)
+    good = w > max(w.max(initial=0), 0) * 1e-10
+    df = int(good.sum())
+    if df == 0:
+        raise NotApplicable("the binomial null fixes every count kept (one "
+                            "option, or one option taking every vote): "
+                            "their digits carry no information")
+    proj = v[:, good] / np.sqrt(w[good])
+
+    def stat_of(obs):
+        return np.sum(((obs - expected) @ proj) ** 2, axis=-1)
+
+    stat = float(stat_of(observed))
+    if not simulate:
+        return stat, float(stats.chi2.sf(stat, df)), "chi-square", df
+    gen = np.random.default_rng(rng)
+    cum = np.cumsum(probs, axis=1)
+    cum[:, -1] = 1.0
+    size = probs.shape[1]
+    chunk = max(1, 2_000_000 // max(probs.shape[0] * size, 1))
+    k = 0
+    done = 0
+    while done < n_resamples:
+        b = min(chunk, n_resamples - done)
+        u = gen.random((b, probs.shape[0]))
+        digit = (u[:, :, None] > cum[None]).sum(axis=2)
+        idx = digit + size * np.arange(b)[:, None]
+        sims = np.bincount(idx.ravel(), minlength=b * size).reshape(b, size)
+        k += int(np.sum(stat_of(sims) >= stat - 1e-9))
+        done += b
+    return stat, simulated_pvalue(k, n_resamples), "simulation of the null", df
+
+
+def _poisson_binomial_pvalue(probs, hits, alternative):
+    """Tail of ``H = sum_i B_i``, ``B_i ~ Bernoulli(probs_i)``, at ``hits``.
+
+    Two-sided: twice the smaller tail, capped at 1.
+    """
+    n = probs.size
+    upper, _, how_u = poisson_binomial_sf(probs, hits)
+    if alternative == "greater":
+        return upper, how_u
+    lower, _, how_l = poisson_binomial_sf(1 - probs, n - hits)
+    if alternative == "less":
+        return lower, how_l
+    how = how_u if upper <= lower else how_l
+    return float(min(1.0, 2 * min(upper, lower))), how
+
+
+def _poisson_binomial_result(test, hits, probs, alternative, null, params,
+                             details, labels, excluded=None):
+    """Result of a count test whose null hit probabilities vary by unit."""
+    n = probs.size
+    mean = float(probs.sum())
+    pval, how = _poisson_binomial_pvalue(probs, int(hits), alternative)
+    p0 = mean / n
+    sd = float(np.sqrt(np.sum(probs * (1 - probs))))
+    table = pd.DataFrame({"category": labels,
+                          "observed": [int(hits), int(n - hits)],
+                          "expected": [mean, n - mean],
+                          "observed_share": [hits / n, 1 - hits / n],
+                          "expected_share": [p0, 1 - p0]})
+    ci = stats.binomtest(int(hits), int(n)).proportion_ci(confidence_level=0.95)
+    details = {**details, "hits": int(hits), "share": hits / n,
+               "expected_hits": mean, "null_sd_hits": sd,
+               "z": (hits - mean) / sd if sd > 0 else 0.0,
+               "ci_low": float(ci.low), "ci_high": float(ci.high),
+               "pvalue_method": f"Poisson-binomial ({how})"}
+    return TestResult(test=test, statistic=float(hits / n), pvalue=float(pval),
+                      n=int(n), expected=p0, null=null, params=params,
+                      details=details, table=table, excluded=excluded)
+
+
+def _details(note, **kw):
+    return {**kw, **({"null_note": note} if note else {})}
+
+
 # --------------------------------------------------------------------------
 # first digit
 # --------------------------------------------------------------------------
 
-FIRST_NULL = "first digits of the counts follow Benford's law"
+FIRST_NULL = ("the first digit of each count is that of a binomial redraw "
+              "of the count (its station's total, its own share), kept "
+              "only if at least min_count")
+FIRST_CLASSICAL = "first digits of the counts follow Benford's law"
 
 
 @register("first_digit", family="digits", min_units=50, null=FIRST_NULL)
-def first_digit(votes, *, min_count=1, min_units=50, n_resamples=10000,
-                rng=None):
-    """First-digit (Benford) test on vote counts.
+def first_digit(votes, *, min_count=1, min_units=50, null="binomial",
+                n_resamples=10000, rng=None):
+    """First-digit test on vote counts, against each count's binomial law.
 
     Parameters
     ----------
     votes : array_like
-        Vote counts, one row per station and one column per option (or any
-        array; all values are pooled).  Missing values are skipped.
+        Vote counts, one row per station and one column per option; the row
+        total is the station's binomial size.  Missing values are skipped.
+        A 1-D array is a pool of counts without totals: the Benford null is
+        used (``details["null_note"]`` says so).
     min_count : int, default 1
-        Counts below this are left out (zeros have no first digit).
+        Counts below this are left out (zeros have no first digit); the
+        null draws are conditioned on the same selection.
     min_units : int, default 50
         Fewer usable counts than this raises NotApplicable.
+    null : {"binomial", "benford"}
+        ``"benford"`` is the classical test (Pearson's chi-square against
+        Benford's law).
     n_resamples : int, default 10000
-        Multinomial simulations used when some expected count is below 5.
+        Simulations of the null used when some expected count is below 5.
     rng : None, int or numpy.random.Generator
         Seed for those simulations.
 
     Returns
     -------
     TestResult
-        ``statistic`` is Pearson's chi-square, ``expected`` its null mean
-        (8 degrees of freedom); ``table`` holds observed and expected counts
-        per digit.
+        ``statistic`` is the generalised chi-square (Pearson's under the
+        Benford null), ``expected`` its degrees of freedom;
+        ``table`` holds observed and expected counts per digit.
 
     Notes
     -----
-    Under the null the first digit ``D1`` of each count is independent with
+    Under the binomial null count *i* (option votes :math:`c_i` at a
+    station with :math:`n_i` votes) has first-digit law
 
-    .. math:: P(D_1 = d) = \\log_{10}(1 + 1/d), \\quad d = 1, \\dots, 9,
+    .. math:: P_{id} = P(D_1(X) = d \\mid X \\ge t), \\quad
+              X \\sim \\mathrm{Bin}(n_i, c_i / n_i),
 
-    and :math:`X^2 = \\sum_d (O_d - E_d)^2 / E_d` is referred to the
-    chi-square law with 8 degrees of freedom (to the multinomial law
-    itself, by simulation, when some :math:`E_d < 5`).  Counts spanning
-    less than an order of magnitude cannot follow Benford's law, which is
-    why the first digit is a weak test for polling-station counts
-    (Mebane 2006, Sec. 2).
+    the binomial probabilities summed over :math:`[d 10^j, (d+1) 10^j)`.
+    With :math:`E = \\sum_i P_i` and
+    :math:`\\Sigma = \\sum_i (\\mathrm{diag}\\,P_i - P_i P_i^T)`,
+    :math:`T = (O - E)^T \\Sigma^+ (O - E)` is referred to
+    :math:`\\chi^2_{\\mathrm{rank}\\,\\Sigma}`.  The Benford null uses
+    :math:`P(D_1 = d) = \\log_{10}(1 + 1/d)` (Benford 1938), which counts
+    spanning about one order of magnitude do not follow (Mebane 2006,
+    Sec. 2).
 
-    Calibration: station counts do not follow Benford's first-digit law, so on clean
-    simulated elections it rejects almost always; it is kept for comparison with published
-    work, not as evidence (``docs/calibration.md``; the battery's evidence table repeats
-    this in its ``calibration`` column).
+    Calibration: even against each count's binomial law, the plug-in share
+    ``c / n`` makes the test only approximately calibrated; see
+    ``docs/calibration.md``.
 
     References
     ----------
@@ -243,44 +435,61 @@ def first_digit(votes, *, min_count=1, min_units=50, n_resamples=10000,
     Mebane, W. R. (2006). Election forensics: vote counts and Benford's law.
     Summer meeting of the Political Methodology Society.
 
+    The per-count resampled null follows the idea of the ElectionForensics.jl
+    package; here its law is computed exactly.
+
     Examples
     --------
-    Counts spread evenly on a log scale over four decades follow Benford:
+    Two parties share stations of 200 to 900 voters.  Benford's law is not
+    the law of such counts, but their own binomial law is:
 
     >>> rng = np.random.default_rng(0)
-    >>> counts = np.floor(10 ** rng.uniform(1, 5, size=5000))
-    >>> bool(first_digit(counts).pvalue > 0.01)
+    >>> size = rng.integers(200, 900, size=3000)
+    >>> a = rng.binomial(size, 0.55)
+    >>> votes = np.c_[a, size - a]
+    >>> bool(first_digit(votes, null="benford").pvalue < 1e-10)
+    True
+    >>> bool(first_digit(votes).pvalue > 0.01)
     True
 
-    Counts that all lie between 100 and 999 uniformly do not: every first
-    digit is equally common, and the test says so.
-
-    >>> bool(first_digit(rng.integers(100, 1000, size=5000)).pvalue < 1e-10)
-    True
+    The classical test rejects clean counts; the binomial one does not.
     """
     _check_options(min_count=min_count, min_units=min_units,
                    n_resamples=n_resamples)
-    c = _counts(votes, "votes")
-    c = c[c >= max(min_count, 1)]
-    _enough(c, "first_digit", min_units, f"counts >= {max(min_count, 1)}")
-    probs = benford_first()
+    _check_null(null, "benford")
+    t = max(min_count, 1)
+    c, law, used, note = _pool(votes, t, null, "benford", "first_digit",
+                               min_units)
     observed = np.bincount(_first_digit(c), minlength=10)[1:]
-    stat, pval, how = _chisquare(observed, probs, n_resamples, rng)
+    params = _params(used, min_count=min_count, min_units=min_units,
+                     n_resamples=n_resamples)
+    mean_digit = float(_first_digit(c).mean())
+    if law is None:
+        probs = benford_first()
+        stat, pval, how = _chisquare(observed, probs, n_resamples, rng)
+        df, null_text = 8, FIRST_CLASSICAL
+    else:
+        per_count = leading_digit_probabilities(law[0], law[1], t, 1)
+        stat, pval, how, df = _generalised_chisquare(observed, per_count,
+                                                     n_resamples, rng)
+        probs = per_count.sum(axis=0) / c.size
+        null_text = FIRST_NULL
     table = _digit_table(observed, probs, np.arange(1, 10))
-    details = {"pvalue_method": how, "mean_digit": float(_first_digit(c).mean()),
-               "expected_mean_digit": float(np.dot(np.arange(1, 10), probs))}
+    details = _details(note, pvalue_method=how, df=df, mean_digit=mean_digit,
+                       expected_mean_digit=float(np.dot(np.arange(1, 10), probs)))
     return TestResult(test="first_digit", statistic=stat, pvalue=pval,
-                      n=int(c.size), expected=8.0, null=FIRST_NULL,
-                      params=dict(min_count=min_count, min_units=min_units,
-                                  n_resamples=n_resamples),
-                      details=details, table=table)
+                      n=int(c.size), expected=float(df), null=null_text,
+                      params=params, details=details, table=table)
 
 
 # --------------------------------------------------------------------------
 # second digit
 # --------------------------------------------------------------------------
 
-SECOND_NULL = "second digits of the counts follow Benford's second-digit law"
+SECOND_NULL = ("the second digit of each count is that of a binomial redraw "
+               "of the count (its station's total, its own share), kept "
+               "only if at least min_count")
+SECOND_CLASSICAL = "second digits of the counts follow Benford's second-digit law"
 
 
 def _exact_sum_pvalue(n, probs, observed_sum):
@@ -311,7 +520,8 @@ def _exact_sum_pvalue(n, probs, observed_sum):
 
 
 @register("second_digit_mean", family="digits", min_units=50, null=SECOND_NULL)
-def second_digit_mean(votes, *, min_count=10, min_units=50, rng=None):
+def second_digit_mean(votes, *, min_count=10, min_units=50,
+                      null="binomial", rng=None):
     """Mean second digit of vote counts against Benford's 4.187 (2BL test).
 
     Parameters
@@ -370,28 +580,44 @@ def second_digit_mean(votes, *, min_count=10, min_units=50, rng=None):
     (4.187, True)
     """
     _check_options(min_count=min_count, min_units=min_units)
-    c = _counts(votes, "votes")
-    c = c[c >= max(min_count, 10)]
-    _enough(c, "second_digit_mean", min_units, f"counts >= {max(min_count, 10)}")
-    probs = benford_second()
+    _check_null(null, "benford")
+    t = max(min_count, 10)
+    c, law, used, note = _pool(votes, t, null, "benford", "second_digit_mean",
+                               min_units)
     digits = _second_digit(c)
-    mu = float(np.dot(np.arange(10), probs))
-    var = float(np.dot(np.arange(10) ** 2, probs) - mu ** 2)
     mean = float(digits.mean())
-    se = np.sqrt(var / c.size)
-    pval, how = _exact_sum_pvalue(int(c.size), probs, int(digits.sum()))
-    table = _digit_table(np.bincount(digits, minlength=10), probs, np.arange(10))
-    details = {"se": float(se), "z": (mean - mu) / se, "null_sd": np.sqrt(var),
-               "pvalue_method": how}
+    d = np.arange(10)
+    params = _params(used, min_count=min_count, min_units=min_units)
+    if law is None:
+        probs = benford_second()
+        mu = float(np.dot(d, probs))
+        var = float(np.dot(d ** 2, probs) - mu ** 2)
+        se = np.sqrt(var / c.size)
+        pval, how = _exact_sum_pvalue(int(c.size), probs, int(digits.sum()))
+        null_text = SECOND_CLASSICAL
+    else:
+        per_count = leading_digit_probabilities(law[0], law[1], t, 2)
+        mus = per_count @ d
+        var_i = per_count @ d ** 2 - mus ** 2
+        mu = float(mus.mean())
+        var = float(var_i.mean())
+        se = np.sqrt(var_i.sum()) / c.size
+        z = (mean - mu) / se if se > 0 else 0.0
+        pval, how = float(2 * stats.norm.sf(abs(z))), "normal"
+        probs = per_count.sum(axis=0) / c.size
+        null_text = SECOND_NULL
+    table = _digit_table(np.bincount(digits, minlength=10), probs, d)
+    details = _details(note, se=float(se),
+                       z=(mean - mu) / se if se > 0 else 0.0,
+                       null_sd=float(np.sqrt(var)), pvalue_method=how)
     return TestResult(test="second_digit_mean", statistic=mean, pvalue=pval,
-                      n=int(c.size), expected=mu, null=SECOND_NULL,
-                      params=dict(min_count=min_count, min_units=min_units),
-                      details=details, table=table)
+                      n=int(c.size), expected=mu, null=null_text,
+                      params=params, details=details, table=table)
 
 
 @register("second_digit", family="digits", min_units=50, null=SECOND_NULL)
-def second_digit(votes, *, min_count=10, min_units=50, n_resamples=10000,
-                 rng=None):
+def second_digit(votes, *, min_count=10, min_units=50, null="binomial",
+                 n_resamples=10000, rng=None):
     """Chi-square test of the whole second-digit distribution (2BL).
 
     Parameters
@@ -438,17 +664,27 @@ def second_digit(votes, *, min_count=10, min_units=50, n_resamples=10000,
     """
     _check_options(min_count=min_count, min_units=min_units,
                    n_resamples=n_resamples)
-    c = _counts(votes, "votes")
-    c = c[c >= max(min_count, 10)]
-    _enough(c, "second_digit", min_units, f"counts >= {max(min_count, 10)}")
-    probs = benford_second()
+    _check_null(null, "benford")
+    t = max(min_count, 10)
+    c, law, used, note = _pool(votes, t, null, "benford", "second_digit",
+                               min_units)
     observed = np.bincount(_second_digit(c), minlength=10)
-    stat, pval, how = _chisquare(observed, probs, n_resamples, rng)
+    if law is None:
+        probs = benford_second()
+        stat, pval, how = _chisquare(observed, probs, n_resamples, rng)
+        df, null_text = 9, SECOND_CLASSICAL
+    else:
+        per_count = leading_digit_probabilities(law[0], law[1], t, 2)
+        stat, pval, how, df = _generalised_chisquare(observed, per_count,
+                                                     n_resamples, rng)
+        probs = per_count.sum(axis=0) / c.size
+        null_text = SECOND_NULL
     return TestResult(test="second_digit", statistic=stat, pvalue=pval,
-                      n=int(c.size), expected=9.0, null=SECOND_NULL,
-                      params=dict(min_count=min_count, min_units=min_units,
-                                  n_resamples=n_resamples),
-                      details={"pvalue_method": how},
+                      n=int(c.size), expected=float(df), null=null_text,
+                      params=_params(used, min_count=min_count,
+                                     min_units=min_units,
+                                     n_resamples=n_resamples),
+                      details=_details(note, pvalue_method=how, df=df),
                       table=_digit_table(observed, probs, np.arange(10)))
 
 
@@ -456,12 +692,15 @@ def second_digit(votes, *, min_count=10, min_units=50, n_resamples=10000,
 # last digits
 # --------------------------------------------------------------------------
 
-LAST_NULL = "last digits of the counts are uniform on 0-9"
+LAST_NULL = ("the last digit of each count is that of a binomial redraw of "
+             "the count (its station's total, its own share), kept only if "
+             "at least min_count")
+LAST_CLASSICAL = "last digits of the counts are uniform on 0-9"
 
 
 @register("last_digit", family="digits", min_units=50, null=LAST_NULL)
-def last_digit(votes, *, min_count=100, min_units=50, n_resamples=10000,
-               rng=None):
+def last_digit(votes, *, min_count=100, min_units=50, null="binomial",
+               n_resamples=10000, rng=None):
     """Uniformity of the last digit of vote counts.
 
     Parameters
@@ -512,26 +751,39 @@ def last_digit(votes, *, min_count=100, min_units=50, n_resamples=10000,
     """
     _check_options(min_count=min_count, min_units=min_units,
                    n_resamples=n_resamples)
-    c = _counts(votes, "votes")
-    c = c[c >= min_count]
-    _enough(c, "last_digit", min_units, f"counts >= {min_count}")
-    probs = np.full(10, 0.1)
+    _check_null(null, "uniform")
+    c, law, used, note = _pool(votes, min_count, null, "uniform", "last_digit",
+                               min_units)
     observed = np.bincount(c % 10, minlength=10)
-    stat, pval, how = _chisquare(observed, probs, n_resamples, rng)
+    if law is None:
+        probs = np.full(10, 0.1)
+        stat, pval, how = _chisquare(observed, probs, n_resamples, rng)
+        df, null_text = 9, LAST_CLASSICAL
+    else:
+        per_count = residue_probabilities(law[0], law[1], min_count, 10,
+                                          np.eye(10))
+        stat, pval, how, df = _generalised_chisquare(observed, per_count,
+                                                     n_resamples, rng)
+        probs = per_count.sum(axis=0) / c.size
+        null_text = LAST_NULL
     return TestResult(test="last_digit", statistic=stat, pvalue=pval,
-                      n=int(c.size), expected=9.0, null=LAST_NULL,
-                      params=dict(min_count=min_count, min_units=min_units,
-                                  n_resamples=n_resamples),
-                      details={"pvalue_method": how},
+                      n=int(c.size), expected=float(df), null=null_text,
+                      params=_params(used, min_count=min_count,
+                                     min_units=min_units,
+                                     n_resamples=n_resamples),
+                      details=_details(note, pvalue_method=how, df=df),
                       table=_digit_table(observed, probs, np.arange(10)))
 
 
-C05_NULL = "a count ends in 0 or 5 with probability 0.2"
+C05_NULL = ("each count ends in 0 or 5 with the probability that a binomial "
+            "redraw of it (its station's total, its own share), kept only if "
+            "at least min_count, does")
+C05_CLASSICAL = "a count ends in 0 or 5 with probability 0.2"
 
 
 @register("count_05", family="digits", min_units=50, null=C05_NULL)
 def count_05(votes, *, min_count=100, min_units=50, alternative="two-sided",
-             rng=None):
+             null="binomial", rng=None):
     """Share of vote counts ending in 0 or 5 (Mebane's C05s).
 
     Parameters
@@ -576,22 +828,33 @@ def count_05(votes, *, min_count=100, min_units=50, alternative="two-sided",
     """
     _check_options(min_count=min_count, min_units=min_units,
                    alternative=alternative)
-    c = _counts(votes, "votes")
-    c = c[c >= min_count]
-    _enough(c, "count_05", min_units, f"counts >= {min_count}")
+    _check_null(null, "uniform")
+    c, law, used, note = _pool(votes, min_count, null, "uniform", "count_05",
+                               min_units)
     hits = int(np.sum(c % 5 == 0))
-    return _binomial_result(
-        "count_05", hits, c.size, 0.2, alternative, C05_NULL,
-        dict(min_count=min_count, min_units=min_units, alternative=alternative),
-        {}, ["ends in 0 or 5", "other"])
+    params = _params(used, min_count=min_count, min_units=min_units,
+                     alternative=alternative)
+    labels = ["ends in 0 or 5", "other"]
+    if law is None:
+        return _binomial_result("count_05", hits, c.size, 0.2, alternative,
+                                C05_CLASSICAL, params, _details(note), labels)
+    ends = np.zeros((1, 10))
+    ends[0, [0, 5]] = 1
+    probs = residue_probabilities(law[0], law[1], min_count, 10, ends)[:, 0]
+    return _poisson_binomial_result("count_05", hits, probs, alternative,
+                                    C05_NULL, params, _details(note), labels)
 
 
-P05_NULL = "the leader's rounded percentage ends in 0 or 5 with probability 0.2"
+P05_NULL = ("each station's rounded leader percentage ends in 0 or 5 with "
+            "the probability that a binomial redraw of the leader's votes "
+            "(ballots cast, the station's own share) has")
+P05_CLASSICAL = ("the leader's rounded percentage ends in 0 or 5 with "
+                 "probability 0.2")
 
 
 @register("percent_05", family="digits", min_units=50, null=P05_NULL)
 def percent_05(ballots_cast, leader, *, min_ballots=100, min_units=50,
-               alternative="two-sided", rng=None):
+               alternative="two-sided", null="binomial", rng=None):
     """Share of stations whose leader percentage ends in 0 or 5 (P05s).
 
     Parameters
@@ -642,6 +905,7 @@ def percent_05(ballots_cast, leader, *, min_ballots=100, min_units=50,
     """
     _check_options(min_count=min_ballots, min_units=min_units,
                    alternative=alternative)
+    _check_null(null, "uniform")
     cast = _counts_1d(ballots_cast, "ballots_cast")
     lead = _counts_1d(leader, "leader")
     if cast.size != lead.size:
@@ -664,13 +928,21 @@ def percent_05(ballots_cast, leader, *, min_ballots=100, min_units=50,
     _enough(c, "percent_05", min_units, f"stations with >= {min_ballots} ballots")
     pct = (200 * v + c) // (2 * c)          # round half up of 100 v / c
     hits = int(np.sum(pct % 5 == 0))
-    return _binomial_result(
-        "percent_05", hits, c.size, 0.2, alternative, P05_NULL,
-        dict(min_ballots=min_ballots, min_units=min_units,
-             alternative=alternative),
-        {"excluded": int((~ok).sum()),
-         "excluded_leader_over_ballots": int(over.sum())},
-        ["ends in 0 or 5", "other"], excluded=excluded)
+    params = _params(null, min_ballots=min_ballots, min_units=min_units,
+                     alternative=alternative)
+    details = {"excluded": int((~ok).sum()),
+               "excluded_leader_over_ballots": int(over.sum())}
+    labels = ["ends in 0 or 5", "other"]
+    if null == "uniform":
+        return _binomial_result("percent_05", hits, c.size, 0.2, alternative,
+                                P05_CLASSICAL, params, details, labels,
+                                excluded=excluded)
+    # 100 X / C rounds half up to a multiple of 5 exactly when it lies in
+    # [5m - 0.5, 5m + 0.5): integer_percentages' window 1, period 5
+    probs = integer_probabilities(c, v, window=1.0, period=5.0)
+    return _poisson_binomial_result("percent_05", hits, probs, alternative,
+                                    P05_NULL, params, details, labels,
+                                    excluded=excluded)
 
 
 def _counts_1d(x, name):
@@ -701,23 +973,56 @@ def _counts_1d(x, name):
 # Beber & Scacco: pairs of last two digits
 # --------------------------------------------------------------------------
 
-REPEAT_NULL = ("the last two digits of a count are independent and uniform, "
-               "so they are equal with probability 0.1")
-ADJACENT_NULL = ("the last two digits of a count are independent and uniform, "
-                 "so they are adjacent (differ by 1, 0 next to 9) with "
-                 "probability 0.2")
+REPEAT_NULL = ("each count's last two digits are equal with the probability "
+               "that a binomial redraw of it (its station's total, its own "
+               "share), kept only if at least min_count, has")
+ADJACENT_NULL = ("each count's last two digits are adjacent (differ by 1, 0 "
+                 "next to 9) with the probability that a binomial redraw of "
+                 "it (its station's total, its own share), kept only if at "
+                 "least min_count, has")
+REPEAT_CLASSICAL = ("the last two digits of a count are independent and "
+                    "uniform, so they are equal with probability 0.1")
+ADJACENT_CLASSICAL = ("the last two digits of a count are independent and "
+                      "uniform, so they are adjacent (differ by 1, 0 next to "
+                      "9) with probability 0.2")
 
 
-def _last_two(votes, min_count, min_units, test):
-    c = _counts(votes, "votes")
-    c = c[c >= min_count]
-    _enough(c, test, min_units, f"counts >= {min_count}")
-    return c % 10, (c // 10) % 10, c.size
+def _pair_sets():
+    """Indicators over the residues 0..99 of repeated and adjacent pairs."""
+    r = np.arange(100)
+    units, tens = r % 10, r // 10
+    gap = np.abs(units - tens)
+    return np.vstack([units == tens, (gap == 1) | (gap == 9)]).astype(float)
+
+
+def _pair_test(test, votes, min_count, min_units, alternative, null, which):
+    _check_options(min_count=min_count, min_units=min_units,
+                   alternative=alternative)
+    _check_null(null, "uniform")
+    c, law, used, note = _pool(votes, min_count, null, "uniform", test,
+                               min_units)
+    units, tens = c % 10, (c // 10) % 10
+    gap = np.abs(units - tens)
+    hit = (units == tens) if which == 0 else ((gap == 1) | (gap == 9))
+    hits = int(hit.sum())
+    params = _params(used, min_count=min_count, min_units=min_units,
+                     alternative=alternative)
+    labels = [["repeated", "other"], ["adjacent", "other"]][which]
+    if law is None:
+        return _binomial_result(
+            test, hits, c.size, [0.1, 0.2][which], alternative,
+            [REPEAT_CLASSICAL, ADJACENT_CLASSICAL][which], params,
+            _details(note), labels)
+    probs = residue_probabilities(law[0], law[1], min_count, 100,
+                                  _pair_sets()[which:which + 1])[:, 0]
+    return _poisson_binomial_result(
+        test, hits, probs, alternative, [REPEAT_NULL, ADJACENT_NULL][which],
+        params, _details(note), labels)
 
 
 @register("last_two_repeat", family="digits", min_units=50, null=REPEAT_NULL)
 def last_two_repeat(votes, *, min_count=100, min_units=50,
-                    alternative="two-sided", rng=None):
+                    alternative="two-sided", null="binomial", rng=None):
     """Share of counts whose last two digits are equal (Beber & Scacco).
 
     Parameters
@@ -759,20 +1064,14 @@ def last_two_repeat(votes, *, min_count=100, min_units=50,
     >>> bool(last_two_repeat(counts).pvalue > 0.01)
     True
     """
-    _check_options(min_count=min_count, min_units=min_units,
-                   alternative=alternative)
-    units, tens, n = _last_two(votes, min_count, min_units, "last_two_repeat")
-    hits = int(np.sum(units == tens))
-    return _binomial_result(
-        "last_two_repeat", hits, n, 0.1, alternative, REPEAT_NULL,
-        dict(min_count=min_count, min_units=min_units, alternative=alternative),
-        {}, ["repeated", "other"])
+    return _pair_test("last_two_repeat", votes, min_count, min_units,
+                      alternative, null, 0)
 
 
 @register("last_two_adjacent", family="digits", min_units=50,
           null=ADJACENT_NULL)
 def last_two_adjacent(votes, *, min_count=100, min_units=50,
-                      alternative="two-sided", rng=None):
+                      alternative="two-sided", null="binomial", rng=None):
     """Share of counts whose last two digits are adjacent (Beber & Scacco).
 
     Parameters
@@ -817,12 +1116,5 @@ def last_two_adjacent(votes, *, min_count=100, min_units=50,
     >>> bool(last_two_adjacent(counts).pvalue < 1e-10)
     True
     """
-    _check_options(min_count=min_count, min_units=min_units,
-                   alternative=alternative)
-    units, tens, n = _last_two(votes, min_count, min_units, "last_two_adjacent")
-    gap = np.abs(units - tens)
-    hits = int(np.sum((gap == 1) | (gap == 9)))
-    return _binomial_result(
-        "last_two_adjacent", hits, n, 0.2, alternative, ADJACENT_NULL,
-        dict(min_count=min_count, min_units=min_units, alternative=alternative),
-        {}, ["adjacent", "other"])
+    return _pair_test("last_two_adjacent", votes, min_count, min_units,
+                      alternative, null, 1)
