@@ -3,9 +3,18 @@
 :func:`run_battery` feeds each registered test (see :mod:`audit.registry`)
 from a :class:`~audit.canonical.StationTable`, nationally and within each
 unit of a hierarchy level (e.g. every region), records tests that do not
-apply with their reason, and controls multiple testing across the whole
-table with Benjamini-Hochberg (false discovery rate) and Holm (family-wise
-error rate) adjusted p-values.
+apply with their reason, and controls multiple testing with
+Benjamini-Hochberg (false discovery rate) and Holm (family-wise error rate)
+adjusted p-values.
+
+Each row carries its evidence class from the registry (column
+``evidence``): only tests that hold their size on real clean elections and
+on clean twins of real files count as evidence.  The adjustments run over
+the evidence rows as one family and over the descriptive rows as another,
+so a descriptive test's tiny p-value never changes an evidence row's
+adjusted p-value.  Tests with a ``groups`` option get the labels of the
+finest hierarchy level the scope has (district where the file has it, else
+region), so differences between districts do not count as evidence.
 
 A small p-value is evidence to explain, not proof of fraud: turnout and
 vote shares also vary for legitimate reasons.
@@ -22,41 +31,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .binding import bind
 from .canonical import StationTable
 from .errors import InputError, NotApplicable
 from .result import TestResult
 
 COLUMNS = ("test", "family", "level", "scope", "statistic", "pvalue", "p_bh", "p_holm",
-           "reject_bh", "reject_holm", "n", "status", "reason", "calibration", "details")
-GROUP_LEVEL = "region"   # labels passed to tests that take a ``groups`` keyword
-
-
-def calibration_note(name: str, grouped: bool) -> str:
-    """What the calibration table says of a test's size ('' when it holds it).
-
-    Tests run with region labels (``groups``) are looked up under their
-    variant label, e.g. ``turnout_leader_correlation[groups=region]``.
-    """
-    from .calibration import DECLARED_FLAGS, VARIANTS
-
-    label = f"{name}[groups={GROUP_LEVEL}]" if grouped else name
-    if label in DECLARED_FLAGS:
-        flag, why = DECLARED_FLAGS[label]
-        return f"{flag} on simulated clean elections: {why}"
-    if label in VARIANTS:
-        return ""
-    if grouped and name in DECLARED_FLAGS:
-        flag, why = DECLARED_FLAGS[name]
-        return (f"{flag} on simulated clean elections without region labels ({why}); "
-                "not yet calibrated with them")
-    return ""
-
-
-def _takes_groups(spec) -> bool:
-    import inspect
-
-    p = inspect.signature(spec.func).parameters.get("groups")
-    return p is not None and p.kind == p.KEYWORD_ONLY
+           "reject_bh", "reject_holm", "n", "status", "reason", "evidence", "label",
+           "calibration", "details")
 
 
 def p_adjust_bh(pvalues) -> np.ndarray:
@@ -143,42 +125,6 @@ class BatteryResult:
         return iter((self.evidence, self.results))
 
 
-def _roles(data: pd.DataFrame, options: list[str], leader: str | None) -> dict:
-    """Columns available for each data role (None when entirely missing)."""
-    roles = {}
-    for role in ("registered", "ballots_issued", "ballots_cast", "invalid"):
-        col = data[role] if role in data else None
-        roles[role] = col if col is not None and col.notna().any() else None
-    roles["leader"] = data[leader] if leader is not None else None
-    roles["votes"] = data[options] if options else None
-    return roles
-
-
-def _arguments(spec, roles: dict, scope_data: pd.DataFrame | None = None):
-    """Positional arguments for ``spec``, the mask of rows complete in every
-    needed column, and keyword arguments: ``groups`` (region labels of the
-    complete rows) for a test that takes them, when the scope spans two
-    regions or more."""
-    frames = []
-    for need in spec.needs:
-        part = roles[need]
-        frames.append(part if isinstance(part, pd.DataFrame) else part.to_frame(need))
-    complete = np.ones(len(frames[0]), dtype=bool)
-    for f in frames:
-        complete &= f.notna().all(axis=1).to_numpy()
-    args = []
-    for need, f in zip(spec.needs, frames):
-        values = f.loc[complete].to_numpy(dtype="int64")
-        args.append(values if need == "votes" else values[:, 0])
-    kwargs = {}
-    if (scope_data is not None and GROUP_LEVEL in scope_data.columns
-            and _takes_groups(spec)):
-        labels = scope_data[GROUP_LEVEL].to_numpy()[complete]
-        if len(pd.unique(labels)) >= 2:
-            kwargs["groups"] = labels.astype(str)
-    return args, complete, kwargs
-
-
 def _seed_root(rng) -> np.random.SeedSequence:
     if isinstance(rng, np.random.Generator):
         rng = getattr(rng.bit_generator, "seed_seq", None)
@@ -252,10 +198,13 @@ def run_battery(table: StationTable, *, leader=None, tests=None, by=None, rng=0,
     BatteryResult
         ``evidence`` (tidy DataFrame with columns test, family, level, scope,
         statistic, pvalue, p_bh, p_holm, reject_bh, reject_holm, n, status,
-        reason, details) and ``results`` aligned with its rows.  ``status``
-        is ``"ok"``, ``"not applicable"`` (with the reason) or ``"error"``
-        (the test raised; the message is the reason and a warning is
-        issued).  Adjustments run over every row with a finite p-value.
+        reason, evidence, label, calibration, details) and ``results``
+        aligned with its rows.  ``status`` is ``"ok"``, ``"not applicable"``
+        (with the reason) or ``"error"`` (the test raised; the message is
+        the reason and a warning is issued).  ``evidence`` is the row's
+        evidence class (registry), ``label`` the calibration row it was run
+        as (with the level of its ``groups``).  Adjustments run over the
+        rows with a finite p-value, evidence and descriptive rows apart.
 
     Notes
     -----
@@ -382,23 +331,27 @@ def run_battery_task(task: BatteryTask, part: pd.DataFrame) -> tuple[dict, Any]:
     :func:`assemble_battery` warns on the client instead.
     """
     spec = task.spec
-    roles = _roles(part, list(task.options), task.leader)
     row = {"test": spec.name, "family": spec.family, "level": task.level,
            "scope": task.scope, "statistic": np.nan, "pvalue": np.nan, "n": 0,
-           "status": "not applicable", "reason": "", "calibration": "", "details": {}}
+           "status": "not applicable", "reason": "", "evidence": spec.evidence,
+           "label": spec.name, "calibration": spec.calibration.note(), "details": {}}
     result = None
-    available = {r for r, v in roles.items() if v is not None}
-    reason = spec.applies(available)
-    if reason is None:
-        args, complete, kwargs = _arguments(spec, roles, part)
-        n = int(complete.sum())
-        row["n"] = n
-        row["calibration"] = calibration_note(spec.name, "groups" in kwargs)
-        if n < spec.min_units:
-            reason = (f"needs at least {spec.min_units} stations with "
-                      f"{', '.join(spec.needs)}; {task.scope} has {n}")
-    if reason is not None:
-        row["reason"] = reason
+    try:
+        binding = bind(spec, part, list(task.options), task.leader)
+    except NotApplicable as exc:
+        row["reason"] = exc.reason
+        return row, None
+    args, complete, kwargs, roles = (binding.args, binding.complete, binding.kwargs,
+                                      binding.roles)
+    label, cal = spec.classify(kwargs)
+    row.update(label=label, evidence=cal.evidence, calibration=cal.note())
+    if binding.group_level is not None:
+        row["label"] = f"{label} ({binding.group_level})"
+    n = int(complete.sum())
+    row["n"] = n
+    if n < spec.min_units:
+        row["reason"] = (f"needs at least {spec.min_units} stations with "
+                         f"{', '.join(spec.needs)}; {task.scope} has {n}")
         return row, None
     try:
         result = spec.func(*args, rng=np.random.default_rng(task.seed), **kwargs)
@@ -516,8 +469,9 @@ def exclusion_counts(evidence: pd.DataFrame) -> pd.DataFrame:
 def assemble_battery(plan: BatteryPlan, outputs: list[tuple[dict, Any]]):
     """Evidence table from the outputs of every task of ``plan``, in task order.
 
-    Benjamini-Hochberg and Holm adjustments run once over every row of the
-    table with a finite p-value (as in ``run_battery``); each row with status
+    Benjamini-Hochberg and Holm adjustments run over the rows with a finite
+    p-value, evidence and descriptive rows as two families (as in
+    ``run_battery``); each row with status
     ``"error"`` gives a :class:`RuntimeWarning` here, on the client.
 
     Returns
@@ -538,8 +492,14 @@ def assemble_battery(plan: BatteryPlan, outputs: list[tuple[dict, Any]]):
                                                         "reject_holm")])
     p = evidence["pvalue"].to_numpy(dtype=float)
     p = np.where(evidence["status"].to_numpy() == "ok", p, np.nan)
-    evidence["p_bh"] = p_adjust_bh(p)
-    evidence["p_holm"] = p_adjust_holm(p)
+    is_ev = evidence["evidence"].to_numpy(dtype=bool)
+    evidence["evidence"] = is_ev
+    p_bh, p_holm = np.full(p.shape, np.nan), np.full(p.shape, np.nan)
+    for family in (is_ev, ~is_ev):       # evidence and descriptive rows apart
+        p_bh[family] = p_adjust_bh(p[family])
+        p_holm[family] = p_adjust_holm(p[family])
+    evidence["p_bh"] = p_bh
+    evidence["p_holm"] = p_holm
     evidence["reject_bh"] = evidence["p_bh"] <= plan.alpha
     evidence["reject_holm"] = evidence["p_holm"] <= plan.alpha
     evidence["n"] = evidence["n"].astype("int64")

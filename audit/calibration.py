@@ -55,9 +55,11 @@ import pandas as pd
 from scipy import stats
 
 from . import simulate
+from .binding import bind
 from .canonical import StationTable
 from .errors import NotApplicable
-from .registry import REGISTRY, TestSpec
+from . import registry
+from .registry import GROUPS, REGISTRY, Column, TestSpec
 
 __all__ = ["Scenario", "SCENARIOS", "Task", "call_test", "make_tasks", "run_task",
            "summarize", "calibrate", "write_markdown", "DECLARED_FLAGS",
@@ -100,96 +102,37 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
              "turnout and leader share set to whole percentages in 5% of stations"),
 )}
 
-#: Options passed to a test during calibration (cheaper resampling); the
-#: table states them, since size and power belong to these settings.
-#: ``n_boot=0`` only drops the intervals, which the harness does not
-#: record: those tests draw their bootstrap after (or apart from) everything
-#: the statistic and p-value use, so these are the same as with intervals
-#: (tested in test_spikes.py and test_fingerprints.py).
-TEST_OPTIONS: dict[str, dict[str, Any]] = {
-    "fingerprint": {"n_null": 19, "n_boot": 0, "n_sim": 2, "n_correct": 1,
-                    "step": 0.02},
-    "spikes": {"n_boot": 0},
-    "spikes[method=exact]": {"n_boot": 0},
-}
-
-#: Cap on the simulations per scenario for tests too slow for the full count.
-MAX_SIMS: dict[str, int] = {"fingerprint": 40}
-
-@dataclass(frozen=True)
-class Column:
-    """An option value taken from a column of the station table.
-
-    ``call_test(spec, table, groups=Column("region"))`` passes the region of
-    each station kept, aligned with the data arrays.
-    """
-
-    name: str
+# What each test is (evidence class, flags, variants, the cheaper options
+# and simulation caps the harness uses) is declared once, at ``@register``
+# (:mod:`audit.registry`); the names below are derived from the registry
+# each time they are read, so a test registered later (a plugin, a
+# notebook) is included.
+#
+# TEST_OPTIONS  label -> options passed during calibration (cheaper
+#               resampling); size and power belong to these settings.
+# MAX_SIMS      label -> cap on simulations per scenario for slow tests.
+# VARIANTS      label -> (registered name, options) for the variants.
+# DECLARED_FLAGS  label -> (flag, why) for tests declared off their size
+#               or descriptive.
+def _variants() -> dict:
+    return {label: (base, opts) for label, (base, opts, _)
+            in registry.calibration_labels().items() if label != base}
 
 
-#: Extra rows of the table: a registered test run with other options.
-#: Label -> (registered name, options).
-VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
-    "turnout_leader_correlation[groups=region]":
-        ("turnout_leader_correlation", {"groups": Column("region")}),
-    "sobyanin_sukhovolsky[groups=region]":
-        ("sobyanin_sukhovolsky", {"groups": Column("region")}),
-    "spikes[method=exact]": ("spikes", {"method": "exact"}),
-}
-
-#: Tests known to be off nominal size on heterogeneous clean elections, with
-#: the direction ("liberal" / "conservative") and why.  The contract test
-#: accepts these flags; any other flag fails it.
-DECLARED_FLAGS: dict[str, tuple[str, str]] = {
-    "turnout_skewness": ("liberal", "a mixture of heterogeneous regions is not "
-                         "normal; normal-theory null, descriptive only"),
-    "turnout_kurtosis": ("liberal", "a mixture of heterogeneous regions is not "
-                         "normal; normal-theory null, descriptive only"),
-    "leader_share_skewness": ("liberal", "a mixture of heterogeneous regions is "
-                              "not normal; normal-theory null, descriptive only"),
-    "leader_share_kurtosis": ("liberal", "a mixture of heterogeneous regions is "
-                              "not normal; normal-theory null, descriptive only"),
-    "turnout_leader_correlation": (
-        "liberal", "stations are not exchangeable across heterogeneous regions; "
-        "the realised correlation of regional turnout and support is not 0; "
-        "pass groups=regions (row turnout_leader_correlation[groups=region])"),
-    "sobyanin_sukhovolsky": (
-        "liberal", "regional support and turnout move together by chance; pass "
-        "groups=regions (row sobyanin_sukhovolsky[groups=region])"),
-    # tests owned by other modules, flagged by this harness (see
-    # docs/calibration.md); their owners should fix the null or keep the flag
-    "first_digit": (
-        "liberal", "station vote counts do not follow Benford's first-digit law "
-        "when station sizes span about one order of magnitude (Deckert, Myagkov "
-        "and Ordeshook 2011, Political Analysis 19:245-268)"),
-    "second_digit": (
-        "liberal", "Benford's second-digit law is only approximate for binomial "
-        "counts; with thousands of counts the chi-square test sees the gap"),
-    "second_digit_mean": (
-        "liberal", "the 2BL mean 4.187 is only approximate for binomial counts; "
-        "with thousands of counts the z test sees the gap (Mebane 2006)"),
-    "fingerprint": (
-        "liberal", "liberal at the reduced calibration settings (n_null=19); "
-        "not yet calibrated at its defaults, too slow for this machine"),
-    "turnout_dip": ("conservative", "the uniform law is the least favourable "
-                    "unimodal null (Hartigan and Hartigan 1985)"),
-}
+def __getattr__(name):
+    if name == "TEST_OPTIONS":
+        return registry.test_options()
+    if name == "MAX_SIMS":
+        return registry.max_sims()
+    if name == "VARIANTS":
+        return {label: (base, opts) for label, (base, opts, _)
+                in registry.calibration_labels().items() if label != base}
+    if name == "DECLARED_FLAGS":
+        return registry.declared_flags()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ------------------------------------------------------------ calling a test
-def _role_arrays(spec: TestSpec, table: StationTable, leader: str | None):
-    """Arguments by data role, as the battery builds them, and the mask of
-    stations complete in every needed column."""
-    from .battery import _arguments, _roles
-
-    roles = _roles(table.data, list(table.options), table.leader_column(leader))
-    reason = spec.applies({r for r, v in roles.items() if v is not None})
-    if reason:
-        raise NotApplicable(reason)
-    args, keep, _ = _arguments(spec, roles)
-    return args, keep
-
-
 def call_test(spec: TestSpec | str, table: StationTable, leader: str | None = None,
               rng=None, **options):
     """Run a registered test on a station table, feeding its data roles.
@@ -239,14 +182,9 @@ def call_test(spec: TestSpec | str, table: StationTable, leader: str | None = No
         spec = REGISTRY[spec]
     if not isinstance(spec, TestSpec):
         raise TypeError(f"spec must be a TestSpec or a name, got {type(spec).__name__}")
-    args, keep = _role_arrays(spec, table, leader)
-    n = int(keep.sum())
-    for key, value in options.items():
-        if isinstance(value, Column):
-            if value.name not in table.data.columns:
-                raise NotApplicable(f"{spec.name}: option {key} needs column "
-                                    f"{value.name!r}, which the data lack")
-            options[key] = table.data.loc[keep, value.name].to_numpy()
+    b = bind(spec, table.data, list(table.options), table.leader_column(leader),
+             groups=False, extra=options)
+    args, n, options = b.args, int(b.complete.sum()), b.kwargs
     if n < spec.min_units:
         raise NotApplicable(f"{spec.name} needs at least {spec.min_units} stations "
                             f"with complete data, got {n}")
@@ -302,7 +240,7 @@ def run_task(task: Task) -> dict:
            "status": "ok", "statistic": np.nan, "pvalue": np.nan, "reason": ""}
     start = time.perf_counter()
     try:
-        base, extra = VARIANTS.get(task.test, (task.test, {}))
+        base, extra = _variants().get(task.test, (task.test, {}))
         res = call_test(REGISTRY[base], table, leader="leader",
                         rng=np.random.default_rng(ss), **{**extra, **dict(task.options)})
     except NotApplicable as exc:
@@ -329,12 +267,12 @@ def make_tasks(tests: Iterable[str] | None = None, scenarios: Iterable[str] | No
     :data:`MAX_SIMS`); ``options`` are merged over :data:`TEST_OPTIONS`.
     """
     if tests is None:
-        tests = sorted(REGISTRY) + [v for v, (b, _) in VARIANTS.items() if b in REGISTRY]
+        tests = sorted(REGISTRY) + [v for v, (b, _) in _variants().items() if b in REGISTRY]
     else:
         tests = list(tests)
     scenarios = list(SCENARIOS) if scenarios is None else list(scenarios)
     for t in tests:
-        if t not in REGISTRY and VARIANTS.get(t, ("",))[0] not in REGISTRY:
+        if t not in REGISTRY and _variants().get(t, ("",))[0] not in REGISTRY:
             raise ValueError(f"tests: no registered test named {t!r}")
     for s in scenarios:
         if s not in SCENARIOS:
@@ -342,8 +280,8 @@ def make_tasks(tests: Iterable[str] | None = None, scenarios: Iterable[str] | No
     if n_sim < 1:
         raise ValueError(f"n_sim must be at least 1, got {n_sim}")
     n_power = n_sim if n_sim_power is None else n_sim_power
-    opts = {**TEST_OPTIONS, **(options or {})}
-    caps = MAX_SIMS if max_sims is None else max_sims
+    opts = {**registry.test_options(), **(options or {})}
+    caps = registry.max_sims() if max_sims is None else max_sims
     tasks = []
     for j in range(max(n_sim, n_power)):
         for s in scenarios:
@@ -489,8 +427,8 @@ def calibrate(tests: Iterable[str] | None = None, *, scenarios: Iterable[str] | 
     settings = dict(n_sim=n_sim, n_sim_power=n_sim_power or n_sim, n_stations=n_stations,
                     root_seed=root_seed, alpha=alpha, tolerance=tolerance,
                     seconds=elapsed, n_tasks=len(tasks), jobs=jobs,
-                    options={t: dict(o) for t, o in {**TEST_OPTIONS, **(options or {})}.items()},
-                    max_sims=dict(MAX_SIMS if max_sims is None else max_sims))
+                    options={t: dict(o) for t, o in {**registry.test_options(), **(options or {})}.items()},
+                    max_sims=dict(registry.max_sims() if max_sims is None else max_sims))
     return CalibrationReport(rows_df, summarize(rows_df, alpha=alpha, tolerance=tolerance),
                              settings)
 
@@ -571,7 +509,7 @@ def to_markdown(report: CalibrationReport, command: str | None = None) -> str:
     for t, cap in sorted(st.get("max_sims", {}).items()):
         if t in used:
             lines.append(f"- `{t}`: at most {cap} simulations per scenario (slow).")
-    for v, (b, o) in VARIANTS.items():
+    for v, (b, o) in _variants().items():
         if v in used:
             lines.append(f"- `{v}`: `{b}` run with " + ", ".join(
                 f"{k}={x.name if isinstance(x, Column) else x!r}" for k, x in o.items())
@@ -590,7 +528,7 @@ def to_markdown(report: CalibrationReport, command: str | None = None) -> str:
             if c.n_pvalue:
                 size += f" [{c.ci_low:.3f}, {c.ci_high:.3f}] (n={c.n_pvalue})"
             flag = c.flag if isinstance(c.flag, str) else ""
-            if flag and flag != "descriptive" and test in DECLARED_FLAGS:
+            if flag and flag != "descriptive" and test in registry.declared_flags():
                 flag += " (declared)"
         else:
             size, flag = "", ""
@@ -605,11 +543,11 @@ def to_markdown(report: CalibrationReport, command: str | None = None) -> str:
         for _, r in errs.iterrows():
             lines.append(f"- `{r.test}` / {r.scenario}: {r.n_not_applicable} n/a, "
                          f"{r.n_error} errors: {r.first_reason}")
-    declared = [t for t in summ.test.unique() if t in DECLARED_FLAGS]
+    declared = [t for t in summ.test.unique() if t in registry.declared_flags()]
     if declared:
         lines += ["", "Declared flags (`audit.calibration.DECLARED_FLAGS`):", ""]
         for t in sorted(declared):
-            lines.append(f"- `{t}`: {DECLARED_FLAGS[t][0]}; {DECLARED_FLAGS[t][1]}")
+            lines.append(f"- `{t}`: {registry.declared_flags()[t][0]}; {registry.declared_flags()[t][1]}")
     return "\n".join(lines) + "\n"
 
 
@@ -667,8 +605,8 @@ def main(argv=None) -> int:
             tolerance=TOLERANCE, seconds=float(rows.seconds.sum()),
             seconds_are="test time",
             n_tasks=len(rows), jobs=a.jobs,
-            options={t: dict(o) for t, o in TEST_OPTIONS.items()},
-            max_sims=dict(MAX_SIMS)))
+            options={t: dict(o) for t, o in registry.test_options().items()},
+            max_sims=dict(registry.max_sims())))
     else:
         kw = dict(scenarios=a.scenarios or None, n_sim=a.n_sim, n_sim_power=a.n_sim_power,
                   n_stations=a.n_stations, root_seed=a.seed)

@@ -93,8 +93,14 @@ def _station_commands(sub) -> None:
     add_commands(sub)
 
 
+def _calibrate_command(sub) -> None:
+    from .cli_calibrate import add_commands
+
+    add_commands(sub)
+
+
 # Sub-commands defined in other modules (each a function taking the subparsers).
-_EXTRA_COMMANDS: list = [_station_commands]
+_EXTRA_COMMANDS: list = [_station_commands, _calibrate_command]
 
 
 def _first_line(exc: BaseException) -> str:

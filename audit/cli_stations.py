@@ -104,15 +104,35 @@ def _cmd_run(args) -> int:
     out.write_manifest(prov)
 
     ok = int((ev["status"] == "ok").sum())
-    flagged = int(ev["reject_bh"].sum())
     print(f"{len(table.data):,} stations kept, {len(table.excluded):,} rows excluded, "
           f"{len(table.findings):,} findings; leader: {leader}")
-    print(f"{len(ev)} test runs: {ok} ran, {len(ev) - ok} not run; "
-          f"{flagged} below {args.alpha:g} after Benjamini-Hochberg")
+    print(f"{len(ev)} test runs: {ok} ran, {len(ev) - ok} not run")
+    for line in _summary_lines(ev, args.alpha):
+        print(line)
     print(f"written: {out.path / 'results.json'}, results.csv, excluded.csv, findings.csv, "
           f"test_exclusions.csv, excluded_by_test.csv, source.json, manifest.json, "
           f"{len(figures)} figure(s)")
     return 0
+
+
+def _summary_lines(ev, alpha: float) -> list[str]:
+    """The console summary: evidence tests that reject at Holm ``alpha``,
+    then the descriptive ones apart (never counted as evidence)."""
+    ran = ev[ev["status"] == "ok"]
+    is_ev = ran["evidence"].astype(bool)
+    lines = []
+    for cls, part in (("evidence", ran[is_ev]), ("descriptive", ran[~is_ev])):
+        hit = part[part["p_holm"] <= alpha]
+        names = ", ".join(f"{r.test} ({r.scope})" for r in hit.itertuples())
+        if cls == "evidence":
+            lines.append(f"evidence tests ({len(part)} runs): {len(hit)} below {alpha:g} "
+                         f"after Holm" + (f": {names}" if names else ""))
+        else:
+            lines.append(f"descriptive tests ({len(part)} runs, not evidence: they do not "
+                         f"hold their size on honestly counted elections): {len(hit)} "
+                         f"below {alpha:g} after Holm")
+    lines.append("a rejection is an anomaly to explain, not proof of fraud")
+    return lines
 
 
 # Files every run writes (figures/ come on top, named after the tests).
@@ -185,13 +205,15 @@ def _cmd_tests(args) -> int:
         return 0
     width = max(len(n) for n in REGISTRY)
     fwidth = max(len(s.family) for s in REGISTRY.values())
-    print(f"{'test':<{width}}  {'family':<{fwidth}}  min_units  needs")
+    print(f"{'test':<{width}}  {'family':<{fwidth}}  {'class':<11}  min_units  needs")
     for name in sorted(REGISTRY):
         s = REGISTRY[name]
-        print(f"{name:<{width}}  {s.family:<{fwidth}}  {s.min_units:>9}  "
-              f"{', '.join(s.needs)}")
+        print(f"{name:<{width}}  {s.family:<{fwidth}}  {s.calibration.label:<11}  "
+              f"{s.min_units:>9}  {', '.join(s.needs)}")
         if args.verbose and s.description:
             print(f"{'':<{width}}  {s.description}")
+        if args.verbose and s.calibration.note():
+            print(f"{'':<{width}}  {s.calibration.note()}")
     return 0
 
 
@@ -310,6 +332,8 @@ def _alpha(text: str) -> float:
 
 def add_commands(sub) -> None:
     """Add the station-level sub-commands to the ``audit`` parser."""
+    from .io import FORMATS
+
     p = sub.add_parser(
         "run", help="run the forensic test battery on a station results file",
         description="Read a polling-station results file (or a registered dataset "
@@ -327,7 +351,7 @@ def add_commands(sub) -> None:
     p.add_argument("path", metavar="PATH",
                    help="results file, or a registered dataset name (see "
                         "audit.datasets.REGISTRY)")
-    p.add_argument("--format", choices=["ru-cik", "ua-cvk", "canonical"], default=None,
+    p.add_argument("--format", choices=sorted(FORMATS), default=None,
                    help="file format (inferred for registered datasets)")
     p.add_argument("--mapping", default=None, metavar="FILE",
                    help="YAML column mapping for --format canonical")
@@ -373,7 +397,7 @@ def add_commands(sub) -> None:
     p.add_argument("path", metavar="FILE",
                    help="results file, or a registered dataset name (see "
                         "audit.datasets.REGISTRY)")
-    p.add_argument("--format", choices=["ru-cik", "ua-cvk", "canonical"], default=None,
+    p.add_argument("--format", choices=sorted(FORMATS), default=None,
                    help="file format (inferred for registered datasets)")
     p.add_argument("--mapping", default=None, metavar="FILE",
                    help="YAML column mapping for --format canonical")

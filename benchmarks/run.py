@@ -373,23 +373,23 @@ def timed_registry(clock: dict, options: dict | None = None):
 def level_tracker(clock: dict, n_national: int):
     """Record, inside ``run_battery``, whether each task is national or
     regional, and when the first regional task starts (the battery runs
-    every national task first), through its ``_arguments`` helper."""
+    every national task first), through the ``bind`` it calls."""
     from audit import battery as battery_mod
 
-    original = battery_mod._arguments
+    original = battery_mod.bind
 
-    def tracked(spec, roles, scope_data=None):
-        national = scope_data is not None and len(scope_data) == n_national
+    def tracked(spec, data, *args, **kwargs):
+        national = len(data) == n_national
         clock["level"] = "national" if national else "region"
         if not national and "first_region_at" not in clock:
             clock["first_region_at"] = time.perf_counter()
-        return original(spec, roles, scope_data)
+        return original(spec, data, *args, **kwargs)
 
-    battery_mod._arguments = tracked
+    battery_mod.bind = tracked
     try:
         yield clock
     finally:
-        battery_mod._arguments = original
+        battery_mod.bind = original
 
 
 def bench_tests_and_battery(t: Table, table, args):

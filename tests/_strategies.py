@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from hypothesis import strategies as st
 
-from audit.battery import _arguments, _roles
+from audit.binding import bind
 from audit.canonical import COUNTS, StationTable
 
 # Regimes, repeated to weight them (hypothesis shrinks towards the first).
@@ -110,12 +110,11 @@ def station_tables(draw, min_n: int = 1, max_n: int = 300, max_options: int = 4,
 
 def battery_args(spec, table: StationTable, leader: str | None = None):
     """Positional and keyword arguments exactly as the battery builds them
-    (``audit.battery._roles`` and ``_arguments``, region labels passed as
-    ``groups`` to a test that takes them when there are two regions or
+    (``audit.binding.bind``: the labels of the finest hierarchy level passed
+    as ``groups`` to a test that takes them when there are two units or
     more)."""
     if table.data.empty:        # no station: the battery would not call it
         k = len(table.options)
         return [np.zeros((0, k) if r == "votes" else 0, np.int64) for r in spec.needs], {}
-    roles = _roles(table.data, list(table.options), table.leader_column(leader))
-    args, _, kwargs = _arguments(spec, roles, table.data)
-    return args, kwargs
+    b = bind(spec, table.data, list(table.options), table.leader_column(leader))
+    return b.args, b.kwargs

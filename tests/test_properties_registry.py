@@ -3,7 +3,7 @@
 Parametrised over every name in :data:`audit.registry.REGISTRY`, so a newly
 registered test is covered without editing this file.  Arguments are built
 from hypothesis-drawn station tables (``tests/_strategies.py``) through the
-battery's own helpers (``audit.battery._roles`` / ``_arguments``), so the
+battery's own binding (``audit.binding.bind``), so the
 tests see what the battery gives them, ``groups`` included.
 
 Properties
@@ -189,11 +189,10 @@ def _position_map(spec, table, order, leader):
 
     The battery passes only the rows complete in the test's columns, so
     positions count complete rows; ``order`` shuffles all rows."""
-    from audit.battery import _arguments, _roles
+    from audit.binding import bind
 
     def complete(data):
-        roles = _roles(data, list(table.options), leader)
-        return np.flatnonzero(_arguments(spec, roles, data)[1])
+        return np.flatnonzero(bind(spec, data, list(table.options), leader).complete)
 
     if table.data.empty:
         return np.zeros(0, np.int64)

@@ -5,7 +5,8 @@ Each registered test must: return a TestResult with a finite statistic (or
 a nan its docstring documents), a p-value in [0, 1] (or a documented nan),
 give the same answer for the same rng, raise a clear error on bad input,
 and (slow) hold its size on simulated clean elections unless its flag is
-declared in ``audit.calibration.DECLARED_FLAGS``.
+declared at ``@register``.  The declared evidence classes are checked
+against the stored real-data calibration rows (``docs/calibration/``).
 """
 
 import math
@@ -32,12 +33,13 @@ def election():
 
 
 def _args(spec, table):
-    args, _ = cal._role_arrays(spec, table, "leader")
-    return args
+    from audit.binding import bind
+
+    return bind(spec, table.data, list(table.options), "leader", groups=False).args
 
 
 def _call(spec, args, rng=0):
-    return spec.func(*args, rng=rng, **cal.TEST_OPTIONS.get(spec.name, {}))
+    return spec.func(*args, rng=rng, **spec.calibration_options)
 
 
 def _documents_nan(spec):
@@ -53,11 +55,9 @@ def test_contract(name, election):
     spec = REGISTRY[name]
     assert spec.needs and spec.family and spec.min_units >= 1
     args = _args(spec, election)
-    try:
-        res = _call(spec, args, rng=123)
-    except NotApplicable as exc:                 # allowed, but must say why
-        assert str(exc.reason)
-        return
+    # 1,500 clean stations with every column: every built-in test must run
+    # (a test that always refuses would otherwise pass the contract)
+    res = _call(spec, args, rng=123)
     assert isinstance(res, TestResult)
     stat, p = float(res.statistic), float(res.pvalue)
     assert math.isfinite(stat) or _documents_nan(spec), f"{name}: statistic {stat}"
@@ -97,10 +97,10 @@ def test_contract_size_on_clean_elections(name):
     assert row.n_error == 0, row.first_reason
     if row.flag in ("", "descriptive"):
         return
-    declared = cal.DECLARED_FLAGS.get(name, (None, ""))[0]
+    declared = REGISTRY[name].calibration.flag
     assert row.flag == declared, (
         f"{name}: false-alarm rate {row.rate:.3f} [{row.ci_low:.3f}, {row.ci_high:.3f}] "
-        f"is {row.flag}; fix the test or declare it in calibration.DECLARED_FLAGS")
+        f"is {row.flag}; fix the test or declare flag= at @register")
 
 
 # ------------------------------------------------------------ register itself
@@ -189,3 +189,75 @@ def test_no_plugins_no_warning(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert registry.load_plugins() == []
+
+
+# ------------------------------------------------------------ evidence classes
+def test_register_declares_class_variants_and_calibration(empty_registry):
+    @register("toy2", family="toy", evidence=False, why="no size on real data",
+              variants={"wide": {"width": 2.0},
+                        "groups": registry.Variant("groups", {"groups": registry.GROUPS},
+                                                   registry.Calibration())},
+              calibration_options={"width": 0.5}, max_sims=7)
+    def toy2(votes, *, width=1.0, groups=None, rng=None):
+        pass
+
+    spec = empty_registry["toy2"]
+    assert not spec.evidence and spec.calibration.label == "descriptive"
+    assert spec.calibration.note() == "descriptive: no size on real data"
+    # a plain variant inherits the test's class; a declared one keeps its own
+    assert not spec.variant("wide").calibration.evidence
+    assert spec.variant("groups").calibration.evidence
+    assert spec.classify({"groups": ["a", "b"]})[0] == "toy2[groups]"
+    assert spec.classify({})[0] == "toy2"
+    assert spec.calibration_options == {"width": 0.5} and spec.max_sims == 7
+    monkey_labels = {label: opts for label, (opts, _) in spec.labels().items()}
+    assert monkey_labels == {"toy2": {}, "toy2[wide]": {"width": 2.0},
+                             "toy2[groups]": {"groups": registry.GROUPS}}
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"evidence": False}, "say why"),
+    ({"flag": "liberal", "why": "x"}, "liberal test cannot be evidence"),
+    ({"flag": "odd", "why": "x", "evidence": False}, "flag must be one of"),
+    ({"variants": {"v": {"nope": 1}}}, "not keyword options"),
+    ({"calibration_options": {"nope": 1}}, "not keyword options"),
+])
+def test_register_rejects_bad_declarations(empty_registry, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        @register("bad2", family="toy", **kwargs)
+        def bad2(votes, *, width=1.0, rng=None):
+            pass
+    assert "bad2" not in empty_registry
+
+
+def test_derived_tables_follow_the_registry():
+    flags = cal.DECLARED_FLAGS
+    for label, (name, opts, c) in registry.calibration_labels().items():
+        assert (label in flags) == bool(c.flag or not c.evidence)
+        if label != name:
+            assert cal.VARIANTS[label] == (name, opts)
+    for name, spec in REGISTRY.items():
+        if spec.calibration_options:
+            assert cal.TEST_OPTIONS[name] == spec.calibration_options
+
+
+def test_battery_and_calibration_do_not_import_each_other():
+    import ast
+    from pathlib import Path
+
+    import audit
+
+    root = Path(audit.__file__).parent
+
+    def imports(mod):
+        tree = ast.parse((root / f"{mod}.py").read_text(encoding="utf-8"))
+        found = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                found.add((node.module or "").split(".")[0])
+                found.update(a.name for a in node.names if node.module is None)
+        return found
+
+    assert "calibration" not in imports("battery")
+    assert "distributed" not in imports("battery")
+    assert "battery" not in imports("binding") and "calibration" not in imports("binding")

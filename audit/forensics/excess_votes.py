@@ -210,7 +210,9 @@ def _estimate(turnout, bins, lead, others, cast, edges, peak, peak_turnout, wind
     return excess, t0, float(ratio)
 
 
-@register("excess_votes", family="excess-votes", min_units=100, null=_NULL)
+@register("excess_votes", family="excess-votes", min_units=100, null=_NULL,
+          evidence=False, why="an estimate with a bootstrap interval, not a test: "
+          "it gives no p-value")
 @single_threaded_blas
 def excess_votes(registered, ballots_cast, leader, votes, *, bin_width=0.005,
                  peak="others", peak_turnout=None, window=0.02, smooth=5,

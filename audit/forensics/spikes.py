@@ -777,7 +777,9 @@ def _exact(n_i, w_i, foc, *, halfwidth, n_boot, confidence, bin_width, n_density
     return pi_hat, pvalue, 0.0, details, table, focal_table
 
 
-@register("spikes", family="spike", min_units=100, null=_NULL)
+@register("spikes", family="spike", min_units=100, null=_NULL,
+          variants={"method=exact": {"method": "exact"}},
+          calibration_options={"n_boot": 0})
 @single_threaded_blas
 def spikes(ballots_cast, leader, *, method="rkd", focal=None, halfwidth=0.0005,
            min_ballots=1, n_resamples=None, n_boot=500, confidence=0.95,

@@ -21,13 +21,15 @@ def _axes(ax):
 
 def plot_evidence(evidence: pd.DataFrame, *, scope: str = "national", alpha=None,
                   ax=None):
-    """Adjusted p-values of one scope as horizontal bars on a -log10 scale.
+    """Holm-adjusted p-values of one scope as bars on a -log10 scale, the
+    evidence tests first and the descriptive ones apart, below them.
 
     Parameters
     ----------
     evidence : DataFrame
-        ``BatteryResult.evidence`` (needs test, scope, status, p_bh and
-        pvalue).
+        ``BatteryResult.evidence`` (needs test, scope, status, pvalue and
+        p_holm; ``evidence`` marks the evidence class, all rows count as
+        evidence without it).
     scope : str, default "national"
     alpha : float, optional
         Draw a reference line at this level.
@@ -37,32 +39,49 @@ def plot_evidence(evidence: pd.DataFrame, *, scope: str = "national", alpha=None
     -------
     matplotlib Axes
 
+    Notes
+    -----
+    Descriptive tests do not hold their size on real clean elections; their
+    bars are grey and their Holm adjustment runs over the descriptive rows
+    alone, so they never count towards the evidence.
+
     Examples
     --------
     >>> import pandas as pd
-    >>> ev = pd.DataFrame({"test": ["a", "b"], "scope": "national", "status": "ok",
-    ...                    "pvalue": [0.01, 0.5], "p_bh": [0.02, 0.5]})
+    >>> ev = pd.DataFrame({"test": ["a", "b", "c"], "scope": "national",
+    ...                    "status": "ok", "pvalue": [0.01, 0.5, 1e-9],
+    ...                    "p_holm": [0.02, 0.5, 1e-9],
+    ...                    "evidence": [True, True, False]})
     >>> ax = plot_evidence(ev, alpha=0.05)
     """
     ax = _axes(ax)
     rows = evidence[(evidence["scope"] == scope)]
+    if "evidence" not in rows:
+        rows = rows.assign(evidence=True)
     ran = rows[rows["status"] == "ok"]
+    ran = pd.concat([ran[ran["evidence"].astype(bool)], ran[~ran["evidence"].astype(bool)]])
     skipped = rows[rows["status"] != "ok"]
-    y = np.arange(len(ran))
+    is_ev = ran["evidence"].astype(bool).to_numpy()
+    y = np.arange(len(ran)) + np.where(is_ev, 0, 1)      # a gap between the classes
     floor = 1e-300
-    raw = -np.log10(np.clip(ran["pvalue"].to_numpy(dtype=float), floor, 1))
-    adj = -np.log10(np.clip(ran["p_bh"].to_numpy(dtype=float), floor, 1))
-    ax.barh(y + 0.2, raw, height=0.4, label="p-value", color="C6")
-    ax.barh(y - 0.2, adj, height=0.4, label="Benjamini-Hochberg adjusted", color="C0")
-    labels = [t if np.isfinite(pv) else f"{t} (no p-value)"
-              for t, pv in zip(ran["test"], ran["pvalue"].to_numpy(dtype=float))]
+    adj = -np.log10(np.clip(ran["p_holm"].to_numpy(dtype=float), floor, 1))
+    adj = np.nan_to_num(adj, nan=0.0)
+    if is_ev.any():
+        ax.barh(y[is_ev], adj[is_ev], height=0.6, color="C0",
+                label="evidence test, Holm-adjusted")
+    if (~is_ev).any():
+        ax.barh(y[~is_ev], adj[~is_ev], height=0.6, color="0.7",
+                label="descriptive (not evidence), Holm-adjusted")
+    labels = [(t if np.isfinite(pv) else f"{t} (no p-value)")
+              + ("" if e else " [descriptive]")
+              for t, pv, e in zip(ran["test"], ran["pvalue"].to_numpy(dtype=float), is_ev)]
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
     if alpha is not None:
         ax.axvline(-np.log10(alpha), color="C1", linestyle="--", linewidth=1,
                    label=f"level {alpha:g}")
-    ax.set_xlabel("-log10(p)")
-    title = f"Evidence: {scope}"
+    ax.set_xlabel("-log10(Holm-adjusted p)")
+    title = f"Tests: {scope}"
     if len(skipped):
         title += f" ({len(skipped)} test(s) not run)"
     ax.set_title(title)

@@ -1,0 +1,142 @@
+"""Binding a registered test to a station table: which column feeds which
+data role, which stations are complete, and the ``groups`` labels.
+
+The battery (:mod:`audit.battery`) and the calibration harness
+(:mod:`audit.calibration`) both call tests through :func:`bind`, so a test
+sees the same arrays whichever of them runs it.  This module imports
+neither of them.
+
+Examples
+--------
+>>> from audit.simulate import clean_election
+>>> from audit.registry import REGISTRY
+>>> import audit.forensics
+>>> table = clean_election(300, rng=0)
+>>> b = bind(REGISTRY["turnout_leader_correlation"], table.data, table.options,
+...          "leader")
+>>> len(b.args), int(b.complete.sum()), sorted(b.kwargs)
+(3, 300, ['groups'])
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .errors import NotApplicable
+from .registry import GROUPS, Column, TestSpec, finest_level
+
+__all__ = ["Binding", "bind", "roles", "takes_groups"]
+
+
+def roles(data: pd.DataFrame, options: list[str], leader: str | None) -> dict:
+    """Columns available for each data role (None when entirely missing)."""
+    out = {}
+    for role in ("registered", "ballots_issued", "ballots_cast", "invalid"):
+        col = data[role] if role in data else None
+        out[role] = col if col is not None and col.notna().any() else None
+    out["leader"] = data[leader] if leader is not None else None
+    out["votes"] = data[options] if options else None
+    return out
+
+
+def takes_groups(spec: TestSpec) -> bool:
+    """Whether the test has a keyword-only ``groups`` option."""
+    p = inspect.signature(spec.func).parameters.get("groups")
+    return p is not None and p.kind == p.KEYWORD_ONLY
+
+
+@dataclass
+class Binding:
+    """Arguments of one call of a test on a table.
+
+    Attributes
+    ----------
+    args : list of ndarray
+        Positional arguments by data role (int64; ``votes`` 2-D).
+    complete : ndarray of bool
+        Stations of the table complete in every needed column (the rows
+        the arrays hold, in table order).
+    kwargs : dict
+        Options resolved from the table (``groups`` labels).
+    group_level : str or None
+        The hierarchy level whose labels were passed as ``groups``.
+    roles : dict
+        Role -> column (or None), as :func:`roles` returns.
+    """
+
+    args: list
+    complete: np.ndarray
+    kwargs: dict = field(default_factory=dict)
+    group_level: str | None = None
+    roles: dict = field(default_factory=dict)
+
+
+def bind(spec: TestSpec, data: pd.DataFrame, options: list[str], leader: str | None,
+         *, groups: bool | Column = True, extra: dict | None = None) -> Binding:
+    """Arguments of ``spec`` for the stations of ``data``.
+
+    Parameters
+    ----------
+    spec : TestSpec
+    data : DataFrame
+        Station rows in canonical shape.
+    options : list of str
+        The option columns (``votes``).
+    leader : str or None
+        The leader column.
+    groups : bool or Column, default True
+        For a test with a ``groups`` option: True passes the labels of the
+        finest hierarchy level with two units or more in ``data``
+        (:data:`audit.registry.GROUPS`), a :class:`Column` those of that
+        column, False none.
+    extra : dict, optional
+        Further keyword options; :class:`Column` values become the labels
+        of that column for the complete rows.
+
+    Raises
+    ------
+    NotApplicable
+        If a needed column is missing, or a :class:`Column` option names a
+        column the data lack.
+    """
+    r = roles(data, options, leader)
+    reason = spec.applies({k for k, v in r.items() if v is not None})
+    if reason:
+        raise NotApplicable(reason)
+    frames = []
+    for need in spec.needs:
+        part = r[need]
+        frames.append(part if isinstance(part, pd.DataFrame) else part.to_frame(need))
+    complete = np.ones(len(frames[0]), dtype=bool)
+    for f in frames:
+        complete &= f.notna().all(axis=1).to_numpy()
+    args = []
+    for need, f in zip(spec.needs, frames):
+        values = f.loc[complete].to_numpy(dtype="int64")
+        args.append(values if need == "votes" else values[:, 0])
+    kwargs, level = {}, None
+    wanted = dict(extra or {})
+    if groups is not False and takes_groups(spec) and "groups" not in wanted:
+        wanted["groups"] = GROUPS if groups is True else groups
+    for key, value in wanted.items():
+        if not isinstance(value, Column):
+            kwargs[key] = value
+            continue
+        column = value.resolve(data.loc[complete])
+        if column is None:
+            if value is GROUPS or value.name is None:
+                continue                      # one unit only: no groups to pass
+            raise NotApplicable(f"{spec.name}: option {key} needs column "
+                                f"{value.name!r}, which the data lack")
+        labels = data[column].to_numpy()[complete]
+        if key == "groups":
+            if len(pd.unique(labels)) < 2:
+                continue
+            level = column
+            labels = labels.astype(str)
+        kwargs[key] = labels
+    return Binding(args=args, complete=complete, kwargs=kwargs, group_level=level, roles=r)
