@@ -242,3 +242,146 @@ def test_percent_05_lists_excluded_stations_at_their_positions():
     assert res.details["excluded_leader_over_ballots"] == 1
     # pooled digit tests work on counts, not stations: nothing to list
     assert D.last_digit(np.arange(100, 400)).excluded is None
+
+
+# --------------------------------------------------------------------------
+# the binomial per-count null
+# --------------------------------------------------------------------------
+
+from audit.forensics import _digit_law as L  # noqa: E402
+
+
+def _truncated_draws(rng, n, p, t, size):
+    """``size`` draws of Binomial(n, p) kept only if >= t (rejection)."""
+    out = np.empty(0, np.int64)
+    while out.size < size:
+        x = rng.binomial(n, p, size=2 * size)
+        out = np.r_[out, x[x >= t]]
+    return out[:size]
+
+
+@pytest.mark.parametrize("n, c, t", [(140, 100, 100), (2000, 130, 100),
+                                     (900, 450, 100), (60, 30, 0)])
+def test_residue_law_matches_monte_carlo(n, c, t):
+    rng = np.random.default_rng(10)
+    x = _truncated_draws(rng, n, c / n, t, 200_000)
+    exact = L.residue_probabilities([n], [c / n], t, 10, np.eye(10))[0]
+    mc = np.bincount(x % 10, minlength=10) / x.size
+    se = np.sqrt(exact * (1 - exact) / x.size)
+    assert np.all(np.abs(mc - exact) < 5 * se + 1e-12)
+    pairs = L.residue_probabilities([n], [c / n], t, 100, L_pair_sets())[0]
+    u, tens = x % 10, (x // 10) % 10
+    mc_pairs = [np.mean(u == tens), np.mean((abs(u - tens) == 1) | (abs(u - tens) == 9))]
+    assert np.allclose(mc_pairs, pairs, atol=5 * np.sqrt(0.25 / x.size))
+
+
+def L_pair_sets():
+    r = np.arange(100)
+    gap = np.abs(r % 10 - r // 10)
+    return np.vstack([gap == 0, (gap == 1) | (gap == 9)]).astype(float)
+
+
+@pytest.mark.parametrize("position, n, c, t", [(1, 400, 180, 1), (1, 40, 12, 1),
+                                               (2, 800, 95, 10), (2, 300, 150, 100)])
+def test_leading_digit_law_matches_monte_carlo(position, n, c, t):
+    rng = np.random.default_rng(11)
+    x = _truncated_draws(rng, n, c / n, t, 200_000)
+    exact = L.leading_digit_probabilities([n], [c / n], t, position)[0]
+    digits = np.array([int(str(v)[position - 1]) for v in x])
+    mc = np.bincount(digits, minlength=10)[(1 if position == 1 else 0):] / x.size
+    se = np.sqrt(exact * (1 - exact) / x.size)
+    assert np.all(np.abs(mc - exact) < 5 * se + 1e-12)
+
+
+def test_percent_05_law_matches_monte_carlo():
+    rng = np.random.default_rng(12)
+    cast = np.array([150, 333, 1200])
+    lead = np.array([75, 101, 640])
+    res = D.percent_05(np.repeat(cast, 20), np.repeat(lead, 20), min_units=50)
+    for cst, ld in zip(cast, lead):
+        x = rng.binomial(cst, ld / cst, size=200_000)
+        pct = (200 * x + cst) // (2 * cst)
+        mc = np.mean(pct % 5 == 0)
+        from audit.forensics.integer_percentages import integer_probabilities
+        exact = integer_probabilities([cst], [ld], window=1.0, period=5.0)[0]
+        assert abs(mc - exact) < 5 * np.sqrt(exact * (1 - exact) / x.size)
+    assert res.params["null"] == "binomial"
+
+
+def _clean_matrix(rng, stations, sizes=(300, 3000), k=3):
+    """Multinomial station counts: each station's own shares around common
+    option shares (a clean election)."""
+    size = rng.integers(*sizes, size=stations)
+    shares = rng.dirichlet(np.r_[30.0, 15.0, 5.0, np.full(k - 3, 3.0)][:k],
+                           size=stations)
+    return rng.multinomial(size, shares)
+
+
+@pytest.mark.parametrize("test", [D.last_digit, D.count_05, D.last_two_repeat,
+                                  D.last_two_adjacent])
+def test_binomial_null_holds_its_size_on_clean_matrices(test):
+    # small stations and a small party: the classical null's weak spots
+    rng = np.random.default_rng(13)
+    pvalues = np.array([test(_clean_matrix(rng, 300, sizes=(100, 900))).pvalue
+                        for _ in range(200)])
+    # 200 draws at a true 5% rate: 99.9% of the time between 1 and 23
+    assert np.sum(pvalues < 0.05) <= 23
+
+
+def test_classical_null_fails_where_the_binomial_null_holds():
+    # counts just above min_count: low last digits are over-represented
+    rng = np.random.default_rng(14)
+    size = rng.integers(200, 260, size=20000)
+    a = rng.binomial(size, 0.45)
+    votes = np.c_[a, size - a]
+    assert D.last_digit(votes, null="uniform").pvalue < 1e-4
+    assert D.last_digit(votes).pvalue > 0.001
+
+
+def test_injected_round_endings_and_invented_digits_are_detected():
+    rng = np.random.default_rng(15)
+    votes = _clean_matrix(rng, 2000)
+    rounded = votes.copy()
+    rounded[:200, 0] = np.round(rounded[:200, 0], -1)
+    assert D.count_05(rounded, alternative="greater").pvalue < 1e-8
+    assert D.last_digit(rounded).pvalue < 1e-8
+    invented = votes.copy()
+    # a person writing last digits: 7 and 3 favoured, 0 avoided
+    pick = rng.choice(10, size=600, p=[0.02, 0.1, 0.1, 0.2, 0.08, 0.05,
+                                       0.1, 0.2, 0.08, 0.07])
+    invented[:600, 0] = invented[:600, 0] // 10 * 10 + pick
+    assert D.last_digit(invented).pvalue < 1e-6
+    adjacent = votes.copy()
+    adjacent[:300, 0] = adjacent[:300, 0] // 100 * 100 + 34
+    assert D.last_two_adjacent(adjacent, alternative="greater").pvalue < 1e-8
+
+
+def test_null_is_recorded_and_one_dimensional_input_falls_back():
+    rng = np.random.default_rng(16)
+    votes = _clean_matrix(rng, 500)
+    res = D.last_digit(votes)
+    assert res.params["null"] == "binomial" and "null_note" not in res.details
+    flat = D.last_digit(votes.ravel())
+    assert flat.params["null"] == "uniform"
+    assert "one-dimensional" in flat.details["null_note"]
+    assert flat.pvalue == D.last_digit(votes, null="uniform").pvalue
+    assert D.first_digit(votes.ravel()).params["null"] == "benford"
+    with pytest.raises(ValueError, match="null must be 'binomial' or 'uniform'"):
+        D.count_05(votes, null="benford")
+
+
+def test_one_option_fixes_every_count():
+    with pytest.raises(NotApplicable, match="fixes every count"):
+        D.last_digit(np.arange(100, 400)[:, None])
+
+
+def test_binomial_null_table_and_missing_counts():
+    rng = np.random.default_rng(17)
+    votes = _clean_matrix(rng, 400).astype(float)
+    votes[3, 1] = np.nan
+    res = D.last_digit(votes)
+    assert res.table["expected"].sum() == pytest.approx(res.n)
+    # the missing count is skipped; its station's total is the others' sum
+    filled = votes.copy()
+    filled[3, 1] = 0
+    assert D.last_digit(filled).pvalue == pytest.approx(res.pvalue)
