@@ -147,7 +147,7 @@ def manifest_text(files) -> str:
     return "".join(lines)
 
 
-def _read_riding(file: Path, absent_fill):
+def _read_riding(file: Path):
     raw, source, blank = _load(file)
     cols = list(raw.columns)
     eng = [_english(c) for c in cols]
@@ -265,7 +265,7 @@ def read_ca_pollbypoll(path, *, absent: str = "na"):
     files = _files(path)
     frames, excluded, candidates, styles, padded = [], [], {}, {}, {}
     for f in files:
-        data, exc, info = _read_riding(f, absent)
+        data, exc, info = _read_riding(f)
         if info["riding"] in candidates:
             raise InputError(f"riding {info['riding']} appears in two files",
                              file=f)
