@@ -19,7 +19,7 @@ import pytest
 
 from audit.errors import NotApplicable
 from audit.forensics.fingerprints import (
-    FingerprintResult, _apply_fraud, _summaries, fingerprint, fingerprint_histogram,
+    FingerprintResult, _apply_fraud, _tail_pvalue, _summaries, fingerprint, fingerprint_histogram,
     simulate_klimek)
 from audit.registry import REGISTRY
 
@@ -79,7 +79,9 @@ def test_recovers_planted_fraud():
     assert lo <= 0.3 <= hi
     lo, hi = res.confidence_interval("f_e")
     assert lo <= 0.08 <= hi
-    assert res.pvalue == pytest.approx(1 / 13)
+    # the tail p-value goes below the floor 1 / (n_null + 1) of the count
+    assert res.details["pvalue_simulated"] == pytest.approx(1 / 13)
+    assert res.pvalue < 1 / 13
     assert res.statistic == res.details["f_i"] + res.details["f_e"]
     # the point estimate of extreme fraud, over several seeds (one fit can
     # be a grid step or two off: the fit's own simulation is noisy)
@@ -247,7 +249,8 @@ def test_russia_2020_needs_fraud():
     assert res.details["f_e"] >= 0.01
     assert res.statistic >= 0.3
     assert res.details["delta_chi2"] > 10 * res.null_statistics["delta_chi2"].max()
-    assert res.pvalue == pytest.approx(1 / 4)
+    assert res.details["pvalue_simulated"] == pytest.approx(1 / 4)
+    assert res.pvalue < 0.01
 
 
 def test_excluded_stations_are_listed_at_their_positions():
@@ -259,3 +262,43 @@ def test_excluded_stations_are_listed_at_their_positions():
     assert res.excluded["position"].tolist() == [0, 1, 2, 3, 7]
     assert len(res.excluded) == res.details["excluded_stations"] == 5
     assert res.excluded["reason"].str.contains("no ballots cast").all()
+
+
+# ---------------------------------------------------------------- tail p-value
+def test_tail_pvalue_is_exact_for_a_point_mass_and_scaled_chi2_1():
+    # null refits: 0 with probability 0.4, else c * chi2(1); the observed
+    # statistic from the same law.  F(1, k) is a pivot, so P(p <= a) <= a
+    # (the factor (k + 1) / (B + 1) over-covers the point mass slightly)
+    from scipy import stats
+    g = np.random.default_rng(5)
+    n, B = 20000, 19
+    draws = np.where(g.random((n, B + 1)) < 0.4, 0.0,
+                     7.0 * g.chisquare(1, (n, B + 1)))
+    p = np.array([_tail_pvalue(d[0], d[1:]) for d in draws])
+    for a in (0.05, 0.01, 0.002):
+        lo, hi = stats.binomtest(int((p <= a).sum()), n).proportion_ci(0.999)
+        assert lo <= a and hi >= 0.5 * a, (a, (p <= a).mean())
+    assert _tail_pvalue(0.0, draws[0, 1:]) == 1.0
+    assert _tail_pvalue(5.0, np.zeros(19)) == pytest.approx(1 / 20)
+
+
+@pytest.mark.slow
+def test_tail_pvalue_holds_size_on_clean_elections_at_calibration_settings():
+    # 80 clean elections of 1,000 stations with regions, grouped by region,
+    # with the harness's cheap settings (19 null refits): rejections at 0.05
+    # within a 99% binomial interval, and none at 0.005
+    from scipy import stats
+    from audit.simulate import clean_election
+    # the calibration harness's settings (audit.calibration)
+    opts = {"n_null": 19, "n_boot": 0, "n_sim": 2, "n_correct": 1, "step": 0.02}
+    p = []
+    for i in range(80):
+        d = clean_election(1000, rng=500 + i).data
+        p.append(fingerprint(d.registered.to_numpy(int), d.ballots_cast.to_numpy(int),
+                             d.leader.to_numpy(int), groups=d.region.to_numpy(),
+                             rng=i, **opts).pvalue)
+    p = np.array(p)
+    print("fingerprint size", {a: float((p <= a).mean()) for a in (0.1, 0.05, 0.01)})
+    lo, hi = stats.binomtest(int((p <= 0.05).sum()), p.size).proportion_ci(0.99)
+    assert lo <= 0.05, (p <= 0.05).mean()
+    assert (p <= 0.005).sum() <= 2

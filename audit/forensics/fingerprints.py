@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import special
+from scipy import special, stats
 
 from ..errors import NotApplicable
 from ._validation import as_counts
@@ -514,6 +514,33 @@ def _simulate_from(reg, par, f_i, f_e, theta, alpha, sigma_extreme, gen):
 # the test
 
 
+def _tail_pvalue(observed, null):
+    """P-value of the fit improvement ``observed`` from its null refits
+    ``null``: a point mass at 0 and a scaled chi-square(1) tail.
+
+    With :math:`k` of the :math:`B` refits positive, of mean :math:`m`,
+    :math:`p = \\frac{k + 1}{B + 1} \\, P(F_{1, k} \\ge x / m)`; if the
+    positive refits are :math:`c \\chi^2_1`, :math:`x / m` is
+    :math:`F_{1,k}` under the null whatever :math:`c` (a pivot, so the
+    estimated scale costs no size).  1 when ``observed`` is 0 (every refit
+    is at least as large); :math:`1 / (B + 1)` when no refit is positive.
+
+    Examples
+    --------
+    >>> round(_tail_pvalue(0.0, np.array([0.0, 3.0])), 3)
+    1.0
+    >>> bool(_tail_pvalue(200.0, np.r_[np.zeros(7), np.full(12, 10.0)]) < 1 / 20)
+    True
+    """
+    if not observed > 0:
+        return 1.0
+    pos = null[null > 0]
+    if pos.size == 0:
+        return 1.0 / (null.size + 1)
+    share = (pos.size + 1) / (null.size + 1)
+    return float(min(1.0, share * stats.f.sf(observed / pos.mean(), 1, pos.size)))
+
+
 @register("fingerprint", family="fingerprint", min_units=100, null=_NULL)
 @single_threaded_blas
 def fingerprint(registered, ballots_cast, leader, *, groups=None, bins=50,
@@ -580,11 +607,13 @@ def fingerprint(registered, ballots_cast, leader, *, groups=None, bins=50,
     -------
     FingerprintResult
         ``statistic`` = :math:`\\hat f_i + \\hat f_e`, the estimated share of
-        stations with fraud of either kind; ``pvalue`` = parametric-bootstrap
-        :math:`(k + 1)/(B + 1)` for the improvement of fit that the fraud
-        terms bring, :math:`\\Delta\\chi^2` (``details['delta_chi2']``):
-        :math:`k` of the :math:`B` refits of clean simulated elections
-        improve at least as much; ``expected`` = mean
+        stations with fraud of either kind; ``pvalue`` = tail p-value of
+        the improvement of fit that the fraud terms bring,
+        :math:`\\Delta\\chi^2` (``details['delta_chi2']``), against its
+        ``n_null`` refits of clean simulated elections (see Notes; it can
+        go below :math:`1/(B + 1)`); ``details['pvalue_simulated']`` is the
+        plain :math:`(k + 1)/(B + 1)` count and ``details['null_positive']``
+        the number of positive null refits; ``expected`` = mean
         :math:`\\hat f_i + \\hat f_e` of those clean refits (the fit's
         bias under no fraud); ``details`` has ``f_i``, ``f_e``, their
         intervals (``f_i_ci_low`` ...), ``total_ci_low``/``high``,
@@ -636,7 +665,32 @@ def fingerprint(registered, ballots_cast, leader, *, groups=None, bins=50,
     ``n_null`` elections simulated from that no-fraud model (a parametric
     bootstrap of a likelihood-ratio-type statistic; it has more power
     than :math:`\\hat f_i + \\hat f_e`, whose incremental part is noisy
-    under the null). A small p-value says the fingerprint is not a single
+    under the null). Under the null :math:`\\Delta\\chi^2` is 0 in about a
+    third to two thirds of the refits (no fraud term helps) and positive
+    otherwise, with a right-skewed law (gamma shape 0.7 to 1.3 on clean
+    simulated elections). The p-value models the refits as a point mass at
+    0 plus a scaled :math:`\\chi^2_1` (the law of a one-parameter
+    likelihood-ratio statistic on a boundary, the chi-bar-square; shape 0.5
+    has a heavier tail than what was measured, so it errs on the
+    conservative side): with :math:`k` positive refits of mean :math:`m`,
+
+    .. math:: p = \\frac{k + 1}{B + 1} \\, P\\left(F_{1,k} \\ge
+              \\Delta\\chi^2 / m\\right),
+
+    where :math:`F_{1,k}` is exact for a scaled :math:`\\chi^2_1` with
+    unknown scale (the new statistic over the mean of :math:`k` others).
+    Unlike :math:`(k + 1)/(B + 1)` it is not bounded below by
+    :math:`1/(B + 1)`, so it can survive a multiple-testing correction
+    with the calibration's 19 refits. Checked on four clean simulated
+    elections (800 to 3,000 stations, with and without region groups):
+    drawing 3,000 times one refit as "observed" and 19 others as the null,
+    :math:`P(p \\le a)` was 0.022 to 0.051 at :math:`a` = 0.05, 0.0003 to
+    0.0073 at 0.01 and 0 to 0.0007 at 0.001 (an exponential tail instead
+    was liberal: 0.025 at 0.01 and 0.006 at 0.001). End to end on clean
+    elections see ``tests/test_fingerprints.py``. The tail is a model: far
+    beyond the refits it extrapolates, so a tiny p-value says
+    :math:`\\Delta\\chi^2` is far out on the null's scale, not that its
+    exact value is known. A small p-value says the fingerprint is not a single
     truncated-normal blob; several clean blobs (regions, urban/rural) can
     also do that, which is what ``groups`` is for.
 
@@ -747,11 +801,12 @@ def fingerprint(registered, ballots_cast, leader, *, groups=None, bins=50,
     null = np.array(refits[n_boot:]).reshape(-1, 4)
     null_delta = null[:, 3]
     if null.size:
-        pvalue = simulated_pvalue(int(np.sum(null_delta >= fit["delta_chi2"])),
-                                  null_delta.size)
+        p_sim = simulated_pvalue(int(np.sum(null_delta >= fit["delta_chi2"])),
+                                 null_delta.size)
+        pvalue = _tail_pvalue(fit["delta_chi2"], null_delta)
         expected = float((null[:, 0] + null[:, 1]).mean())
     else:
-        pvalue = expected = float("nan")
+        pvalue = p_sim = expected = float("nan")
 
     q = [(1 - confidence) / 2, 1 - (1 - confidence) / 2]
 
@@ -785,6 +840,8 @@ def fingerprint(registered, ballots_cast, leader, *, groups=None, bins=50,
         "theta": fit["theta"], "chi2": fit["chi2"], "chi2_null": fit["chi2_null"],
         "delta_chi2": fit["delta_chi2"], "corrected": bool(fit["corrected"]),
         "delta_chi2_null_mean": float(null_delta.mean()) if null.size else float("nan"),
+        "null_positive": int((null_delta > 0).sum()),
+        "pvalue_simulated": float(p_sim),
         "confidence": confidence,
         "turnout_mode": ov[0], "turnout_sd": ov[1], "share_mode": ov[2],
         "share_sd": ov[3], "fair_turnout": fv[0], "fair_turnout_sd": fv[1],
