@@ -347,9 +347,9 @@ def test_injected_round_endings_and_invented_digits_are_detected():
     assert D.last_digit(rounded).pvalue < 1e-8
     invented = votes.copy()
     # a person writing last digits: 7 and 3 favoured, 0 avoided
-    pick = rng.choice(10, size=600, p=[0.02, 0.1, 0.1, 0.2, 0.08, 0.05,
-                                       0.1, 0.2, 0.08, 0.07])
-    invented[:600, 0] = invented[:600, 0] // 10 * 10 + pick
+    pick = rng.choice(10, size=1500, p=[0.02, 0.1, 0.1, 0.2, 0.08, 0.05,
+                                        0.1, 0.2, 0.08, 0.07])
+    invented[:1500, 0] = invented[:1500, 0] // 10 * 10 + pick
     assert D.last_digit(invented).pvalue < 1e-6
     adjacent = votes.copy()
     adjacent[:300, 0] = adjacent[:300, 0] // 100 * 100 + 34

@@ -288,7 +288,7 @@ def _generalised_chisquare(observed, probs, n_resamples, rng):
         expected = probs.sum(axis=0)
     cov = np.diag(expected) - probs.T @ probs
     w, v = linalg.eigh(cov)
-    good = w > max(w.max(initial=0), 0) * 1e-10
+    good = w > max(w.max(initial=0) * 1e-10, 1e-8)
     df = int(good.sum())
     if df == 0:
         raise NotApplicable("the binomial null fixes every count kept (one "
