@@ -391,7 +391,7 @@ def _source_rows(excluded, part: pd.DataFrame, complete: np.ndarray, spec,
         empty = {}
         for need in spec.needs:
             na = roles[need].isna()
-            na = na.any(axis=1) if isinstance(na, pd.DataFrame) else na
+            na = na.all(axis=1) if isinstance(na, pd.DataFrame) else na
             empty[need] = na.to_numpy()[incomplete]
         reasons = ["missing " + ", ".join(n for n in spec.needs if empty[n][j])
                    for j in range(incomplete.size)]

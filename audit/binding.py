@@ -59,7 +59,10 @@ class Binding:
         Positional arguments by data role (int64; ``votes`` 2-D).
     complete : ndarray of bool
         Stations of the table complete in every needed column (the rows
-        the arrays hold, in table order).
+        the arrays hold, in table order).  For ``votes`` a station needs
+        one option or more: an option missing at a station (a candidate
+        who did not stand there, as in riding-by-riding files) counts as 0
+        votes.
     kwargs : dict
         Options resolved from the table (``groups`` labels).
     group_level : str or None
@@ -112,12 +115,18 @@ def bind(spec: TestSpec, data: pd.DataFrame, options: list[str], leader: str | N
         part = r[need]
         frames.append(part if isinstance(part, pd.DataFrame) else part.to_frame(need))
     complete = np.ones(len(frames[0]), dtype=bool)
-    for f in frames:
-        complete &= f.notna().all(axis=1).to_numpy()
+    for need, f in zip(spec.needs, frames):
+        # an option missing at a station (a candidate who did not stand
+        # there) counts as 0 votes; a station with no option at all is left out
+        complete &= (f.notna().any(axis=1) if need == "votes"
+                     else f.notna().all(axis=1)).to_numpy()
     args = []
     for need, f in zip(spec.needs, frames):
-        values = f.loc[complete].to_numpy(dtype="int64")
-        args.append(values if need == "votes" else values[:, 0])
+        part = f.loc[complete]
+        if need == "votes":
+            args.append(part.fillna(0).to_numpy(dtype="int64"))
+        else:
+            args.append(part.to_numpy(dtype="int64")[:, 0])
     kwargs, level = {}, None
     wanted = dict(extra or {})
     if groups is not False and takes_groups(spec) and "groups" not in wanted:

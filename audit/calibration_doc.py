@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from . import registry
-from .corpus import ALPHA, TWIN_SCENARIOS, summarize_corpus
+from .calibration_real import ALPHA, TWIN_SCENARIOS, summarize_corpus
 
 __all__ = ["Store", "merge", "corpus_markdown", "write_page"]
 
@@ -167,7 +167,7 @@ def corpus_markdown(rows: pd.DataFrame, settings: dict) -> list[str]:
             h = s["holm"]
             h = h[(h.kind == "twin") & (h.scenario == scen)]
             if len(h):
-                from .corpus import _cp
+                from .calibration_real import _cp
                 lines.append("")
                 label = ("false alarm of the battery" if scen == "clean" else "power of the battery")
                 for src, g in [*h.groupby("source", sort=True), ("all files", h)]:

@@ -28,11 +28,20 @@ def home_cache(monkeypatch, tmp_path):
 def test_registry_matches_readme_table():
     if not README.exists():
         pytest.skip("datasets README not available")
-    rows = re.findall(r"^\| (\S+) \| (https://\S+) \| ([0-9a-f]{64}) \|$",
-                      README.read_text(encoding="utf-8"), flags=re.M)
+    text = README.read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (\S+) \| (https://\S+) \| ([0-9a-f]{64}) \|$", text, flags=re.M)
     assert len(rows) == 6
-    assert {n: (u, h) for n, u, h in rows} == \
-        {n: (d.url, d.sha256) for n, d in datasets.REGISTRY.items()}
+    reference = {n: (d.url, d.sha256) for n, d in datasets.REGISTRY.items()
+                 if d.kind == "reference"}
+    assert {n: (u, h) for n, u, h in rows} == reference
+    # the other countries' table: file | election | URL | sha256 ("per file"
+    # for a folder, whose manifest is shipped in the package)
+    others = dict(re.findall(r"^\| (\S+?)(?:/\*\.csv)? \| [^|]+ \| (https://\S+) \| "
+                             r"(?:[0-9a-f]{64}|per file) \|$", text, flags=re.M))
+    for name, d in datasets.REGISTRY.items():
+        if d.kind == "clean":
+            assert name in others, name
+            assert others[name].split("NNNNN")[0] in d.url or d.url in others[name]
 
 
 def test_data_dir_from_env(monkeypatch, tmp_path, home_cache):

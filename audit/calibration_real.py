@@ -34,7 +34,7 @@ with ``id`` the CRC-32 of a name:
 
 Examples
 --------
->>> from audit.corpus import CorpusTask, TWIN_SCENARIOS
+>>> from audit.calibration_real import CorpusTask, TWIN_SCENARIOS
 >>> sorted(TWIN_SCENARIOS)
 ['clean', 'rounding', 'stuffing']
 >>> CorpusTask("ru-cik/2020.csv.zip", "twin", "clean", 0).kind
@@ -225,13 +225,14 @@ def run_corpus_task(task: CorpusTask) -> list[dict]:
     return rows
 
 
-def corpus_tasks(tests: Iterable[str] | None = None, *, sources=TWIN_SOURCES,
+def corpus_tasks(tests: Iterable[str] | None = None, *, sources=None,
                  real: Iterable[str] | None = None, n_twins: int = 20,
                  n_power: int = 20, scenarios: Iterable[str] | None = None,
                  root_seed: int = DEFAULT_SEED) -> list[CorpusTask]:
     """Every task: the real clean elections, then the twins of each file
     (clean first, then each fraud scenario)."""
     tests = None if tests is None else tuple(tests)
+    sources = TWIN_SOURCES if sources is None else tuple(sources)
     real = clean_elections() if real is None else list(real)
     scenarios = list(TWIN_SCENARIOS) if scenarios is None else list(scenarios)
     for s in scenarios:

@@ -1,0 +1,191 @@
+"""The real-data calibration: tasks, runs on twins, summaries, the page kept
+row by row, ``audit calibrate``, and the committed table checked against the
+evidence classes declared at ``@register``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from audit import calibration_real as cr
+from audit import registry
+from audit.calibration_doc import Store, merge, write_page
+from audit.simulate import clean_election
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = ROOT / "docs" / "calibration.md"
+FAST = ("last_digit", "integer_percentages", "turnout_leader_correlation", "count_05")
+
+
+@pytest.fixture
+def small_sources(monkeypatch):
+    """Twins and 'real' elections drawn from small simulated tables instead of
+    the large public files."""
+    tables = {"sim/a": clean_election(1500, rng=1), "sim/b": clean_election(1200, rng=2)}
+    monkeypatch.setattr(cr, "_load", lambda name: tables[name])
+    cr._twin_model.cache_clear()
+    yield tables
+    cr._twin_model.cache_clear()
+
+
+def test_tasks_pair_scenarios_and_refuse_unknown_ones():
+    tasks = cr.corpus_tasks(FAST, sources=("x",), real=["r"], n_twins=3, n_power=2)
+    kinds = [(t.kind, t.scenario, t.sim) for t in tasks]
+    assert kinds[0] == ("real", "clean", 0)
+    assert sum(k[1] == "clean" and k[0] == "twin" for k in kinds) == 3
+    assert sum(k[1] == "rounding" for k in kinds) == 2
+    assert all(t.tests == FAST for t in tasks)
+    with pytest.raises(ValueError, match="unknown 'nope'"):
+        cr.corpus_tasks(scenarios=["nope"])
+
+
+def test_twin_runs_are_reproducible_and_labelled(small_sources):
+    task = cr.CorpusTask("sim/a", "twin", "clean", 0, tests=FAST)
+    rows = cr.run_corpus_task(task)
+    again = cr.run_corpus_task(task)
+    df, df2 = pd.DataFrame(rows), pd.DataFrame(again)
+    pd.testing.assert_frame_equal(df.drop(columns="seconds"), df2.drop(columns="seconds"))
+    assert set(df.name) == set(FAST)
+    assert (df.status == "ok").all(), df.reason.tolist()
+    # the battery's run of a test with a groups option is its [groups] variant
+    corr = df[df.name == "turnout_leader_correlation"].iloc[0]
+    spec = registry.REGISTRY["turnout_leader_correlation"]
+    if any("groups" in v.options for v in spec.variants):
+        assert corr.test == "turnout_leader_correlation[groups]"
+    assert (df.injected == 0).all()
+    # another twin differs
+    other = pd.DataFrame(cr.run_corpus_task(cr.CorpusTask("sim/a", "twin", "clean", 1,
+                                                          tests=FAST)))
+    assert not np.array_equal(df.pvalue.to_numpy(), other.pvalue.to_numpy())
+
+
+def test_rounded_twins_record_what_was_injected(small_sources):
+    rows = pd.DataFrame(cr.run_corpus_task(
+        cr.CorpusTask("sim/a", "twin", "rounding", 0, tests=("integer_percentages",))))
+    r = rows.iloc[0]
+    assert r.status == "ok" and 0 < r.injected <= 0.02 * 1500
+    assert np.isfinite(r.excess) and r.sd > 0 and 0 < r.null_share < 0.3
+    clean = cr.table_of(cr.CorpusTask("sim/a", "twin", "clean", 0))
+    rigged = cr.table_of(cr.CorpusTask("sim/a", "twin", "rounding", 0))
+    assert clean.data["registered"].equals(rigged.data["registered"])   # paired
+
+
+def _row(**kw):
+    base = dict(source="s", kind="twin", scenario="clean", sim=0, test="t", name="t",
+                battery=True, evidence=True, status="ok", statistic=0.0, pvalue=0.5,
+                reason="", seconds=0.0, injected=0, excess=np.nan, sd=np.nan,
+                null_share=np.nan)
+    return {**base, **kw}
+
+
+def test_summary_finds_evidence_tests_that_break_the_rules():
+    rows = [_row(kind="real", source="clean/x", test="a", pvalue=1e-5),
+            _row(kind="real", source="clean/x", test="b", pvalue=0.5),
+            _row(kind="real", source="clean/x", test="d", evidence=False, pvalue=1e-9)]
+    # test c rejects 30 of 40 clean twins; test b 1 of 40
+    rows += [_row(sim=j, test="c", pvalue=0.01 if j < 30 else 0.5) for j in range(40)]
+    rows += [_row(sim=j, test="b", pvalue=0.01 if j < 1 else 0.5) for j in range(40)]
+    s = cr.summarize_corpus(pd.DataFrame(rows))
+    probs = s["problems"]
+    assert set(probs.test) == {"a", "c"}          # d is descriptive, b holds its size
+    assert "clean real election" in probs.set_index("test").loc["a", "problem"]
+    h = s["holm"]
+    real = h[h.kind == "real"].iloc[0]
+    assert real.any_reject and real.rejecting == "a"
+    rate = s["rates"].set_index(["test", "source"]).loc[("c", "all")]
+    assert rate.k == 30 and rate.n == 40 and rate.ci_low < 0.75 < rate.ci_high
+
+
+def test_page_is_updated_one_test_at_a_time(tmp_path):
+    page = tmp_path / "cal.md"
+    first = pd.DataFrame([_row(test="a", sim=j) for j in range(3)]
+                         + [_row(test="b", sim=j, pvalue=0.2) for j in range(3)])
+    write_page(page, corpus_rows=first, settings={"corpus": {"root_seed": 1}})
+    text = page.read_text()
+    assert "`a`" in text and "`b`" in text and "Evidence classes declared" in text
+    redo = pd.DataFrame([_row(test="b", sim=j, pvalue=0.01) for j in range(3)])
+    write_page(page, corpus_rows=redo)
+    _, stored, settings = Store(page).load()
+    assert sorted(stored[stored.test == "a"].pvalue) == [0.5] * 3     # kept
+    assert sorted(stored[stored.test == "b"].pvalue) == [0.01] * 3    # replaced
+    assert settings["corpus"]["root_seed"] == 1
+    assert merge(None, redo).equals(redo.reset_index(drop=True))
+
+
+def test_cli_calibrate_refuses_to_overwrite_and_runs_named_tests(tmp_path, monkeypatch,
+                                                                  small_sources, capsys):
+    from audit.cli import main
+
+    page = tmp_path / "cal.md"
+    monkeypatch.setattr(cr, "TWIN_SOURCES", ("sim/b",))
+    argv = ["calibrate", "--part", "corpus", "--real", "sim/a", "--n-twins", "2",
+            "--n-power", "1", "--out", str(page), "--no-progress", "--tests",
+            "last_digit"]
+    assert main(argv) == 0
+    stored = Store(page).load()[1]
+    assert set(stored.name) == {"last_digit"}
+    assert set(stored.kind) == {"real", "twin"}
+    assert len(stored) == 1 + 2 + 2 * 1
+    assert main(argv[:-2]) == 2                   # all tests, table exists, no --overwrite
+    assert "--overwrite" in capsys.readouterr().err
+    assert main(["calibrate", "--tests", "no_such_test", "--out", str(page)]) == 2
+
+
+# ------------------------------------------------------------ the committed table
+@pytest.fixture(scope="module")
+def committed():
+    store = Store(PAGE)
+    if not store.corpus_path.exists():
+        pytest.skip("no committed real-data calibration rows")
+    return cr.summarize_corpus(store.load()[1])
+
+
+def test_committed_table_covers_every_evidence_test(committed):
+    runs = set(committed["rates"].test) | set(committed["real"].test)
+    for label, (_, _, cal) in registry.calibration_labels().items():
+        if cal.evidence:
+            assert label in runs, f"{label} is declared evidence but was never calibrated"
+
+
+def test_no_evidence_test_rejects_a_clean_election(committed):
+    real = committed["real"]
+    assert len(real.source.unique()) >= 3
+    bad = real[real.evidence.astype(bool) & real.battery.astype(bool)
+               & (real.p_holm <= 0.05)]
+    assert bad.empty, bad[["source", "test", "pvalue", "p_holm"]].to_string()
+
+
+def test_evidence_tests_hold_their_size_on_clean_twins(committed):
+    rates = committed["rates"]
+    clean = rates[(rates.scenario == "clean") & (rates.source == "all")
+                  & rates.evidence.astype(bool)]
+    assert len(clean) >= 10
+    assert ((clean.rate >= 0.02) & (clean.rate <= 0.08)).all(), \
+        clean[["test", "rate", "ci_low", "ci_high", "n"]].to_string()
+    h = committed["holm"]
+    twins = h[(h.kind == "twin") & (h.scenario == "clean")]
+    assert len(twins) >= 60 and twins.any_reject.mean() <= 0.08
+
+
+def test_at_least_ten_evidence_tests_in_every_family():
+    labels = registry.calibration_labels()
+    fams = {registry.REGISTRY[name].family for name, _, cal in labels.values()
+            if cal.evidence}
+    assert sum(cal.evidence for _, _, cal in labels.values()) >= 10
+    assert {"digits", "distribution", "integer-percentage", "spike",
+            "fingerprint"} <= fams, fams
+
+
+def test_power_is_kept_on_rigged_twins(committed):
+    ip = committed["integer"]
+    assert len(ip) >= 20
+    assert (ip.pvalue <= 0.05).mean() >= 0.95
+    assert (ip.z.abs() <= 3).all(), ip[["source", "sim", "excess", "expected_excess",
+                                        "sd"]].to_string()
+    rates = committed["rates"]
+    stuffed = rates[(rates.scenario == "stuffing") & (rates.source == "all")
+                    & rates.evidence.astype(bool)]
+    assert len(stuffed) and (stuffed.rate >= 0.8).sum() >= 2, stuffed.to_string()
