@@ -93,9 +93,10 @@ def bind(spec: TestSpec, data: pd.DataFrame, options: list[str], leader: str | N
         The leader column.
     groups : bool or Column, default True
         For a test with a ``groups`` option: True passes the labels of the
-        finest hierarchy level with two units or more in ``data``
-        (:data:`audit.registry.GROUPS`), a :class:`Column` those of that
-        column, False none.
+        level its ``groups`` variant declares at ``@register`` (default
+        :data:`audit.registry.GROUPS`, the finest hierarchy level with two
+        units or more in ``data``), a :class:`Column` those of that column,
+        False none.
     extra : dict, optional
         Further keyword options; :class:`Column` values become the labels
         of that column for the complete rows.
@@ -130,7 +131,10 @@ def bind(spec: TestSpec, data: pd.DataFrame, options: list[str], leader: str | N
     kwargs, level = {}, None
     wanted = dict(extra or {})
     if groups is not False and takes_groups(spec) and "groups" not in wanted:
-        wanted["groups"] = GROUPS if groups is True else groups
+        if groups is True:      # the level the test declares for its groups variant
+            groups = next((v.options["groups"] for v in spec.variants
+                           if isinstance(v.options.get("groups"), Column)), GROUPS)
+        wanted["groups"] = groups
     for key, value in wanted.items():
         if not isinstance(value, Column):
             kwargs[key] = value

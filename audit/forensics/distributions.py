@@ -24,11 +24,12 @@ normal-theory skewness and kurtosis tests reject on clean simulated elections
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from ..errors import NotApplicable
 from .._threads import single_threaded_blas
-from ..registry import register
+from ..registry import GROUPS, Calibration, Variant, register
 from ..result import TestResult, exclusion_table, simulated_pvalue
 
 __all__ = ["dip_statistic", "dip_pvalue", "turnout_skewness", "turnout_kurtosis",
@@ -147,8 +148,15 @@ _MOMENT_NOTES = """
 """
 
 
+_MOMENT_WHY = ("a normal-theory null: station turnout and shares are mixtures of "
+               "districts of different kinds, never normal; every clean election "
+               "and every clean twin rejects")
+
+
 @register("turnout_skewness", family="distribution", min_units=20,
-          null="turnout is normally distributed (skewness 0)")
+          null="turnout is normally distributed (skewness 0)",
+          evidence=False, flag="liberal",
+          why=_MOMENT_WHY)
 def turnout_skewness(registered, ballots_cast, *, rng=None):
     """Skewness of station turnout, against a normal-theory null.
 
@@ -192,7 +200,9 @@ def turnout_skewness(registered, ballots_cast, *, rng=None):
 
 
 @register("turnout_kurtosis", family="distribution", min_units=20,
-          null="turnout is normally distributed (excess kurtosis 0)")
+          null="turnout is normally distributed (excess kurtosis 0)",
+          evidence=False, flag="liberal",
+          why=_MOMENT_WHY)
 def turnout_kurtosis(registered, ballots_cast, *, rng=None):
     """Excess kurtosis of station turnout, against a normal-theory null.
 
@@ -237,7 +247,9 @@ def turnout_kurtosis(registered, ballots_cast, *, rng=None):
 
 
 @register("leader_share_skewness", family="distribution", min_units=20,
-          null="leader share is normally distributed (skewness 0)")
+          null="leader share is normally distributed (skewness 0)",
+          evidence=False, flag="liberal",
+          why=_MOMENT_WHY)
 def leader_share_skewness(ballots_cast, leader, *, rng=None):
     """Skewness of the leader's station share, against a normal-theory null.
 
@@ -280,7 +292,9 @@ def leader_share_skewness(ballots_cast, leader, *, rng=None):
 
 
 @register("leader_share_kurtosis", family="distribution", min_units=20,
-          null="leader share is normally distributed (excess kurtosis 0)")
+          null="leader share is normally distributed (excess kurtosis 0)",
+          evidence=False, flag="liberal",
+          why=_MOMENT_WHY)
 def leader_share_kurtosis(ballots_cast, leader, *, rng=None):
     """Excess kurtosis of the leader's station share (normal-theory null).
 
@@ -607,8 +621,16 @@ def dip_pvalue(dip: float, n: int, *, method: str = "table", n_resamples: int = 
 
 
 @register("turnout_dip", family="distribution", min_units=10,
-          null="turnout has a unimodal distribution across stations")
-def turnout_dip(registered, ballots_cast, *, method="table", n_resamples=999, rng=None):
+          null="turnout has a unimodal distribution across stations",
+          evidence=False, flag="conservative",
+          why="across a country the turnout of districts is itself multimodal: "
+              "clean twins of the Russian files, which keep each district's real "
+              "centre, reject (p = 0.001); within districts (groups) the uniform "
+              "least-favourable null gives p = 1.0 on every clean election and "
+              "twin, a false-alarm rate of 0, far below alpha",
+          variants={"groups": {"groups": GROUPS}})
+def turnout_dip(registered, ballots_cast, *, method="table", n_resamples=999,
+                groups=None, rng=None):
     """Hartigan's dip test of unimodality of station turnout.
 
     Parameters
@@ -619,6 +641,13 @@ def turnout_dip(registered, ballots_cast, *, method="table", n_resamples=999, rn
         How the p-value is obtained (see :func:`dip_pvalue`).
     n_resamples : int
         Uniform samples when ``method="simulate"``.
+    groups : array of labels, optional
+        District (or other unit) of each station.  The test then looks at
+        turnout within districts: each station's logit turnout
+        :math:`\operatorname{logit}((C + 1/2) / (N + 1))` minus its
+        district's median.  Districts of one station carry no within-district
+        information and are left out (counted in
+        ``details["singleton_groups"]``).
     rng : seed or Generator, optional
         Used only when ``method="simulate"``.
 
@@ -626,8 +655,9 @@ def turnout_dip(registered, ballots_cast, *, method="table", n_resamples=999, rn
     -------
     TestResult
         ``statistic`` is the dip (sup distance between the empirical CDF of
-        turnout and the closest unimodal CDF), ``expected`` the median dip of
-        a uniform sample of the same size.
+        turnout, or of the within-district deviations, and the closest
+        unimodal CDF), ``expected`` the median dip of a uniform sample of the
+        same size.
 
     Notes
     -----
@@ -638,6 +668,15 @@ def turnout_dip(registered, ballots_cast, *, method="table", n_resamples=999, rn
     stations and a cluster near 100%) is the pattern of extreme fraud in
     the fingerprints of Klimek et al. (2012, PNAS 109:16469), but a country made of two
     kinds of region may also be bimodal without any fraud.
+
+    With ``groups`` the question is narrower: around its own district's
+    centre, is turnout unimodal?  A mixture of unimodal laws centred at the
+    same point is unimodal, so districts of different spreads do not make
+    deviations bimodal; a share of stations within districts pushed far
+    above their neighbours (incremental or extreme fraud) does.  Geography
+    between districts no longer counts.  Legitimate within-district
+    bimodality exists too (e.g. hospitals or closed institutions voting in
+    full beside ordinary stations): a rejection is an anomaly to explain.
 
     Calibration: against the uniform null it is conservative (false-alarm rate near 0 on
     clean elections) (``docs/calibration.md``; the battery's evidence table repeats this in
@@ -661,6 +700,8 @@ def turnout_dip(registered, ballots_cast, *, method="table", n_resamples=999, rn
         raise ValueError(f"method must be 'table' or 'simulate', got {method!r}")
     _check_rng_option("n_resamples", n_resamples)
     t, excluded, details = _turnout(a["registered"], a["ballots_cast"])
+    if groups is not None:
+        t, excluded, details = _within_group_logit(a, groups, excluded, details)
     _enough("turnout_dip", len(t), 10)
     _not_constant("turnout_dip", t, "turnout")
     d = dip_statistic(t)
@@ -671,10 +712,51 @@ def turnout_dip(registered, ballots_cast, *, method="table", n_resamples=999, rn
     return TestResult(
         test="turnout_dip", statistic=float(d), pvalue=float(p), n=len(t),
         expected=float(median / np.sqrt(len(t))),
-        null="turnout is unimodal (uniform least-favourable null)",
-        params={"method": method, "n_resamples": n_resamples},
+        null="turnout is unimodal (uniform least-favourable null)"
+             + (" around each group's median" if groups is not None else ""),
+        params={"method": method, "n_resamples": n_resamples,
+                "groups": groups is not None},
         details={"sqrt_n_dip": float(d * np.sqrt(len(t))), **details},
         excluded=excluded)
+
+
+def _within_group_logit(a, groups, excluded, details):
+    """Logit turnout minus its group's median, for the stations ``_turnout``
+    kept that are not alone in their group; the singletons join the
+    exclusions."""
+    reg, cast = a["registered"], a["ballots_cast"]
+    keep = np.ones(len(reg), bool)
+    if excluded is not None and len(excluded):
+        keep[excluded["position"].to_numpy(dtype=np.int64)] = False
+    labels = np.asarray(groups)
+    if labels.shape != (len(reg),):
+        raise ValueError(f"groups must have one label per station ({len(reg)}), "
+                         f"got shape {labels.shape}")
+    codes = _label_codes(labels)
+    pos = np.flatnonzero(keep)
+    c = codes[pos]
+    sizes = np.bincount(c, minlength=int(codes.max()) + 1 if len(codes) else 0)
+    alone = sizes[c] < 2
+    x = np.log((cast[pos] + 0.5) / (reg[pos] - cast[pos] + 0.5))
+    pos, c, x = pos[~alone], c[~alone], x[~alone]
+    order = np.lexsort((x, c))
+    c_s, x_s = c[order], x[order]
+    starts = np.flatnonzero(np.r_[True, c_s[1:] != c_s[:-1]])
+    ends = np.r_[starts[1:], len(c_s)]
+    med = np.empty(len(starts))
+    lo, hi = starts + (ends - starts - 1) // 2, starts + (ends - starts) // 2
+    med[:] = (x_s[lo] + x_s[hi]) / 2 if len(starts) else med
+    centred = np.empty_like(x)
+    centred[order] = x_s - np.repeat(med, ends - starts)
+    n_alone = int(alone.sum())
+    extra = pd.DataFrame({"position": np.flatnonzero(keep)[alone],
+                          "reason": "alone in its group"})
+    excluded = (pd.concat([excluded, extra], ignore_index=True)
+                .sort_values("position", kind="stable", ignore_index=True)
+                if excluded is not None else extra)
+    details = {**details, "singleton_groups": n_alone, "excluded_alone_in_group": n_alone,
+               "n_groups": int(len(starts))}
+    return centred, excluded, details
 
 
 # ------------------------------------------------------------ correlation
@@ -760,7 +842,15 @@ def _weighted_r(t, s, w, codes=None):
 
 
 @register("turnout_leader_correlation", family="distribution", min_units=10,
-          null="leader share does not rise with turnout across stations")
+          null="leader share does not rise with turnout across stations",
+          evidence=False, flag="liberal",
+          why="without districts, stations are not exchangeable across a "
+              "country of different regions; with them it still rejects honest "
+              "elections: Canada 2011 grouped by riding, p = 0.001. Within a "
+              "district, support and turnout can move together for legitimate "
+              "reasons (mobilisation, and the winner of a close race being the "
+              "candidate whose voters turned out)",
+          variants={"groups": {"groups": GROUPS}})
 @single_threaded_blas
 def turnout_leader_correlation(registered, ballots_cast, leader, *, weights="registered",
                                method="permutation", n_resamples=999, n_exceed=20,
@@ -982,7 +1072,13 @@ def turnout_leader_correlation(registered, ballots_cast, leader, *, weights="reg
 # ------------------------------------------------------------ regression
 @register("sobyanin_sukhovolsky", family="distribution", min_units=10,
           null="leader votes per registered voter grow with turnout at the "
-               "leader's overall share")
+               "leader's overall share",
+          evidence=False, flag="liberal",
+          why="rejects honest elections even within districts with a "
+              "cluster-robust variance: Canada 2011 grouped by riding, p < 1e-6; "
+              "a slope above the leader's share is also what legitimate "
+              "mobilisation of the leader's voters produces",
+          variants={"groups": {"groups": GROUPS}})
 @single_threaded_blas
 def sobyanin_sukhovolsky(registered, ballots_cast, leader, *, alternative="greater",
                          confidence=0.95, groups=None, variance="cluster", rng=None):

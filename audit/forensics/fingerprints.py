@@ -24,7 +24,7 @@ from scipy import special, stats
 from ..errors import NotApplicable
 from ._validation import as_counts
 from .._threads import map_threads, single_threaded_blas
-from ..registry import register
+from ..registry import Column, register
 from ..result import TestResult, exclusion_table, simulated_pvalue
 
 __all__ = ["FingerprintResult", "fingerprint", "fingerprint_histogram",
@@ -541,7 +541,18 @@ def _tail_pvalue(observed, null):
     return float(min(1.0, share * stats.f.sf(observed / pos.mean(), 1, pos.size)))
 
 
-@register("fingerprint", family="fingerprint", min_units=100, null=_NULL)
+@register("fingerprint", family="fingerprint", min_units=100, null=_NULL,
+          evidence=False, flag="liberal",
+          why="the fitted fraud shares are estimates to read with their "
+              "intervals, not a test: on clean twins of the Russian files the "
+              "fit finds incremental-fraud shares of 0.2 to 0.8 and rejects most "
+              "twins, grouped by region or by district (docs/calibration.md), "
+              "because a fair model of one normal law per group cannot fit "
+              "districts of different kinds",
+          variants={"groups": {"groups": Column("region")}},
+          calibration_options={"n_null": 19, "n_boot": 0, "n_sim": 2,
+                               "n_correct": 1, "step": 0.02},
+          max_sims=40)
 @single_threaded_blas
 def fingerprint(registered, ballots_cast, leader, *, groups=None, bins=50,
                 alpha=2.0, theta_grid=(0.2,), sigma_extreme=0.075,
