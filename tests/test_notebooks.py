@@ -43,15 +43,26 @@ def test_adding_a_test_notebook_runs_with_small_parameters(tmp_path):
 
 
 @pytest.mark.skipif(not datasets.available(["ru-cik/2020.csv.zip", "ru-cik/2024.csv.zip",
-                                            "ua-cvk/president_election_2019_1_by_vd_en.csv"]),
+                                            "ua-cvk/president_election_2019_1_by_vd_en.csv",
+                                            "clean/poland_pres2020_r1_obwody_csv.zip",
+                                            "clean/czech_pres2018_r1_pet1.csv"]),
                     reason="station datasets not in AUDIT_DATA_DIR")
 def test_station_notebook_runs_with_small_parameters(tmp_path):
     run_notebook(NOTEBOOK_DIR / "02-station-forensics.py", tmp_path,
                  {"MAX_STATIONS": 2000, "TESTS": "integer_percentages,last_digit,turnout_dip"})
-    evidence = pd.read_csv(tmp_path / "tables" / "evidence.csv")
-    assert set(evidence["test"]) == {"integer_percentages", "last_digit", "turnout_dip"}
+    ev = pd.read_csv(tmp_path / "tables" / "evidence.csv")
+    desc = pd.read_csv(tmp_path / "tables" / "descriptive.csv")
+    # the two classes are shown apart, as declared at @register
+    assert set(ev["test"]) == {"integer_percentages", "last_digit"}
+    assert set(desc["test"]) == {"turnout_dip"}
+    evidence = pd.concat([ev, desc])
     crimea = evidence[evidence["data"].str.contains("Крым")]
     assert len(crimea) == 3
+    # the honestly counted contrasts ran too, and the narrative names them
+    assert {"clean/poland_pres2020_r1_obwody_csv.zip",
+            "clean/czech_pres2018_r1_pet1.csv"} <= set(evidence["data"])
+    html = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "The contrasts, in plain words" in html and "czech_pres2018" in html
     # the Ukrainian files have no registered voters: turnout tests refuse, with a reason
     ua = evidence[evidence["data"].str.startswith("ua-cvk")].set_index("test")
     assert ua.loc["integer_percentages", "status"] == "not applicable"
