@@ -29,7 +29,7 @@ import pandas as pd
 from .errors import NotApplicable
 from .registry import GROUPS, Column, TestSpec, finest_level
 
-__all__ = ["Binding", "bind", "roles", "takes_groups"]
+__all__ = ["Binding", "bind", "nested_labels", "roles", "takes_groups"]
 
 
 def roles(data: pd.DataFrame, options: list[str], leader: str | None) -> dict:
@@ -41,6 +41,21 @@ def roles(data: pd.DataFrame, options: list[str], leader: str | None) -> dict:
     out["leader"] = data[leader] if leader is not None else None
     out["votes"] = data[options] if options else None
     return out
+
+
+def nested_labels(data: pd.DataFrame, level: str) -> np.ndarray:
+    """Labels of ``level`` made unique across its parents: a district is
+    named with its region (``"Region A / Central"``), since districts of
+    the same name in different regions are different places."""
+    from .canonical import HIERARCHY
+
+    if level not in HIERARCHY:
+        return data[level].to_numpy()
+    parts = [c for c in HIERARCHY[:HIERARCHY.index(level) + 1] if c in data.columns]
+    labels = data[parts[0]].astype("string").fillna("").to_numpy(dtype=object)
+    for c in parts[1:]:
+        labels = labels + " / " + data[c].astype("string").fillna("").to_numpy(dtype=object)
+    return labels.astype(str)
 
 
 def takes_groups(spec: TestSpec) -> bool:
@@ -145,11 +160,10 @@ def bind(spec: TestSpec, data: pd.DataFrame, options: list[str], leader: str | N
                 continue                      # one unit only: no groups to pass
             raise NotApplicable(f"{spec.name}: option {key} needs column "
                                 f"{value.name!r}, which the data lack")
-        labels = data[column].to_numpy()[complete]
+        labels = nested_labels(data, column)[complete]
         if key == "groups":
             if len(pd.unique(labels)) < 2:
                 continue
             level = column
-            labels = labels.astype(str)
         kwargs[key] = labels
     return Binding(args=args, complete=complete, kwargs=kwargs, group_level=level, roles=r)

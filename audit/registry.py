@@ -77,10 +77,13 @@ GROUP_LEVELS = ("district", "region")
 
 def finest_level(data) -> str | None:
     """Finest level of :data:`GROUP_LEVELS` in ``data`` with two units or
-    more, or None."""
-    for level in GROUP_LEVELS:
-        if level in data.columns and data[level].nunique(dropna=True) >= 2:
-            return level
+    more (counted within their parents: the same district name in two
+    regions is two units), or None."""
+    for i, level in enumerate(GROUP_LEVELS):
+        if level in data.columns:
+            keys = [c for c in GROUP_LEVELS[i:] if c in data.columns]
+            if len(data[keys].drop_duplicates()) >= 2 and data[level].notna().any():
+                return level
     return None
 
 
