@@ -206,6 +206,10 @@ class Task:
     root_seed: int = DEFAULT_SEED
     n_stations: int = 3000
     options: tuple = ()
+    #: The test's spec when it cannot be imported by name on a worker (a
+    #: test registered in a notebook or script, module ``__main__``); a
+    #: Dask worker receives it by value and registers it.
+    spec: TestSpec | None = field(default=None, compare=False, repr=False)
 
 
 @functools.lru_cache(maxsize=4)
@@ -233,6 +237,10 @@ def run_task(task: Task) -> dict:
     """
     import audit.forensics  # noqa: F401  (fills the registry in a fresh worker)
 
+    registry.load_plugins()
+    base_name = _variants().get(task.test, (task.test, {}))[0]
+    if task.spec is not None and base_name not in REGISTRY:
+        REGISTRY[base_name] = task.spec      # registered in the caller's notebook
     table = election(task.scenario, task.sim, task.root_seed, task.n_stations)
     ss = np.random.SeedSequence(task.root_seed, spawn_key=(
         2, _key(task.scenario), task.sim, _key(task.test)))
@@ -251,6 +259,16 @@ def run_task(task: Task) -> dict:
         row.update(statistic=float(res.statistic), pvalue=float(res.pvalue))
     row["seconds"] = time.perf_counter() - start
     return row
+
+
+def _shipped(label: str) -> TestSpec | None:
+    """The spec of ``label``'s test when a worker could not import it by
+    name (its function lives in ``__main__``), else None."""
+    name = _variants().get(label, (label, {}))[0]
+    spec = REGISTRY.get(name)
+    if spec is not None and getattr(spec.func, "__module__", "") == "__main__":
+        return spec
+    return None
 
 
 def make_tasks(tests: Iterable[str] | None = None, scenarios: Iterable[str] | None = None,
@@ -291,7 +309,7 @@ def make_tasks(tests: Iterable[str] | None = None, scenarios: Iterable[str] | No
                 if j >= caps.get(t, j + 1):
                     continue
                 tasks.append(Task(t, s, j, int(root_seed), int(n_stations),
-                                  tuple(sorted(opts.get(t, {}).items()))))
+                                  tuple(sorted(opts.get(t, {}).items())), _shipped(t)))
     return tasks
 
 

@@ -207,10 +207,10 @@ def test_column_option_is_fed_from_the_table():
         cal.call_test(_spec("g", grouped, ("registered",)), t, groups=cal.Column("county"))
 
 
-def test_variants_run_with_regions():
+def test_variants_run_with_groups():
     labels = {t.test for t in cal.make_tasks(n_sim=1, scenarios=["clean"])}
     assert set(cal.VARIANTS) <= labels
-    row = cal.run_task(cal.Task("sobyanin_sukhovolsky[groups=region]", "clean", 0,
+    row = cal.run_task(cal.Task("sobyanin_sukhovolsky[groups]", "clean", 0,
                                 root_seed=3, n_stations=600))
     assert row["status"] == "ok", row["reason"]
     plain = cal.run_task(cal.Task("sobyanin_sukhovolsky", "clean", 0, root_seed=3,
@@ -228,7 +228,7 @@ def test_process_pool_gives_same_rows():
 
 def test_command_line_and_rows_round_trip(tmp_path):
     md, rows = tmp_path / "cal.md", tmp_path / "rows.csv"
-    base = ["--tests", "turnout_skewness", "sobyanin_sukhovolsky[groups=region]",
+    base = ["--tests", "turnout_skewness", "sobyanin_sukhovolsky[groups]",
             "--scenarios", "clean", "stuffing", "--n-sim", "6", "--n-stations", "300",
             "--seed", "3"]
     assert cal.main([*base, "--out", str(md), "--rows", str(rows)]) == 0
@@ -262,3 +262,26 @@ def test_progress_bar_draws_and_leaves_results_unchanged():
     assert "6/6 runs" in text and text.endswith("\n")
     cols = ["test", "scenario", "sim", "statistic", "pvalue"]
     pd.testing.assert_frame_equal(with_bar.rows[cols], without.rows[cols])
+
+
+def test_a_test_registered_in_main_travels_with_its_task(monkeypatch):
+    """A test defined in a notebook (module ``__main__``) cannot be imported
+    by name on a worker: its task carries the spec, and a worker whose
+    registry lacks it registers it before running."""
+    from audit import registry
+
+    def notebook_test(registered, *, rng=None):
+        return TestResult("notebook_test", float(len(registered)), 0.5, len(registered))
+
+    notebook_test.__module__ = "__main__"
+    spec = _spec("notebook_test", notebook_test, ("registered",))
+    monkeypatch.setitem(registry.REGISTRY, "notebook_test", spec)
+    task = cal.make_tasks(["notebook_test"], ["clean"], n_sim=1, n_stations=200)[0]
+    assert task.spec is spec
+    monkeypatch.delitem(registry.REGISTRY, "notebook_test")     # a fresh worker
+    row = cal.run_task(task)
+    assert row["status"] == "ok" and row["statistic"] == 200.0
+    assert "notebook_test" in registry.REGISTRY
+    del registry.REGISTRY["notebook_test"]
+    # a test importable by name travels by name only
+    assert cal.make_tasks(["last_digit"], ["clean"], n_sim=1)[0].spec is None

@@ -679,7 +679,10 @@ def turnout_dip(registered, ballots_cast, *, method="table", n_resamples=999,
     full beside ordinary stations): a rejection is an anomaly to explain.
 
     Calibration: against the uniform null it is conservative (false-alarm rate near 0 on
-    clean elections) (``docs/calibration.md``; the battery's evidence table repeats this in
+    clean elections, and p = 1.0 within districts on every clean election and clean
+    twin measured), while across a whole country the clean twins of the Russian files,
+    which keep each district's real turnout, reject it.  It is registered as
+    descriptive (``docs/calibration.md``; the battery's evidence table repeats this in
     its ``calibration`` column).
 
     Examples
@@ -951,6 +954,13 @@ def turnout_leader_correlation(registered, ballots_cast, leader, *, weights="reg
     clean simulated elections (``docs/calibration.md``).  This behaviour
     is kept (it is the classic station-level test) but is not evidence.
 
+    Calibration on real data: with ``groups`` = districts it holds its size
+    on clean twins of the Russian files, but an honestly counted election
+    rejects it (Canada 2011 grouped by riding, where the leader is each
+    riding's winner: p = 0.001; ``docs/calibration.md``).  Dependence below
+    the finest level in the file cannot be removed, so the test is
+    registered as descriptive, grouped or not.
+
     What a correlation can and cannot show.  A positive within-group
     correlation is what stuffing predicts, but legitimate mobilisation
     predicts it too: a popular local candidate or an effective campaign
@@ -1173,6 +1183,11 @@ def sobyanin_sukhovolsky(registered, ballots_cast, leader, *, alternative="great
     exchangeable across the whole scope: units whose support and turnout
     happen to move together make the test liberal on clean elections
     (``docs/calibration.md``).  The behaviour is kept, but is not evidence.
+
+    Calibration on real data: grouped by district it holds its size on clean
+    twins of the Russian files, but rejects an honestly counted election
+    (Canada 2011 by riding, p < 1e-6; ``docs/calibration.md``): it is
+    registered as descriptive, grouped or not.
 
     What the slope can and cannot show.  A within-group slope above the
     share is what added ballots for the leader predict, but also what

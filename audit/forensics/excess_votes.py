@@ -296,6 +296,9 @@ def excess_votes(registered, ballots_cast, leader, votes, *, bin_width=0.005,
     below the peak; the turnout distribution is not assumed symmetric, so
     the estimate counts only the leader votes, not the extra turnout.
 
+    Calibration: an estimate with a bootstrap interval, not a test (no
+    p-value); it is registered as descriptive and never counted as evidence.
+
     References
     ----------
     .. [1] S. Shpilkin, "Как Россия поменяла Конституцию голосами 29%
