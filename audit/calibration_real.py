@@ -108,6 +108,9 @@ class CorpusTask:
     sim: int
     root_seed: int = DEFAULT_SEED
     tests: tuple | None = None
+    #: Specs of tests registered in ``__main__`` (a notebook), which a
+    #: worker cannot import by name; it registers them before running.
+    specs: tuple = field(default=(), compare=False, repr=False)
 
 
 @functools.lru_cache(maxsize=4)
@@ -178,6 +181,8 @@ def run_corpus_task(task: CorpusTask) -> list[dict]:
     null chance of a station's whole-number figure).
     """
     reg = registry._filled()
+    for spec in task.specs:
+        reg.setdefault(spec.name, spec)
     table = table_of(task)
     altered = np.asarray(table.source.get("altered", np.zeros(len(table.data), bool)),
                          dtype=bool)
@@ -242,12 +247,15 @@ def corpus_tasks(tests: Iterable[str] | None = None, *, sources=None,
             raise ValueError(f"scenarios: unknown {s!r}; known: {', '.join(TWIN_SCENARIOS)}")
     if n_twins < 0 or n_power < 0:
         raise ValueError("n_twins and n_power must not be negative")
-    tasks = [CorpusTask(name, "real", "clean", 0, root_seed, tests) for name in real]
+    specs = tuple(spec for spec in registry._filled().values()
+                  if getattr(spec.func, "__module__", "") == "__main__"
+                  and (tests is None or spec.name in tests))
+    tasks = [CorpusTask(name, "real", "clean", 0, root_seed, tests, specs) for name in real]
     for src in sources:
         for j in range(max(n_twins, n_power)):
             for s in scenarios:
                 if j < (n_twins if s == "clean" else n_power):
-                    tasks.append(CorpusTask(src, "twin", s, j, root_seed, tests))
+                    tasks.append(CorpusTask(src, "twin", s, j, root_seed, tests, specs))
     return tasks
 
 
