@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 # Tests and CI read the public datasets from the shared folder beside the project.
 export AUDIT_DATA_DIR ?= $(abspath ../shared/datasets)
 
-.PHONY: install report test bench clean
+.PHONY: install report test bench calibrate clean
 
 install: $(STAMP)
 
@@ -28,6 +28,11 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet benford_py benfordslaw || echo "benchmark comparison packages not installed"
 	$(PY) benchmarks/run.py
+
+# The whole calibration (simulated elections and the real-data corpus) on two
+# processes; rewrites docs/calibration.md and docs/calibration/.
+calibrate: $(STAMP)
+	$(PY) -m audit calibrate --overwrite --jobs 2 --no-progress $(CALIBRATE_ARGS)
 
 clean:
 	rm -rf $(VENV) reports
