@@ -43,6 +43,8 @@ A digit anomaly is evidence to explain, not proof of fraud.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 from scipy import linalg, stats
@@ -340,10 +342,11 @@ def _poisson_binomial_result(test, hits, probs, alternative, null, params,
                              details, labels, excluded=None):
     """Result of a count test whose null hit probabilities vary by unit."""
     n = probs.size
-    mean = float(probs.sum())
+    # exactly rounded sums: the same for any order of the stations
+    mean = math.fsum(probs)
     pval, how = _poisson_binomial_pvalue(probs, int(hits), alternative)
     p0 = mean / n
-    sd = float(np.sqrt(np.sum(probs * (1 - probs))))
+    sd = math.sqrt(math.fsum(probs * (1 - probs)))
     table = pd.DataFrame({"category": labels,
                           "observed": [int(hits), int(n - hits)],
                           "expected": [mean, n - mean],
