@@ -305,6 +305,9 @@ def _generalised_chisquare(observed, probs, n_resamples, rng):
     if not simulate:
         return stat, float(stats.chi2.sf(stat, df)), "chi-square", df
     gen = np.random.default_rng(rng)
+    # counts in a canonical order (by their laws), so that the draws do not
+    # depend on the order of the stations
+    probs = probs[np.lexsort(probs.T[::-1])]
     cum = np.cumsum(probs, axis=1)
     cum[:, -1] = 1.0
     size = probs.shape[1]
