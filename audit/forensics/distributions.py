@@ -644,7 +644,7 @@ def turnout_dip(registered, ballots_cast, *, method="table", n_resamples=999,
     groups : array of labels, optional
         District (or other unit) of each station.  The test then looks at
         turnout within districts: each station's logit turnout
-        :math:`\operatorname{logit}((C + 1/2) / (N + 1))` minus its
+        :math:`\\operatorname{logit}((C + 1/2) / (N + 1))` minus its
         district's median.  Districts of one station carry no within-district
         information and are left out (counted in
         ``details["singleton_groups"]``).
