@@ -394,3 +394,52 @@ def test_binomial_null_table_and_missing_counts():
     filled = votes.copy()
     filled[3, 1] = 0
     assert D.last_digit(filled).pvalue == pytest.approx(res.pvalue)
+
+
+# ------------------------------------------------------------ turnout digits
+def _turnout_data(rng, n=2000):
+    reg = rng.integers(150, 3000, size=n)
+    cast = rng.binomial(reg, rng.uniform(0.3, 0.9, size=n))
+    return reg, cast
+
+
+@pytest.mark.parametrize("test", [D.turnout_percent_05, D.turnout_last_digit])
+def test_turnout_digit_tests_hold_their_size_on_binomial_turnout(test):
+    rejections = sum(test(*_turnout_data(np.random.default_rng(100 + k)), rng=k).pvalue
+                     <= 0.05 for k in range(120))
+    # 120 clean data sets at alpha 0.05: a binomial 99.9% interval is 0..16
+    assert rejections <= 16
+
+
+def test_turnout_percent_05_sees_turnout_written_to_targets():
+    reg, cast = _turnout_data(np.random.default_rng(1))
+    assert D.turnout_percent_05(reg, cast).pvalue > 0.001
+    cast[:200] = np.round(0.7 * reg[:200]).astype(int)     # turnout written to 70%
+    res = D.turnout_percent_05(reg, cast, alternative="greater")
+    assert res.pvalue < 1e-8 and res.details["hits"] > res.details["expected_hits"] + 100
+
+
+def test_turnout_last_digit_sees_rounded_ballots_and_counts_exclusions():
+    reg, cast = _turnout_data(np.random.default_rng(2))
+    cast = cast.astype(float)
+    cast[0] = np.nan                      # missing
+    cast[1] = reg[1] + 5                  # impossible: kept by the reader, left out here
+    cast[2] = 0                           # degenerate law
+    res = D.turnout_last_digit(reg, cast)
+    reasons = res.excluded.set_index("position")["reason"]
+    assert reasons[0] == "missing count"
+    assert reasons[1] == "more ballots than registered voters"
+    assert reasons[2] == "no ballots, or every registered voter"
+    assert res.details["excluded_cast_over_registered"] == 1
+    assert res.details["excluded"] == len(res.excluded)
+    assert res.n == len(reg) - len(res.excluded)
+    rounded = cast.copy()
+    rounded[3:300] = np.round(rounded[3:300], -1)
+    assert D.turnout_last_digit(reg, rounded).pvalue < 1e-6
+
+
+def test_turnout_percent_05_classical_null_is_a_fifth():
+    reg, cast = _turnout_data(np.random.default_rng(3))
+    res = D.turnout_percent_05(reg, cast, null="uniform")
+    assert res.expected == pytest.approx(0.2)
+    assert res.params["null"] == "uniform" and res.params["min_registered"] == 100

@@ -399,6 +399,10 @@ _SHAPE_TESTS = ("leader_share_kurtosis", "leader_share_skewness", "sobyanin_sukh
 DOCUMENTED = {
     **{(n, "nan"): ("skip",) for n in _DIGIT_POOLED},        # "missing values are skipped"
     ("percent_05", "nan"): ("skip",),
+    ("turnout_percent_05", "nan"): ("skip",),
+    ("turnout_last_digit", "nan"): ("skip",),
+    ("turnout_percent_05", "cast_over_registered"): ("skip",),
+    ("turnout_last_digit", "cast_over_registered"): ("skip",),
     ("integer_percentages", "nan"): ("skip",),               # excluded_missing
     # impossible figures are left out and counted (module docstrings)
     **{(n, k): ("skip",) for n in _SHAPE_TESTS
