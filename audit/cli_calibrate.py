@@ -98,7 +98,7 @@ def add_commands(sub) -> None:
     p.add_argument("--part", choices=["all", "simulated", "corpus"], default="all")
     p.add_argument("--n-sim", type=int, default=200, help="simulated clean elections")
     p.add_argument("--n-stations", type=int, default=3000)
-    p.add_argument("--n-twins", type=int, default=20, help="clean twins per file")
+    p.add_argument("--n-twins", type=int, default=30, help="clean twins per file")
     p.add_argument("--n-power", type=int, default=20, help="rigged twins per file and "
                    "scenario")
     p.add_argument("--real", nargs="*", default=None, metavar="DATASET",
