@@ -203,8 +203,14 @@ class TestSpec:
 REGISTRY: dict[str, TestSpec] = {}
 
 
+#: The reason given to a test registered without a declared evidence class.
+UNCALIBRATED = ("not yet shown to hold its size on the real-data corpus; run "
+                "audit calibrate --tests NAME, then declare evidence=True at "
+                "@register if it does")
+
+
 def register(name: str, *, family: str, min_units: int = 1, null: str = "",
-             evidence: bool = True, flag: str = "", why: str = "",
+             evidence: bool | None = None, flag: str = "", why: str = "",
              variants: dict | None = None, calibration_options: dict | None = None,
              max_sims: int | None = None):
     """Decorator that registers a station-level test under ``name``.
@@ -219,6 +225,9 @@ def register(name: str, *, family: str, min_units: int = 1, null: str = "",
         The null hypothesis in words.
     evidence, flag, why
         The evidence class of the default call (see :class:`Calibration`).
+        A test that does not declare ``evidence`` is descriptive, with
+        :data:`UNCALIBRATED` as its reason: a new test is not evidence until
+        the real-data calibration says it holds its size.
     variants : dict, optional
         ``suffix -> Variant`` or ``suffix -> options dict`` (then evidence
         like the plain test): the same test with other options, calibrated
@@ -238,6 +247,8 @@ def register(name: str, *, family: str, min_units: int = 1, null: str = "",
         keyword, a variant or calibration option is not one of its keyword
         options, or the evidence class is inconsistent.
     """
+    if evidence is None:
+        evidence, why = False, why or UNCALIBRATED.replace("NAME", name)
     cal = Calibration(evidence=evidence, flag=flag, why=why)
 
     def decorate(func: Callable) -> Callable:

@@ -216,8 +216,8 @@ def test_register_declares_class_variants_and_calibration(empty_registry):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"evidence": False}, "say why"),
-    ({"flag": "liberal", "why": "x"}, "liberal test cannot be evidence"),
+    ({"evidence": False, "flag": "liberal"}, "say why"),
+    ({"evidence": True, "flag": "liberal", "why": "x"}, "liberal test cannot be evidence"),
     ({"flag": "odd", "why": "x", "evidence": False}, "flag must be one of"),
     ({"variants": {"v": {"nope": 1}}}, "not keyword options"),
     ({"calibration_options": {"nope": 1}}, "not keyword options"),
@@ -261,3 +261,13 @@ def test_battery_and_calibration_do_not_import_each_other():
     assert "calibration" not in imports("battery")
     assert "distributed" not in imports("battery")
     assert "battery" not in imports("binding") and "calibration" not in imports("binding")
+
+
+def test_a_test_without_a_declared_class_is_descriptive(empty_registry):
+    @register("fresh", family="toy")
+    def fresh(votes, *, rng=None):
+        pass
+
+    spec = empty_registry["fresh"]
+    assert not spec.evidence
+    assert "audit calibrate --tests fresh" in spec.calibration.why

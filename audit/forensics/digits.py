@@ -769,7 +769,8 @@ LAST_NULL = ("the last digit of each count is that of a binomial redraw of "
 LAST_CLASSICAL = "last digits of the counts are uniform on 0-9"
 
 
-@register("last_digit", family="digits", min_units=50, null=LAST_NULL)
+@register("last_digit", family="digits", min_units=50, null=LAST_NULL,
+          evidence=True)
 def last_digit(votes, *, min_count=100, min_units=50, null="binomial",
                n_resamples=10000, rng=None):
     """Uniformity of the last digit of vote counts.
@@ -862,7 +863,8 @@ C05_NULL = ("each count ends in 0 or 5 with the probability that a binomial "
 C05_CLASSICAL = "a count ends in 0 or 5 with probability 0.2"
 
 
-@register("count_05", family="digits", min_units=50, null=C05_NULL)
+@register("count_05", family="digits", min_units=50, null=C05_NULL,
+          evidence=True)
 def count_05(votes, *, min_count=100, min_units=50, alternative="two-sided",
              null="binomial", rng=None):
     """Share of vote counts ending in 0 or 5 (Mebane's C05s).
@@ -933,7 +935,8 @@ P05_CLASSICAL = ("the leader's rounded percentage ends in 0 or 5 with "
                  "probability 0.2")
 
 
-@register("percent_05", family="digits", min_units=50, null=P05_NULL)
+@register("percent_05", family="digits", min_units=50, null=P05_NULL,
+          evidence=True)
 def percent_05(ballots_cast, leader, *, min_ballots=100, min_units=50,
                alternative="two-sided", null="binomial", rng=None):
     """Share of stations whose leader percentage ends in 0 or 5 (P05s).
@@ -1043,7 +1046,8 @@ TP05_NULL = ("each station's rounded turnout percentage ends in 0 or 5 with the 
 TP05_CLASSICAL = "the rounded turnout percentage ends in 0 or 5 with probability 0.2"
 
 
-@register("turnout_percent_05", family="digits", min_units=50, null=TP05_NULL)
+@register("turnout_percent_05", family="digits", min_units=50, null=TP05_NULL,
+          evidence=True)
 def turnout_percent_05(registered, ballots_cast, *, min_registered=100, min_units=50,
                        alternative="two-sided", null="binomial", rng=None):
     """Share of stations whose turnout percentage ends in 0 or 5.
@@ -1130,7 +1134,8 @@ TLAST_NULL = ("the last digit of each station's ballots cast is that of a binomi
 TLAST_CLASSICAL = "last digits of the ballots cast are uniform on 0-9"
 
 
-@register("turnout_last_digit", family="digits", min_units=50, null=TLAST_NULL)
+@register("turnout_last_digit", family="digits", min_units=50, null=TLAST_NULL,
+          evidence=True)
 def turnout_last_digit(registered, ballots_cast, *, min_count=100, min_units=50,
                        null="binomial", n_resamples=10000, rng=None):
     """Uniformity of the last digit of the ballots cast at each station.
@@ -1320,7 +1325,8 @@ def _pair_test(test, votes, min_count, min_units, alternative, null, which):
         params, _details(note), labels)
 
 
-@register("last_two_repeat", family="digits", min_units=50, null=REPEAT_NULL)
+@register("last_two_repeat", family="digits", min_units=50, null=REPEAT_NULL,
+          evidence=True)
 def last_two_repeat(votes, *, min_count=100, min_units=50,
                     alternative="two-sided", null="binomial", rng=None):
     """Share of counts whose last two digits are equal (Beber & Scacco).
@@ -1369,6 +1375,7 @@ def last_two_repeat(votes, *, min_count=100, min_units=50,
 
 
 @register("last_two_adjacent", family="digits", min_units=50,
+          evidence=True,
           null=ADJACENT_NULL)
 def last_two_adjacent(votes, *, min_count=100, min_units=50,
                       alternative="two-sided", null="binomial", rng=None):

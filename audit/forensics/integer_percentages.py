@@ -450,6 +450,7 @@ def poisson_binomial_sf(p, x):
 # --------------------------------------------------------------------------
 
 @register("integer_percentages", family="integer-percentage", min_units=100,
+          evidence=True,
           null=NULL)
 @single_threaded_blas
 def integer_percentages(registered, ballots_issued, ballots_cast, leader, *,

@@ -778,6 +778,7 @@ def _exact(n_i, w_i, foc, *, halfwidth, n_boot, confidence, bin_width, n_density
 
 
 @register("spikes", family="spike", min_units=100, null=_NULL,
+          evidence=True,
           variants={"method=exact": {"method": "exact"}},
           calibration_options={"n_boot": 0})
 @single_threaded_blas
