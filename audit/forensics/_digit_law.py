@@ -31,11 +31,13 @@ _PHI_LOG = 39.0
 _TABLE_MAX = 1 << 23
 
 
-def _bernstein_window(n, p):
-    """Integers ``lo <= hi`` holding all but ~2e-13 of Binomial(n, p)."""
+def _bernstein_window(n, p, tail_log=_TAIL_LOG):
+    """Integers ``lo <= hi`` holding all but ``2 exp(-tail_log)`` (~2e-13 by
+    default) of Binomial(n, p), by Bernstein's inequality
+    ``P(|K - np| >= d) <= 2 exp(-d^2 / (2 (var + d / 3)))``."""
     mean = n * p
     var = mean * (1 - p)
-    c = _TAIL_LOG
+    c = tail_log
     d = c / 3 + np.sqrt((c / 3) ** 2 + 2 * c * var)
     lo = np.clip(np.floor(mean - d), 0, n).astype(np.int64)
     hi = np.clip(np.ceil(mean + d), 0, n).astype(np.int64)

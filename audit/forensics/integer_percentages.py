@@ -29,6 +29,7 @@ from ..errors import NotApplicable
 from .._threads import single_threaded_blas
 from ..registry import register
 from ..result import TestResult, exclusion_table, simulated_pvalue
+from ._digit_law import _bernstein_window
 
 __all__ = ["integer_percentages", "integer_probabilities",
            "poisson_binomial_sf"]
@@ -210,11 +211,7 @@ def _window_block(n, p, scale):
                                           "var": np.zeros(0)})
     mean = n * p
     var = mean * (1 - p)
-    # Bernstein: P(|K - np| >= d) <= 2 exp(-d^2 / (2 (var + d / 3)))
-    c = _TAIL_LOG
-    d = c / 3 + np.sqrt((c / 3) ** 2 + 2 * c * var)
-    lo = np.clip(np.floor(mean - d), 0, n).astype(np.int64)
-    hi = np.clip(np.ceil(mean + d), 0, n).astype(np.int64)
+    lo, hi = _bernstein_window(n, p, _TAIL_LOG)
     # p = 0 or 1: all the mass sits on K = n p
     point = var == 0
     lo[point] = hi[point] = np.round(mean[point]).astype(np.int64)
