@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .checks.arithmetic import _rows
-from .checks.base import interval
+from .checks.base import interval, verification_of
 from .checks.baselines import (_best, _recent_population, adult_share_range,
                                support_proxies)
 from .checks.timeline import READINGS, STAGES, implied_lists
@@ -33,15 +33,49 @@ def announced_summary(ev) -> pd.DataFrame:
 
 
 def turnout_timeline(ev) -> pd.DataFrame:
-    """Cumulative announced turnout by voting day (day 5 = final)."""
+    """Cumulative announced turnout by voting day (day 5 = final).
+
+    Where a day has several versions, the one the checks use (best
+    verified, then most confident) comes first and ``used`` marks it, so a
+    chart that keeps the first version of each day shows the same figure
+    as the tables.
+    """
     rows = []
     for region in ev.region_codes:
         for stage in STAGES:
-            for r in _rows(ev, region, "turnout", stage, ("total", "unstated")):
+            versions = _rows(ev, region, "turnout", stage, ("total", "unstated"))
+            best = _best(versions)
+            for r in sorted(versions, key=lambda r: r["id"] != best["id"]):
                 rows.append({"region": region, "day": DAY_NUMBER[stage], "stage": stage,
                              "turnout": float(r["value"]), "bound": r["bound"],
-                             "confidence": r["confidence"], "id": r["id"]})
+                             "confidence": r["confidence"],
+                             "verification": verification_of(r), "used": r["id"] == best["id"],
+                             "id": r["id"]})
     return pd.DataFrame(rows)
+
+
+def versions_table(ev) -> pd.DataFrame:
+    """Figures published in more than one version, with the one the checks use.
+
+    One row per version of every (region, quantity, stage, scope) whose
+    reports disagree.
+    """
+    a = ev.announcements
+    rows = []
+    for (region, q, stage, scope), g in a.groupby(["region", "quantity", "stage", "scope"],
+                                                  sort=False):
+        if g["value"].nunique() < 2:
+            continue
+        versions = _rows(ev, region, q, stage, scope)
+        best = _best(versions)
+        for _, r in g.iterrows():
+            rows.append({"region": region, "quantity": q, "stage": stage, "scope": scope,
+                         "value": float(r["value"]), "verification": verification_of(r),
+                         "confidence": r["confidence"],
+                         "used": best is not None and float(r["value"]) == float(best["value"]),
+                         "source_url": r["source_url"], "id": r["id"]})
+    return pd.DataFrame(rows, columns=["region", "quantity", "stage", "scope", "value",
+                                       "verification", "confidence", "used", "source_url", "id"])
 
 
 def implied_electorate_table(ev) -> pd.DataFrame:
@@ -104,7 +138,9 @@ def support_baseline_table(ev) -> pd.DataFrame:
                 rows.append({"region": region, "measure": "yes / participants (2022 counts)",
                              "kind": "recomputed", "low": v, "high": v})
         for prox in support_proxies(ev, region):
-            rows.append({"region": region, "measure": prox["label"], "kind": prox["kind"],
+            tag = "" if prox["territory"] == "whole oblast" else " [Ukrainian-held parts only]"
+            rows.append({"region": region, "measure": prox["label"] + tag, "kind": prox["kind"],
+                         "measures": prox["measures"], "territory": prox["territory"],
                          "low": prox["low"], "high": prox["high"]})
     return pd.DataFrame(rows)
 
@@ -123,3 +159,16 @@ def other_votes_table(ev) -> pd.DataFrame:
                         "date": "2022-09-27", "turnout": summary["turnout"],
                         "yes": summary["yes_share"]})
     return pd.concat([out, now], ignore_index=True).dropna(subset=["turnout", "yes"])
+
+
+def lopsided_free_votes(ev, *, above: float = 90.0) -> pd.DataFrame:
+    """Free referendums in the record with yes or turnout above ``above`` percent."""
+    c = ev.comparisons
+    c = c[(c["category"] == "free_referendum")
+          & ((c["yes_pct_high"] > above) | (c["turnout_pct_high"] > above))]
+    out = pd.DataFrame({
+        "vote": c["vote"], "unit": c["unit"], "year": c["date"].dt.year,
+        "turnout_low": c["turnout_pct_low"], "turnout_high": c["turnout_pct_high"],
+        "yes_low": c["yes_pct_low"], "yes_high": c["yes_pct_high"], "yes_basis": c["yes_basis"],
+        "source_url": c["source_url"], "confidence": c["confidence"]})
+    return out.sort_values("year").reset_index(drop=True)

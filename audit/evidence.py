@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATAPACKAGE = ROOT / "data" / "datapackage.json"
 CLAIMS = ROOT / "seeds" / "claims.yaml"
 
-CLAIM_KEYS = {"id", "claim", "attribution", "source", "kind", "figures", "checks"}
+CLAIM_KEYS = {"id", "claim", "attribution", "source", "kind", "figures", "tests", "checks"}
 CLAIM_KINDS = {"quantitative", "qualitative"}
 
 

@@ -22,9 +22,13 @@ AGE = [_base("Ukraine", None, "under_18_share", 18, uom="percent"),
        _base("Ukraine", None, "population_total_for_age_share", 41588000)]
 
 
-def _one(findings, region):
-    (f,) = [f for f in findings if f.region == region]
+def _one(findings, region, subject=None):
+    (f,) = [f for f in findings if f.region == region
+            and (subject is None or subject in f.subject)]
     return f
+
+
+WHOLE, HELD = "whole oblast", "part held"
 
 
 def test_adult_share_from_published_age_figures(make_evidence):
@@ -54,17 +58,24 @@ def _capacity_case(make_evidence, participants, turnout, population, held=None):
 def test_capacity_verdicts(make_evidence):
     # adults of the whole oblast: 1,000,000 x 81.5-82.5% = 815,000-825,000
     ok = _capacity_case(make_evidence, 700000, "90.00", 1000000)
-    assert _one(baselines.electorate_capacity(ok), "LPR").verdict == CONSISTENT
+    assert _one(baselines.electorate_capacity(ok), "LPR", WHOLE).verdict == CONSISTENT
+    # without a held share the part-held comparison cannot be made
+    assert _one(baselines.electorate_capacity(ok), "LPR", HELD).verdict == NOT_CHECKABLE
     over = _capacity_case(make_evidence, 810000, "90.00", 1000000)   # list 900,000
-    assert _one(baselines.electorate_capacity(over), "LPR").verdict == IMPLAUSIBLE
+    assert _one(baselines.electorate_capacity(over), "LPR", WHOLE).verdict == IMPLAUSIBLE
     part = _capacity_case(make_evidence, 450000, "90.00", 1000000, held=50)   # 500,000 > 412,500
-    assert _one(baselines.electorate_capacity(part), "LPR").verdict == UNUSUAL
+    fs = baselines.electorate_capacity(part)
+    assert _one(fs, "LPR", WHOLE).verdict == CONSISTENT
+    assert _one(fs, "LPR", HELD).verdict == UNUSUAL
+    # the value tested is the lowest list the stated precision allows
+    assert _one(fs, "LPR", HELD).value == pytest.approx(449999.5 / 0.90005)
 
 
 def test_capacity_needs_age_figures(make_evidence):
     ev = make_evidence([dict(region="LPR", quantity="participants", value=1)],
                        baselines=_frame([_base("Luhansk oblast", "LPR", "population_estimate", 9)]))
-    assert _one(baselines.electorate_capacity(ev), "LPR").verdict == NOT_CHECKABLE
+    assert {f.verdict for f in baselines.electorate_capacity(ev)
+            if f.region == "LPR"} == {NOT_CHECKABLE}
 
 
 def test_people_present_minus_voters_outside(make_evidence):
@@ -75,7 +86,8 @@ def test_people_present_minus_voters_outside(make_evidence):
     est = [_base("Kherson oblast (occupied part)", "Kherson", "population_present_estimate", v,
                  "2022-06-20") for v in (450000, 500000)]
     f = _one(baselines.present_population(make_evidence(rows, baselines=_frame(est))), "Kherson")
-    # outside: at most 32,135.5 / 0.96745 = 33,217; inside at least 566,783 > 500,000
+    # outside: at most 32,135.5 / 0.96745 = 33,217; inside at least 566,783, above
+    # 550,000 ('about 500,000' read as +-10%)
     assert f.verdict == IMPLAUSIBLE and f.value == pytest.approx(599999.5 - 32135.5 / 0.96745)
     rows[0]["value"] = 520000
     f = _one(baselines.present_population(make_evidence(rows, baselines=_frame(est))), "Kherson")
@@ -97,7 +109,51 @@ def test_support_against_the_most_generous_measure(make_evidence):
     assert f.verdict == IMPLAUSIBLE and f.numbers["top_proxy"] == "pro_russian_vote_share"
 
 
+def test_people_present_estimate_after_the_vote_only_compares(make_evidence):
+    rows = [dict(region="Kherson", quantity="participants", value=600000),
+            dict(region="Kherson", quantity="participants", scope="outside", value=10000)]
+    est = [_base("Kherson oblast (occupied part)", "Kherson", "population_present_estimate",
+                 300000, "2022-12-07")]
+    f = _one(baselines.present_population(make_evidence(rows, baselines=_frame(est))), "Kherson")
+    assert f.verdict == UNUSUAL and f.kind == "comparison"
+    assert f.expected_high == pytest.approx(330000)
+
+
+def test_people_present_needs_the_count_outside(make_evidence):
+    # without it, everyone would count as voting inside: not conservative
+    rows = [dict(region="Kherson", quantity="participants", value=600000)]
+    est = [_base("Kherson oblast (occupied part)", "Kherson", "population_present_estimate",
+                 300000, "2022-06-20")]
+    f = _one(baselines.present_population(make_evidence(rows, baselines=_frame(est))), "Kherson")
+    assert f.verdict == NOT_CHECKABLE
+
+
+def test_every_measure_says_what_it_measures_and_where(evidence):
+    for region in evidence.region_codes:
+        for p in baselines.support_proxies(evidence, region):
+            assert p["measures"] and p["territory"], p
+    proxies = {p["proxy"]: p for p in baselines.support_proxies(evidence, "DPR")}
+    assert "Ukrainian-held" in proxies["pro_russian_vote_share"]["territory"] or \
+        "Ukrainian control" in proxies["pro_russian_vote_share"]["territory"]
+    assert {"pro_russian_runoff_2010", "pro_russian_party_2012"} <= set(proxies)
+
+
+def test_comparison_with_free_votes_is_one_interval_per_figure(make_evidence, evidence):
+    rows = [dict(region="LPR", quantity="turnout", value="93.00", resolution="0.01",
+                 unit="percent"),
+            dict(region="LPR", quantity="yes_share", value="99.99", resolution="0.01",
+                 unit="percent")]
+    fs = baselines.compare_with_other_votes(make_evidence(rows, comparisons=evidence.comparisons))
+    turnout, yes = _one(fs, "LPR", "turnout"), _one(fs, "LPR", "yes share")
+    free = evidence.comparisons[evidence.comparisons["category"] == "free_referendum"]
+    assert turnout.expected_high == free["turnout_pct_high"].max()
+    assert turnout.verdict == CONSISTENT       # inside the free-referendum range
+    assert yes.verdict == UNUSUAL              # above every free referendum
+    assert all(f.kind == "comparison" for f in fs)
+
+
 def test_real_data_every_region_gets_a_capacity_verdict(evidence):
-    verdicts = {f.region: f.verdict for f in baselines.electorate_capacity(evidence)}
+    verdicts = {f.region: f.verdict for f in baselines.electorate_capacity(evidence)
+                if WHOLE in f.subject}
     assert set(verdicts) == {"DPR", "LPR", "Zaporizhzhia", "Kherson"}
     assert NOT_CHECKABLE not in verdicts.values()

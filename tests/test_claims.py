@@ -5,45 +5,72 @@ from pathlib import Path
 import pytest
 
 from audit.checks import claims, run_checks
-from audit.checks.base import CONSISTENT, IMPLAUSIBLE, INCONSISTENT, NOT_CHECKABLE, Finding
+from audit.checks.base import CONSISTENT, IMPLAUSIBLE, INCONSISTENT, NOT_CHECKABLE
 from audit.errors import InputError
 from audit.evidence import load_claims
 
 LEDGER = Path(__file__).resolve().parent.parent / "seeds" / "claims.yaml"
 
 
-def _f(verdict):
-    return Finding("x", "DPR", "s", verdict, 0.0, 0.0, 0.0, "percent", (), "")
-
-
-@pytest.mark.parametrize("verdicts, expected", [
-    ([CONSISTENT, INCONSISTENT, IMPLAUSIBLE], claims.CONTRADICTED),
-    ([CONSISTENT, IMPLAUSIBLE], claims.IMPLAUSIBLE_CLAIM),
-    ([CONSISTENT, NOT_CHECKABLE], claims.CONSISTENT_CLAIM),
-    ([NOT_CHECKABLE], claims.NOT_CHECKABLE_CLAIM),
-    ([], claims.NOT_CHECKABLE_CLAIM),
+@pytest.mark.parametrize("tests, checks, expected", [
+    ([CONSISTENT, INCONSISTENT], [CONSISTENT], claims.NOT_SUPPORTED),
+    ([CONSISTENT], [CONSISTENT, INCONSISTENT, IMPLAUSIBLE], claims.RESTS_ON_INCONSISTENT),
+    ([CONSISTENT], [CONSISTENT, IMPLAUSIBLE], claims.RESTS_ON_IMPLAUSIBLE),
+    ([CONSISTENT, NOT_CHECKABLE], [CONSISTENT, NOT_CHECKABLE], claims.SUPPORTED),
+    ([CONSISTENT], [], claims.SUPPORTED),
+    ([NOT_CHECKABLE], [INCONSISTENT], claims.NOT_CHECKABLE_CLAIM),
+    ([], [], claims.NOT_CHECKABLE_CLAIM),
 ])
-def test_claim_verdict_is_the_most_serious(verdicts, expected):
-    assert claims.claim_verdict([_f(v) for v in verdicts]) == expected
+def test_claim_verdict_follows_the_rules_in_order(tests, checks, expected):
+    assert claims.claim_verdict(tests, checks) == expected
+    assert expected in claims.CLAIM_RULES
 
 
-def test_ledger_is_valid_and_every_check_exists():
-    from audit.checks import CHECKS
+def test_a_claim_matching_its_figures_is_never_called_contradicted():
+    # the claim 87-99% and shares 87.05-99.23%: the claim describes the figures;
+    # inconsistent figures underneath give 'rests on inconsistent figures'
+    assert claims.claim_verdict([CONSISTENT], [INCONSISTENT]) == claims.RESTS_ON_INCONSISTENT
+
+
+def test_ledger_is_valid_and_every_test_and_check_exists():
+    from audit.checks import CHECKS, FAMILY
 
     ledger = load_claims(LEDGER)
     assert len({c["id"] for c in ledger}) == len(ledger)
     for c in ledger:
+        for name in c["tests"]:
+            assert name in claims.CLAIM_TESTS, name
         for name in c["checks"]:
-            assert name in CHECKS or name in claims.CLAIM_CHECKS, name
+            assert name in CHECKS or name in FAMILY, name
 
 
 def test_every_claim_gets_a_computed_verdict(evidence):
-    table = run_checks(evidence).claims
+    audit = run_checks(evidence)
+    table = audit.claims
     assert list(table["claim_id"]) == [c["id"] for c in evidence.claims]
     assert table["verdict"].isin(claims.CLAIM_VERDICTS).all()
     qualitative = [c["id"] for c in evidence.claims if c["kind"] == "qualitative"]
     assert (table.set_index("claim_id").loc[qualitative, "verdict"]
             == claims.NOT_CHECKABLE_CLAIM).all()
+    # claim tests stay out of the plausibility findings
+    assert not set(audit.findings["check"]) & set(claims.CLAIM_TESTS)
+    assert set(audit.claim_tests["test"]) <= set(claims.CLAIM_TESTS)
+
+
+def test_claim_verdicts_follow_their_rules_on_the_real_data(evidence):
+    audit = run_checks(evidence)
+    for c, row in zip(evidence.claims, audit.claims.itertuples()):
+        tests = audit.claim_tests[audit.claim_tests["claim_id"] == c["id"]]["result"]
+        checks = audit.findings[audit.findings["check"].isin(c["checks"])]["verdict"]
+        back = {claims.FITS: CONSISTENT, claims.MISFITS: INCONSISTENT,
+                claims.NOT_RUN: NOT_CHECKABLE}
+        assert row.verdict == claims.claim_verdict(
+            [back[t] for t in tests], checks, qualitative=c["kind"] == "qualitative")
+        # the basis names every decisive finding, none left out
+        for fid in audit.findings[audit.findings["check"].isin(c["checks"])
+                                  & audit.findings["verdict"].isin(
+                                      [INCONSISTENT, IMPLAUSIBLE])]["finding_id"]:
+            assert fid in row.basis
 
 
 def test_voting_dates_from_weekdays(make_evidence):
@@ -60,7 +87,7 @@ def test_voting_dates_from_weekdays(make_evidence):
     assert f.verdict == INCONSISTENT
 
 
-def test_support_range_uses_recomputed_shares(make_evidence):
+def test_support_range_judges_the_announced_shares_only(make_evidence):
     rows = [dict(region="DPR", quantity="yes_share", value="95.00", resolution="0.01",
                  unit="percent"),
             dict(region="DPR", quantity="yes", value=800, unit="votes"),
@@ -68,19 +95,33 @@ def test_support_range_uses_recomputed_shares(make_evidence):
             dict(region="LPR", quantity="yes_share", value="87.00", resolution="0.01",
                  unit="percent")]
     claim = {"figures": {"low": 87, "high": 95, "resolution": 1}}
-    announced, recomputed = claims.support_range(make_evidence(rows), claim)
+    (announced,) = claims.support_range(make_evidence(rows), claim)
+    # 800 / 1000 = 80% is a matter for share_recomputation, not for the claim
     assert announced.verdict == CONSISTENT
-    assert recomputed.verdict == INCONSISTENT and "DPR 80.00%" in recomputed.explanation
+    claim = {"figures": {"low": 80, "high": 95, "resolution": 1}}
+    (announced,) = claims.support_range(make_evidence(rows), claim)
+    assert announced.verdict == INCONSISTENT      # the lowest share is 87, not 80
+
+
+def test_turnout_high_against_the_median_free_referendum(make_evidence, evidence):
+    rows = [dict(region="DPR", quantity="turnout", value="97.51", resolution="0.01",
+                 unit="percent"),
+            dict(region="LPR", quantity="turnout", value="40.00", resolution="0.01",
+                 unit="percent")]
+    fs = claims.turnout_high(make_evidence(rows, comparisons=evidence.comparisons), {})
+    verdict = {f.region: f.verdict for f in fs}
+    assert verdict["DPR"] == CONSISTENT and verdict["LPR"] == INCONSISTENT
+    assert verdict["Kherson"] == NOT_CHECKABLE
 
 
 @pytest.mark.parametrize("text, words", [
     ("claims: [", "not valid YAML"),
     ("documents: {}\nclaims:\n  - id: C1\n", "missing key"),
     ("documents: {d: {}}\nclaims:\n  - {id: C1, claim: a, attribution: b, source: d, kind: "
-     "quantitative, figures: {}, checks: []}\n  - {id: C1, claim: a, attribution: b, source: d, "
-     "kind: quantitative, figures: {}, checks: []}\n", "duplicate id"),
+     "quantitative, figures: {}, tests: [], checks: []}\n  - {id: C1, claim: a, attribution: b, "
+     "source: d, kind: quantitative, figures: {}, tests: [], checks: []}\n", "duplicate id"),
     ("documents: {d: {}}\nclaims:\n  - {id: C1, claim: a, attribution: b, source: x, kind: "
-     "quantitative, figures: {}, checks: []}\n", "not listed under documents"),
+     "quantitative, figures: {}, tests: [], checks: []}\n", "not listed under documents"),
 ])
 def test_bad_ledgers_give_one_line_errors(tmp_path, text, words):
     p = tmp_path / "claims.yaml"

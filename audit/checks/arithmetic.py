@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 
-from .base import (CONSISTENT, INCONSISTENT, NOT_CHECKABLE, APPROX_REL, Finding,
-                   Interval, interval, pct)
+from .base import (CONSISTENT, INCONSISTENT, NOT_CHECKABLE, APPROX_REL, VERIFICATION, Finding,
+                   Interval, interval, pct, verification_of)
 
 SHARE_BASES = {
     # share quantity -> (numerator quantity, description of the base)
@@ -24,12 +24,22 @@ SHARE_BASES = {
 
 def _rows(ev, region, quantity, stage="final", scope="total"):
     """Announcement rows; reports of the same figure (same value, precision,
-    stage and scope) are merged into one row whose id joins theirs with '+'."""
+    stage and scope) are merged into one row whose id joins theirs with '+'
+    and whose verification is the most secure of theirs.
+
+    Figures marked ``derived`` (computed from other figures, not announced)
+    are left out: a derived figure scored against the figures it was
+    derived from would agree by construction.
+    """
     rows = ev.announced(region, quantity, stage, scope)
+    if "verification" in rows:
+        rows = rows[rows["verification"] != "derived"]
     out = []
     for _, group in rows.groupby(["stage", "scope", "value", "resolution", "bound"], sort=False):
         row = group.iloc[0].copy()
         row["id"] = "+".join(group["id"])
+        row["verification"] = min((verification_of(r) for _, r in group.iterrows()),
+                                  key=VERIFICATION.index)
         out.append(row)
     return out
 

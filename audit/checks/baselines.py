@@ -11,20 +11,34 @@ import numpy as np
 import pandas as pd
 
 from .arithmetic import _rows
-from .base import (CONSISTENT, IMPLAUSIBLE, NOT_CHECKABLE, UNUSUAL, Finding, Interval,
-                   interval)
+from .base import (APPROX_REL, BASELINE, COMPARISON, CONSISTENT, IMPLAUSIBLE, NOT_CHECKABLE,
+                   UNUSUAL, VERIFICATION, Finding, Interval, interval, verification_of)
 
+# quantity -> (label, what it measures, territory it covers)
 POLITICAL_PROXIES = {
-    "support_joining_russia_poll": "support for joining Russia in an independent 2014 poll",
-    "pro_russian_vote_share": "2019 vote for the main pro-Russian party",
+    "support_joining_russia_poll": (
+        "support for joining Russia, KIIS poll, April 2014", "support for joining Russia",
+        "whole oblast"),
+    "pro_russian_runoff_2010": (
+        "Yanukovych in the 2010 presidential run-off", "vote for the pro-Russian candidate",
+        "whole oblast"),
+    "pro_russian_party_2012": (
+        "Party of Regions, 2012 parliamentary list vote", "vote for a pro-Russian party",
+        "whole oblast"),
+    "pro_russian_vote_share": (
+        "Opposition Platform - For Life, 2019 parliamentary vote",
+        "vote for a pro-Russian party",
+        "parts under Ukrainian control only (no vote was held in the parts held since 2014)"),
 }
 DEMOGRAPHIC_CONTEXT = ("ethnic_russian_share", "russian_native_language_share")
 _RANK = {"high": 0, "medium": 1, "low": 2}
 
 
 def _best(rows):
-    """The most reliable of several reports (first on ties)."""
-    return min(rows, key=lambda r: _RANK[r["confidence"]]) if rows else None
+    """The most reliable of several reports: the best verified, then the most
+    confident, then the first."""
+    return min(rows, key=lambda r: (VERIFICATION.index(verification_of(r)),
+                                    _RANK[r["confidence"]])) if rows else None
 
 
 def baseline_range(ev, region, quantity, *, fallback_unit="Ukraine"):
@@ -89,65 +103,65 @@ def _recent_population(ev, region):
 def electorate_capacity(ev) -> list[Finding]:
     """Implied voter list against the adults who could be on it.
 
-    Bounds (each a range over sources):
+    Two findings per region, each an interval test:
 
-    * whole oblast: population estimate (2021-2022) x voting-age share. An
-      upper bound: it counts the whole oblast, areas never occupied included,
-      and everyone who has left since the estimate.
-    * part held: the same times the share of territory held, a rough
-      proportional estimate (population is not spread like area).
+    * whole oblast (a baseline): population estimate (2021-2022) x
+      voting-age share, each a range over sources. It counts the whole
+      oblast, areas never occupied included, and everyone who has left since
+      the estimate, so a list above it is implausible.
+    * part held (a comparison): the same times the share of territory held,
+      a rough area-proportional estimate (population is not spread like
+      area), so a list above it is only unusual.
 
-    Verdict: implausible when even the lowest implied list exceeds the
-    highest whole-oblast bound; unusual when it exceeds the highest
-    part-held estimate; consistent otherwise. Participants voting in Russia
-    are counted, since they came from the same oblast.
+    The value tested is the lowest list the stated precision allows.
+    Participants voting in Russia are counted, since they came from the
+    same oblast.
     """
     findings = []
+    subj_whole = "implied list vs adults in the whole oblast"
+    subj_held = "implied list vs area-proportional estimate of adults in the part held"
     for region in ev.region_codes:
         pop, _ = _recent_population(ev, region)
         adult, adult_basis = adult_share_range(ev, region)
         held, _ = baseline_range(ev, region, "share_territory_russian_controlled",
                                  fallback_unit=None)
-        if pop is None or adult is None:
-            findings.append(Finding(
-                "electorate_capacity", region, "implied list vs adults in the oblast",
-                NOT_CHECKABLE, np.nan, np.nan, np.nan, "persons", (),
-                "no 2021-2022 population estimate or no basis for a voting-age share"))
-            continue
-        whole = Interval(pop.low * adult.low / 100, pop.high * adult.high / 100)
-        occ = None if held is None else Interval(whole.low * held.low / 100,
-                                                 whole.high * held.high / 100)
         p = _best(_rows(ev, region, "participants"))
         t = _best(_rows(ev, region, "turnout"))
-        ids = ("baseline:population_estimate", "baseline:under_18_share",
-               "baseline:under_16_share", "baseline:share_territory_russian_controlled")
-        if p is None or t is None:
-            findings.append(Finding(
-                "electorate_capacity", region, "implied list vs adults in the oblast",
-                NOT_CHECKABLE, np.nan, whole.low, whole.high, "persons", ids,
-                "no final participants or turnout announced"))
+        if pop is None or adult is None or p is None or t is None:
+            why = ("no 2021-2022 population estimate or no basis for a voting-age share"
+                   if pop is None or adult is None else "no final participants or turnout")
+            for subj, kind in ((subj_whole, BASELINE), (subj_held, COMPARISON)):
+                findings.append(Finding("electorate_capacity", region, subj, NOT_CHECKABLE,
+                                        np.nan, np.nan, np.nan, "persons", (), why, kind=kind))
             continue
+        whole = Interval(pop.low * adult.low / 100, pop.high * adult.high / 100)
+        ids = ("baseline:population_estimate", "baseline:under_18_share",
+               "baseline:under_16_share")
         implied = interval(p) / interval(t).scale(0.01)
-        if implied.low > whole.high:
-            verdict = IMPLAUSIBLE
-        elif occ is not None and implied.low > occ.high:
-            verdict = UNUSUAL
-        else:
-            verdict = CONSISTENT
-        text = (f"implied list {implied.mid:,.0f} ({p['value']:,.0f} participants at "
-                f"{t['value']:g}%) is {implied.mid / whole.high:.0%}-{implied.mid / whole.low:.0%} "
-                f"of the voting-age population of the whole oblast ({whole.fmt()}: population "
-                f"{pop.fmt()} x adult share {adult.low:.1f}-{adult.high:.1f}%)")
-        if occ is not None:
-            text += (f" and {implied.mid / occ.high:.0%}-{implied.mid / occ.low:.0%} of an "
-                     f"area-proportional estimate for the part held ({occ.fmt()})")
+        lead = (f"the lowest list that {p['value']:,.0f} participants at {t['value']:g}% allow "
+                f"is {implied.low:,.0f}")
+        verdict = IMPLAUSIBLE if implied.low > whole.high else CONSISTENT
         findings.append(Finding(
-            "electorate_capacity", region, "implied list vs adults in the oblast", verdict,
-            implied.mid, 0.0, whole.high, "persons", (p["id"], t["id"]) + ids, text,
+            "electorate_capacity", region, subj_whole, verdict, implied.low, 0.0, whole.high,
+            "persons", (p["id"], t["id"]) + ids,
+            f"{lead}, {implied.low / whole.high:.0%} of the most adults the whole oblast can have "
+            f"had ({whole.high:,.0f}: population {pop.fmt()} x adult share "
+            f"{adult.low:.1f}-{adult.high:.1f}%)",
             numbers={"whole_low": whole.low, "whole_high": whole.high,
-                     "held_low": None if occ is None else occ.low,
-                     "held_high": None if occ is None else occ.high,
-                     "adult_basis": adult_basis}))
+                     "adult_basis": adult_basis}, kind=BASELINE))
+        if held is None:
+            findings.append(Finding("electorate_capacity", region, subj_held, NOT_CHECKABLE,
+                                    np.nan, np.nan, np.nan, "persons", (),
+                                    "no share of territory held", kind=COMPARISON))
+            continue
+        occ = Interval(whole.low * held.low / 100, whole.high * held.high / 100)
+        verdict = UNUSUAL if implied.low > occ.high else CONSISTENT
+        findings.append(Finding(
+            "electorate_capacity", region, subj_held, verdict, implied.low, 0.0, occ.high,
+            "persons", (p["id"], t["id"]) + ids + ("baseline:share_territory_russian_controlled",),
+            f"{lead}, {implied.low / occ.high:.0%} of the highest area-proportional estimate of "
+            f"adults in the part held ({occ.fmt()}; {held.low:g}-{held.high:g}% of the area)",
+            numbers={"held_low": occ.low, "held_high": occ.high}, kind=COMPARISON))
     return findings
 
 
@@ -171,40 +185,61 @@ def _outside_participants_high(ev, region):
     return None, []
 
 
-def present_population(ev) -> list[Finding]:
+VOTE_END = pd.Timestamp("2022-09-27")
+
+
+def present_population(ev, *, approx_rel: float = APPROX_REL) -> list[Finding]:
     """Participants voting in the territory against the people estimated to be there.
 
     Estimates of the population present in the occupied part (all ages,
     children included) are compared with the participants who voted there
-    (total minus the most that can have voted at stations outside). Since
-    the estimate counts children and the comparison uses the highest
-    estimate, exceeding it is called implausible. The estimates come from
-    one side of the conflict and are dated; the explanation gives both.
+    (total minus the most that can have voted at stations outside). The
+    estimates are rounded statements ('about 300 thousand'), so each is read
+    as +-``approx_rel`` and the comparison uses the top of the highest.
+
+    Only an estimate dated before or during the vote bounds who could vote
+    (a baseline: above it is implausible). An estimate dated after the vote
+    may miss people who left since; it is a comparison (above it is
+    unusual). The estimates come from one side of the conflict; the
+    explanation names them.
     """
     findings = []
+    subject = "participants in the territory vs people present"
     for region in ev.region_codes:
         est = ev.baseline(region, "population_present_estimate")
         p = _best(_rows(ev, region, "participants"))
         if est.empty or p is None:
             findings.append(Finding(
-                "present_population", region, "participants in the territory vs people present",
-                NOT_CHECKABLE, np.nan, np.nan, np.nan, "persons", (),
-                "no estimate of the population present" if est.empty else "no participant count"))
+                "present_population", region, subject, NOT_CHECKABLE, np.nan, np.nan, np.nan,
+                "persons", (), "no estimate of the population present" if est.empty
+                else "no participant count", kind=BASELINE))
             continue
         out_high, out_ids = _outside_participants_high(ev, region)
-        inside = interval(p).low - (out_high or 0.0)
+        if out_high is None:
+            findings.append(Finding(
+                "present_population", region, subject, NOT_CHECKABLE, np.nan, np.nan, np.nan,
+                "persons", (p["id"],), "no count of participants at stations outside the "
+                "territory, so how many voted inside it is unknown", kind=BASELINE))
+            continue
+        inside = interval(p).low - out_high
         top = est.loc[est["value"].idxmax()]
-        verdict = IMPLAUSIBLE if inside > float(top["value"]) else CONSISTENT
+        cap = float(top["value"]) * (1 + approx_rel)
+        after = top["reference_date"] > VOTE_END
+        kind = COMPARISON if after else BASELINE
+        above = inside > cap
+        verdict = (UNUSUAL if after else IMPLAUSIBLE) if above else CONSISTENT
         text = (f"at least {inside:,.0f} voted in the territory ({p['value']:,.0f} participants"
-                + (f" minus at most {out_high:,.0f} at stations outside" if out_high else
-                   ", none known outside") + f"), {inside / float(top['value']):.0%} of the "
-                f"highest estimate of people present of all ages ({top['value']:,.0f}, "
-                f"{top['reference_date']:%d %b %Y}, {top['source_url']})")
+                f" minus at most {out_high:,.0f} at stations outside), {inside / cap:.0%} of "
+                f"{cap:,.0f}, the top of "
+                f"the highest estimate of people present of all ages ('about' "
+                f"{top['value']:,.0f}, read as +-{approx_rel:.0%}; {top['reference_date']:%d %b %Y}, "
+                f"{top['source_url']})"
+                + (". The estimate is dated after the vote, so people who left since are "
+                   "missing from it: it compares, it does not bound" if after else ""))
         findings.append(Finding(
-            "present_population", region, "participants in the territory vs people present",
-            verdict, inside, 0.0, float(top["value"]), "persons",
+            "present_population", region, subject, verdict, inside, 0.0, cap, "persons",
             (p["id"], *out_ids, "baseline:population_present_estimate"), text,
-            numbers={"outside_high": out_high}))
+            numbers={"outside_high": out_high, "estimate_after_vote": bool(after)}, kind=kind))
     return findings
 
 
@@ -225,19 +260,25 @@ def _independence_no_share(ev, region):
 def support_proxies(ev, region) -> list[dict]:
     """Independent measures of pro-Russian orientation for one region."""
     out = []
-    for q, label in POLITICAL_PROXIES.items():
+    for q, (label, measures, territory) in POLITICAL_PROXIES.items():
         rng, rows = baseline_range(ev, region, q, fallback_unit=None)
         if rng is not None:
-            out.append({"proxy": q, "label": label, "low": rng.low, "high": rng.high,
-                        "kind": "political", "date": str(rows["reference_date"].max().date())})
+            out.append({"proxy": q, "label": label, "measures": measures, "territory": territory,
+                        "low": rng.low, "high": rng.high, "kind": "political",
+                        "date": str(rows["reference_date"].max().date())})
     no91, row = _independence_no_share(ev, region)
     if no91 is not None:
-        out.append({"proxy": "independence_no_1991", "label": "1991 vote against Ukrainian independence",
-                    "low": no91.low, "high": no91.high, "kind": "political", "date": "1991-12-01"})
+        out.append({"proxy": "independence_no_1991",
+                    "label": "vote against Ukrainian independence, 1991",
+                    "measures": "opposition to leaving the USSR (not support for Russia)",
+                    "territory": "whole oblast", "low": no91.low, "high": no91.high,
+                    "kind": "political", "date": "1991-12-01"})
     for q in DEMOGRAPHIC_CONTEXT:
         rng, rows = baseline_range(ev, region, q, fallback_unit=None)
         if rng is not None:
-            out.append({"proxy": q, "label": q.replace("_", " "), "low": rng.low, "high": rng.high,
+            out.append({"proxy": q, "label": q.replace("_", " "),
+                        "measures": "ethnicity or language (context, not a vote)",
+                        "territory": "whole oblast", "low": rng.low, "high": rng.high,
                         "kind": "demographic", "date": str(rows["reference_date"].max().date())})
     return out
 
@@ -261,69 +302,72 @@ def support_vs_baselines(ev, *, max_swing: float = 25.0) -> list[Finding]:
             findings.append(Finding(
                 "support_vs_baselines", region, "yes share vs independent measures",
                 NOT_CHECKABLE, np.nan, np.nan, np.nan, "percent", (),
-                "no announced share or no independent political measure"))
+                "no announced share or no independent political measure", kind=BASELINE))
             continue
         top = max(proxies, key=lambda p: p["high"])
         swing = float(s["value"]) - top["high"]
         verdict = IMPLAUSIBLE if swing > max_swing else CONSISTENT
-        text = (f"announced {s['value']:g}% against at most {top['high']:.1f}% ({top['label']}); "
-                f"a swing of {swing:.1f} points beyond the most generous measure"
-                + ("" if verdict == CONSISTENT else f" (threshold {max_swing:g})")
-                + "; others: " + ", ".join(f"{p['label']} {p['high']:.1f}%" for p in proxies
-                                           if p is not top))
+        text = (f"announced {s['value']:g}% against at most {top['high']:.1f}% ({top['label']}: "
+                f"{top['measures']}, {top['territory']}); "
+                f"a swing of {swing:.1f} points beyond the most generous measure "
+                f"(threshold {max_swing:g}); others: "
+                + ", ".join(f"{p['label']} {p['high']:.1f}% ({p['territory']})" for p in proxies
+                            if p is not top))
         findings.append(Finding(
             "support_vs_baselines", region, "yes share vs independent measures", verdict,
             float(s["value"]), 0.0, top["high"] + max_swing, "percent",
             (s["id"],) + tuple(f"baseline:{p['proxy']}" for p in proxies), text,
-            numbers={"swing": swing, "max_swing": max_swing, "top_proxy": top["proxy"]}))
+            numbers={"swing": swing, "max_swing": max_swing, "top_proxy": top["proxy"]},
+            kind=BASELINE))
     return findings
 
 
-def compare_with_other_votes(ev) -> list[Finding]:
-    """Announced turnout and yes share against free referendums and the organisers' votes.
+def _vote_label(r) -> str:
+    return f"{r['unit']} {r['date']:%Y}"
 
-    Unusual when both exceed every free referendum in the comparison set;
-    the explanation also says where they fall among the organisers' own
-    earlier votes.
+
+def compare_with_other_votes(ev) -> list[Finding]:
+    """Announced turnout and yes share, each against the free referendums.
+
+    Two comparisons per region, each an interval test: turnout against the
+    lowest and highest turnout of the free referendums in the comparison
+    set, and the yes share against their lowest and highest yes share.
+    Outside that range is unusual (free votes do not bound a figure). The
+    explanation names the free referendums nearest above and the
+    organisers' own earlier votes.
     """
     c = ev.comparisons
     free = c[c["category"] == "free_referendum"]
     org = c[c["category"] == "organisers_vote"]
     findings = []
     for region in ev.region_codes:
-        s, t = _best(_rows(ev, region, "yes_share")), _best(_rows(ev, region, "turnout"))
-        if s is None or t is None:
-            continue
-        ft, fy = free["turnout_pct_high"].max(), free["yes_pct_high"].max()
-        above = float(t["value"]) > ft and float(s["value"]) > fy
-        ot = org["turnout_pct_low"].min(), org["turnout_pct_high"].max()
-        refs = org[org["vote"].str.contains("referendum")]
-        oy = refs["yes_pct_low"].min(), refs["yes_pct_high"].max()
-        text = (f"turnout {t['value']:g}% and yes {s['value']:g}% against at most {ft:g}% and "
-                f"{fy:g}% in {len(free)} free-referendum results; the organisers' earlier votes ran "
-                f"{ot[0]:g}-{ot[1]:g}% turnout, and their referendums {oy[0]:g}-{oy[1]:g}% yes")
-        findings.append(Finding(
-            "compare_with_other_votes", region, "turnout and yes share vs other votes",
-            UNUSUAL if above else CONSISTENT, float(s["value"]), 0.0, float(fy), "percent",
-            (s["id"], t["id"]), text,
-            numbers={"free_turnout_max": float(ft), "free_yes_max": float(fy)}))
+        for q, label, col in (("turnout", "turnout", "turnout_pct"),
+                              ("yes_share", "yes share", "yes_pct")):
+            r = _best(_rows(ev, region, q))
+            sub = free.dropna(subset=[f"{col}_high"])
+            if r is None or sub.empty:
+                findings.append(Finding(
+                    "compare_with_other_votes", region, f"{label} vs free referendums",
+                    NOT_CHECKABLE, np.nan, np.nan, np.nan, "percent", (),
+                    "no announced figure or no free referendum", kind=COMPARISON))
+                continue
+            v = float(r["value"])
+            lo, hi = float(sub[f"{col}_low"].min()), float(sub[f"{col}_high"].max())
+            top = sub.sort_values(f"{col}_high", ascending=False)
+            near = top[top[f"{col}_high"] >= v].tail(3)
+            verdict = UNUSUAL if not lo <= v <= hi else CONSISTENT
+            text = (f"announced {label} {v:g}% against {lo:g}-{hi:g}% in {len(sub)} free-referendum "
+                    f"results; highest: " + ", ".join(
+                        f"{_vote_label(x)} {x[f'{col}_high']:g}%" for _, x in top.head(3).iterrows()))
+            if verdict == CONSISTENT and not near.empty:
+                text += ("; free votes at or above it: " + ", ".join(
+                    f"{_vote_label(x)} {x[f'{col}_high']:g}%" for _, x in near.iterrows()))
+            o = org.dropna(subset=[f"{col}_high"])
+            if not o.empty:
+                text += (f"; the organisers' earlier votes ran {o[f'{col}_low'].min():g}-"
+                         f"{o[f'{col}_high'].max():g}%")
+            findings.append(Finding(
+                "compare_with_other_votes", region, f"{label} vs free referendums", verdict,
+                v, lo, hi, "percent", (r["id"],), text,
+                numbers={"free_low": lo, "free_high": hi}, kind=COMPARISON))
     return findings
-
-
-def turnout_level(ev) -> list[Finding]:
-    """Is announced turnout 'high'? Above the median of the free referendums."""
-    c = ev.comparisons
-    free = c[c["category"] == "free_referendum"]["turnout_pct_high"].dropna()
-    med = float(free.median())
-    out = []
-    for region in ev.region_codes:
-        t = _best(_rows(ev, region, "turnout"))
-        if t is None:
-            continue
-        high = float(t["value"]) > med
-        out.append(Finding(
-            "turnout_level", region, "announced turnout vs free referendums",
-            CONSISTENT if high else UNUSUAL, float(t["value"]), med, 100.0, "percent", (t["id"],),
-            f"announced {t['value']:g}% against a median of {med:.1f}% in {len(free)} "
-            f"free-referendum results"))
-    return out

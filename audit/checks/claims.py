@@ -1,14 +1,15 @@
 """Verdicts for the claims ledger (``seeds/claims.yaml``).
 
-Each claim names the checks that evaluate it. Claim-specific checks
-(``support_range``, ``area_share``, ``voting_dates``) use the claim's own
-figures; the others are the general checks, whose findings are attached.
-The claim's verdict is computed from its findings, most serious first:
+A claim is judged in two steps, kept apart from the plausibility findings:
 
-* contradicted by the announcer's own figures (any finding inconsistent),
-* implausible against baselines (any finding implausible),
-* consistent (at least one finding consistent),
-* not checkable with numbers (a qualitative claim, or no finding).
+1. its **tests** compare what the claim says with the announced figures
+   (does 87-99% describe the announced shares? were the announced turnouts
+   high?); each test fits the claim or does not;
+2. its **checks** are plausibility checks of the figures the claim rests
+   on; their findings are listed, never re-labelled.
+
+The verdict follows the first rule of :data:`CLAIM_RULES` that applies;
+the rules are printed in the report.
 """
 
 from __future__ import annotations
@@ -19,14 +20,32 @@ import numpy as np
 import pandas as pd
 
 from .arithmetic import _rows
-from .base import (CONSISTENT, IMPLAUSIBLE, INCONSISTENT, NOT_CHECKABLE, Finding, Interval)
+from .base import (CONSISTENT, IMPLAUSIBLE, INCONSISTENT, NOT_CHECKABLE, Finding, Interval,
+                   interval)
 from .baselines import _best, baseline_range
 
-CONTRADICTED = "contradicted by the announcer's own figures"
-IMPLAUSIBLE_CLAIM = "implausible against baselines"
-CONSISTENT_CLAIM = "consistent"
-NOT_CHECKABLE_CLAIM = "not checkable with numbers"
-CLAIM_VERDICTS = (CONTRADICTED, IMPLAUSIBLE_CLAIM, CONSISTENT_CLAIM, NOT_CHECKABLE_CLAIM)
+NOT_CHECKABLE_CLAIM = "not checkable"
+NOT_SUPPORTED = "not supported"
+RESTS_ON_INCONSISTENT = "rests on inconsistent figures"
+RESTS_ON_IMPLAUSIBLE = "rests on implausible figures"
+SUPPORTED = "supported"
+CLAIM_VERDICTS = (NOT_CHECKABLE_CLAIM, NOT_SUPPORTED, RESTS_ON_INCONSISTENT,
+                  RESTS_ON_IMPLAUSIBLE, SUPPORTED)
+CLAIM_RULES = {
+    NOT_CHECKABLE_CLAIM: "the claim states nothing a number can test, or none of its tests "
+                         "could run",
+    NOT_SUPPORTED: "a test of the claim does not fit: the announced figures say something "
+                   "other than the claim",
+    RESTS_ON_INCONSISTENT: "every test fits the announced figures, but a plausibility check "
+                           "of the figures the claim rests on finds them inconsistent (they "
+                           "cannot all be true)",
+    RESTS_ON_IMPLAUSIBLE: "every test fits, no check finds the figures inconsistent, but one "
+                          "finds a figure implausible against independent baselines",
+    SUPPORTED: "every test fits, and no check of the figures the claim rests on finds them "
+               "inconsistent or implausible",
+}
+FITS, MISFITS, NOT_RUN = "fits the claim", "does not fit the claim", "could not run"
+RESULT = {CONSISTENT: FITS, INCONSISTENT: MISFITS, NOT_CHECKABLE: NOT_RUN}
 
 
 def _claim_interval(fig) -> Interval:
@@ -35,33 +54,85 @@ def _claim_interval(fig) -> Interval:
 
 
 def support_range(ev, claim) -> list[Finding]:
-    """The claimed range of support against the announced and recomputed shares."""
+    """The claimed range of support against the announced yes shares.
+
+    The claim states a range, so both ends must match it to its rounding:
+    the lowest announced share must round to the claimed low end and the
+    highest to the claimed high end. Shares recomputed from the counts are
+    a matter for the plausibility check ``share_recomputation``, not for
+    the claim.
+    """
     fig = claim["figures"]
     allowed = _claim_interval(fig)
-    shares, counts = [], []
+    shares = []
     for region in ev.region_codes:
         s = _best(_rows(ev, region, "yes_share"))
         if s is not None:
             shares.append((region, float(s["value"]), s["id"]))
-        for y in _rows(ev, region, "yes"):
-            for p in _rows(ev, region, "participants"):
-                counts.append((region, 100 * float(y["value"]) / float(p["value"]),
-                               f"{y['id']}; {p['id']}"))
+    if not shares:
+        return [Finding("support_range", "all", "claimed range vs announced shares",
+                        NOT_CHECKABLE, np.nan, np.nan, np.nan, "percent", (), "no announced share")]
+    lo, hi = min(v for _, v, _ in shares), max(v for _, v, _ in shares)
+    ok = (allowed.low <= lo <= float(fig["low"]) + 0.5
+          and float(fig["high"]) - 0.5 <= hi <= allowed.high)
+    text = (f"announced shares run from {lo:.2f}% to {hi:.2f}% ("
+            + ", ".join(f"{r} {v:.2f}%" for r, v, _ in shares)
+            + f") against the claimed {fig['low']}-{fig['high']}%")
+    return [Finding("support_range", "all", "claimed range vs announced shares",
+                    CONSISTENT if ok else INCONSISTENT, lo, allowed.low, allowed.high, "percent",
+                    tuple(i for _, _, i in shares), text, numbers={"low": lo, "high": hi})]
+
+
+def turnout_high(ev, claim) -> list[Finding]:
+    """'Turnout was high': each announced turnout against the free referendums.
+
+    'High' is read as above the median turnout of the free referendums in
+    the comparison set; the test says only whether the word describes the
+    announced figure, not whether the figure is true.
+    """
+    c = ev.comparisons
+    free = c[c["category"] == "free_referendum"]["turnout_pct_high"].dropna()
     out = []
-    for label, vals in (("announced shares", shares), ("shares recomputed from counts", counts)):
-        if not vals:
+    for region in ev.region_codes:
+        t = _best(_rows(ev, region, "turnout"))
+        if t is None or free.empty:
+            out.append(Finding("turnout_high", region, "announced turnout is high",
+                               NOT_CHECKABLE, np.nan, np.nan, np.nan, "percent", (),
+                               "no announced turnout or no free referendum"))
             continue
-        lo, hi = min(v for _, v, _ in vals), max(v for _, v, _ in vals)
-        # the claim states a range: both ends must match, to its rounding
-        ok = allowed.low <= lo <= float(fig["low"]) + 0.5 and float(fig["high"]) - 0.5 <= hi <= allowed.high
-        outside = [f"{r} {v:.2f}%" for r, v, _ in vals if not allowed.low <= v <= allowed.high]
-        verdict = CONSISTENT if ok else INCONSISTENT
-        text = (f"{label} run from {lo:.2f}% to {hi:.2f}% against the claimed "
-                f"{fig['low']}-{fig['high']}%"
-                + ("" if not outside else "; outside the claim: " + ", ".join(outside)))
-        out.append(Finding("support_range", "all", f"claimed range vs {label}", verdict,
-                           lo, allowed.low, allowed.high, "percent",
-                           tuple(i for _, _, i in vals), text, numbers={"low": lo, "high": hi}))
+        med = float(free.median())
+        high = float(t["value"]) > med
+        out.append(Finding(
+            "turnout_high", region, "announced turnout is high",
+            CONSISTENT if high else INCONSISTENT, float(t["value"]), med, 100.0, "percent",
+            (t["id"],), f"announced {t['value']:g}% against a median of {med:.1f}% in "
+            f"{len(free)} free-referendum results"))
+    return out
+
+
+def majority(ev, claim) -> list[Finding]:
+    """'An overwhelming majority': announced shares and counts above the claimed floor."""
+    floor = float(claim["figures"]["low"])
+    out = []
+    for region in ev.region_codes:
+        s = _best(_rows(ev, region, "yes_share"))
+        y, p = _best(_rows(ev, region, "yes")), _best(_rows(ev, region, "participants"))
+        if s is None:
+            out.append(Finding("majority", region, "announced yes share above the floor",
+                               NOT_CHECKABLE, np.nan, np.nan, np.nan, "percent", (),
+                               "no announced share"))
+            continue
+        text = f"announced {s['value']:g}% yes against a floor of {floor:g}%"
+        ids = (s["id"],)
+        ok = interval(s).low > floor
+        if y is not None and p is not None:
+            share = 100 * (interval(y) / interval(p)).low
+            text += f"; the counts give at least {share:.2f}% ({y['value']:,.0f} of {p['value']:,.0f})"
+            ids += (y["id"], p["id"])
+            ok = ok and share > floor
+        out.append(Finding("majority", region, "announced yes share above the floor",
+                           CONSISTENT if ok else INCONSISTENT, float(s["value"]), floor, 100.0,
+                           "percent", ids, text))
     return out
 
 
@@ -143,45 +214,71 @@ def voting_dates(ev, claim) -> list[Finding]:
                     "days", tuple(a[a["stage"].isin(["day1", "day4"])]["id"]), text)]
 
 
-CLAIM_CHECKS = {"support_range": support_range, "area_share": area_share,
-                "voting_dates": voting_dates}
+CLAIM_TESTS = {"support_range": support_range, "turnout_high": turnout_high,
+               "majority": majority, "area_share": area_share, "voting_dates": voting_dates}
+CLAIM_CHECKS = CLAIM_TESTS
 
 
-def claim_verdict(findings) -> str:
-    verdicts = {f.verdict for f in findings}
-    if INCONSISTENT in verdicts:
-        return CONTRADICTED
-    if IMPLAUSIBLE in verdicts:
-        return IMPLAUSIBLE_CLAIM
-    if CONSISTENT in verdicts:
-        return CONSISTENT_CLAIM
-    return NOT_CHECKABLE_CLAIM
+def claim_verdict(test_verdicts, check_verdicts, *, qualitative: bool = False) -> str:
+    """Apply :data:`CLAIM_RULES` in order to a claim's test and check verdicts."""
+    tests = [v for v in test_verdicts if v != NOT_CHECKABLE]
+    if qualitative or not tests:
+        return NOT_CHECKABLE_CLAIM
+    if INCONSISTENT in tests:
+        return NOT_SUPPORTED
+    checks = set(check_verdicts)
+    if INCONSISTENT in checks:
+        return RESTS_ON_INCONSISTENT
+    if IMPLAUSIBLE in checks:
+        return RESTS_ON_IMPLAUSIBLE
+    return SUPPORTED
 
 
-def evaluate_claims(ev, general: dict[str, list[Finding]]) -> tuple[pd.DataFrame, list[Finding]]:
-    """Verdict for every claim; ``general`` maps check name -> its findings."""
-    rows, extra = [], []
+def evaluate_claims(ev, findings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Verdict of every claim and the table of its tests.
+
+    ``findings`` is the plausibility findings table (with ``finding_id``);
+    a claim's checks select its rows by check name. Returns ``(claims,
+    claim_tests)``.
+    """
+    rows, tests = [], []
     for claim in ev.claims:
-        found = []
-        for name in claim["checks"]:
-            if name in CLAIM_CHECKS:
-                fs = CLAIM_CHECKS[name](ev, claim)
-                extra.extend(fs)
-                found.extend(fs)
-            elif name in general:
-                found.extend(general[name])
-            else:
-                raise KeyError(f"claim {claim['id']} names an unknown check {name!r}")
-        verdict = NOT_CHECKABLE_CLAIM if claim["kind"] == "qualitative" else claim_verdict(found)
-        decisive = [f for f in found if f.verdict in (INCONSISTENT, IMPLAUSIBLE)]
-        basis = decisive or [f for f in found if f.verdict == CONSISTENT]
+        own = []
+        for name in claim["tests"]:
+            if name not in CLAIM_TESTS:
+                raise KeyError(f"claim {claim['id']} names an unknown test {name!r}")
+            own.extend(CLAIM_TESTS[name](ev, claim))
+        unknown = set(claim["checks"]) - set(findings["check"])
+        if unknown:
+            raise KeyError(f"claim {claim['id']} names checks with no findings: {sorted(unknown)}")
+        related = findings[findings["check"].isin(claim["checks"])]
+        verdict = claim_verdict([f.verdict for f in own], related["verdict"],
+                                qualitative=claim["kind"] == "qualitative")
+        for f in own:
+            tests.append({"claim_id": claim["id"], "test": f.check, "region": f.region,
+                          "subject": f.subject, "result": RESULT[f.verdict], "value": f.value,
+                          "expected_low": f.expected_low, "expected_high": f.expected_high,
+                          "unit": f.unit, "evidence": "; ".join(f.evidence),
+                          "explanation": f.explanation})
+        parts = [f"{RESULT[f.verdict]} ({f.check}, {f.region}): {f.explanation}" for f in own]
+        for word in (INCONSISTENT, IMPLAUSIBLE):
+            hit = related[related["verdict"] == word]
+            if len(hit):
+                parts.append(f"{len(hit)} of the {len(related)} findings of its checks are "
+                             f"{word}: " + ", ".join(hit["finding_id"]))
+        if len(related) and not any(related["verdict"].isin([INCONSISTENT, IMPLAUSIBLE])):
+            parts.append(f"none of the {len(related)} findings of its checks is inconsistent "
+                         "or implausible")
         rows.append({
             "claim_id": claim["id"], "claim": claim["claim"], "attribution": claim["attribution"],
+            "tests": ", ".join(claim["tests"]) or "none",
             "checks": ", ".join(claim["checks"]) or "none", "verdict": verdict,
-            "n_findings": len(found),
-            "n_inconsistent": sum(f.verdict == INCONSISTENT for f in found),
-            "n_implausible": sum(f.verdict == IMPLAUSIBLE for f in found),
-            "basis": " | ".join(f"{f.check} ({f.region}): {f.explanation}" for f in basis[:3])
-                     or ("a statement without figures" if claim["kind"] == "qualitative"
-                         else "no check could run")})
-    return pd.DataFrame(rows), extra
+            "n_findings": len(related),
+            "n_inconsistent": int((related["verdict"] == INCONSISTENT).sum()),
+            "n_implausible": int((related["verdict"] == IMPLAUSIBLE).sum()),
+            "basis": " | ".join(parts) or ("a statement without figures"
+                                           if claim["kind"] == "qualitative"
+                                           else "no test could run")})
+    test_cols = ["claim_id", "test", "region", "subject", "result", "value", "expected_low",
+                 "expected_high", "unit", "evidence", "explanation"]
+    return pd.DataFrame(rows), pd.DataFrame(tests, columns=test_cols)
