@@ -172,3 +172,64 @@ def lopsided_free_votes(ev, *, above: float = 90.0) -> pd.DataFrame:
         "yes_low": c["yes_pct_low"], "yes_high": c["yes_pct_high"], "yes_basis": c["yes_basis"],
         "source_url": c["source_url"], "confidence": c["confidence"]})
     return out.sort_values("year").reset_index(drop=True)
+
+
+def cross_vote_table(ev) -> pd.DataFrame:
+    """The same four territories across the votes the record holds, 2014-2024.
+
+    One row per vote and region: the announced turnout and leading share
+    (yes in a referendum, the winner in an election), counts where
+    published, each with its source and confidence (and, for 2022, the
+    verification status). The same arithmetic as in 2022 is applied where
+    the figures allow: participants implied by a winner's votes and share,
+    and the voter list implied by participants and turnout. These are
+    descriptive: no verdict is given across votes of different kinds.
+    """
+    rows = []
+    c = ev.comparisons
+    c = c[(c["category"] == "organisers_vote") & c["region"].isin(ev.region_codes)]
+    for _, r in c.iterrows():
+        rows.append({"region": r["region"], "date": r["date"].date().isoformat(),
+                     "vote": r["vote"], "turnout_low": r["turnout_pct_low"],
+                     "turnout_high": r["turnout_pct_high"], "share_low": r["yes_pct_low"],
+                     "share_high": r["yes_pct_high"], "share_of": r["yes_basis"],
+                     "participants": r["participants"], "leading_votes": r["yes_votes"],
+                     "source_url": r["source_url"], "confidence": r["confidence"],
+                     "verification": ""})
+    for region in ev.region_codes:
+        t, s = _best(_rows(ev, region, "turnout")), _best(_rows(ev, region, "yes_share"))
+        p, y = _best(_rows(ev, region, "participants")), _best(_rows(ev, region, "yes"))
+        if t is None and s is None:
+            continue
+        rows.append({"region": region, "date": "2022-09-27",
+                     "vote": "annexation 'referendum' (announced)",
+                     "turnout_low": np.nan if t is None else float(t["value"]),
+                     "turnout_high": np.nan if t is None else float(t["value"]),
+                     "share_low": np.nan if s is None else float(s["value"]),
+                     "share_high": np.nan if s is None else float(s["value"]),
+                     "share_of": "ballots", "participants": np.nan if p is None else float(p["value"]),
+                     "leading_votes": np.nan if y is None else float(y["value"]),
+                     "source_url": "; ".join(x["source_url"] for x in (t, s) if x is not None),
+                     "confidence": "; ".join(x["confidence"] for x in (t, s) if x is not None),
+                     "verification": "; ".join(verification_of(x) for x in (t, s, p, y)
+                                               if x is not None)})
+    out = pd.DataFrame(rows)
+    for col in ("participants", "leading_votes", "turnout_low", "turnout_high", "share_low",
+                "share_high"):
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
+    share = (out["share_low"] + out["share_high"]) / 2
+    turnout = (out["turnout_low"] + out["turnout_high"]) / 2
+    implied_p = out["leading_votes"] / (share / 100)
+    out["participants_used"] = out["participants"].fillna(implied_p)
+    out["participants_basis"] = np.where(out["participants"].notna(), "announced",
+                                         np.where(implied_p.notna(), "votes / share", ""))
+    out["implied_list"] = out["participants_used"] / (turnout / 100)
+    order = {r: i for i, r in enumerate(ev.region_codes)}
+    out = out.sort_values(["region", "date"], key=lambda s: s.map(order) if s.name == "region"
+                          else s).reset_index(drop=True)
+    return out
+
+
+def fmt_range(low: float, high: float) -> str:
+    """'98.4%' for a single value, '93.93-98.5%' for a range."""
+    return f"{low:g}%" if low == high else f"{low:g}-{high:g}%"

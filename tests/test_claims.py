@@ -103,15 +103,21 @@ def test_support_range_judges_the_announced_shares_only(make_evidence):
     assert announced.verdict == INCONSISTENT      # the lowest share is 87, not 80
 
 
-def test_turnout_high_against_the_median_free_referendum(make_evidence, evidence):
+def test_turnout_high_against_the_regions_last_free_vote(make_evidence, evidence):
     rows = [dict(region="DPR", quantity="turnout", value="97.51", resolution="0.01",
                  unit="percent"),
             dict(region="LPR", quantity="turnout", value="40.00", resolution="0.01",
                  unit="percent")]
     fs = claims.turnout_high(make_evidence(rows, comparisons=evidence.comparisons), {})
-    verdict = {f.region: f.verdict for f in fs}
-    assert verdict["DPR"] == CONSISTENT and verdict["LPR"] == INCONSISTENT
-    assert verdict["Kherson"] == NOT_CHECKABLE
+    verdict = {f.region: f for f in fs}
+    assert verdict["DPR"].verdict == CONSISTENT and verdict["LPR"].verdict == INCONSISTENT
+    assert verdict["Kherson"].verdict == NOT_CHECKABLE
+    # the yardstick is the region's own last free vote (2019), not a curated median
+    c = evidence.comparisons
+    lpr = c[(c["region"] == "LPR") & c["category"].isin(["free_referendum", "free_election"])]
+    last = lpr.dropna(subset=["turnout_pct_high"]).sort_values("date").iloc[-1]
+    assert last["date"].year == 2019
+    assert verdict["LPR"].expected_low == last["turnout_pct_high"]
 
 
 @pytest.mark.parametrize("text, words", [

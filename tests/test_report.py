@@ -99,3 +99,57 @@ def test_tables_are_spreadsheet_safe(report):
                 for cell in row:
                     if cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
                         float(cell)      # only plain numbers may start so
+
+
+def test_every_verdict_in_the_findings_table_follows_its_rule(report):
+    from audit.checks.base import VERDICT_RULES, rule_holds
+
+    findings = pd.read_csv(report / "tables" / "findings.csv")
+    for row in findings.to_dict("records"):
+        ok, why = rule_holds(row)
+        assert ok, (row["finding_id"], row["check"], row["verdict"], why)
+    page = (report / "index.html").read_text(encoding="utf-8")
+    for verdict in VERDICT_RULES:          # every rule is printed on the page
+        assert f"<strong>{verdict}</strong>" in page
+
+
+def test_claims_have_their_own_verdicts_and_rules(report):
+    from audit.checks.claims import CLAIM_RULES, CLAIM_TESTS, CLAIM_VERDICTS
+
+    claims = pd.read_csv(report / "tables" / "claims.csv")
+    assert claims["verdict"].isin(CLAIM_VERDICTS).all()
+    findings = pd.read_csv(report / "tables" / "findings.csv")
+    assert not set(findings["check"]) & set(CLAIM_TESTS)
+    page = (report / "index.html").read_text(encoding="utf-8")
+    for verdict in CLAIM_RULES:
+        assert f"<strong>{verdict}</strong>" in page
+
+
+def _section(page, start, end):
+    return page[page.index(start):page.index(end, page.index(start))]
+
+
+def test_headline_findings_are_the_survivors(report):
+    sens = pd.read_csv(report / "tables" / "sensitivity.csv")
+    page = (report / "index.html").read_text(encoding="utf-8")
+    heads = _section(page, "Headline findings", "do not survive")
+    items = re.findall(r"<li>(.*?)</li>", heads, flags=re.S)
+    survivors = sens[sens["survives"]]
+    assert len(items) == len(survivors)
+    for r, item in zip(survivors.itertuples(), items):
+        assert r.region in item and r.check in item
+
+
+def test_free_referendums_named_where_2022_is_compared(report):
+    other = pd.read_csv(report / "tables" / "lopsided_free_votes.csv")
+    assert {"Southern Sudan", "Eritrea"} <= set(other["unit"])
+    assert other["source_url"].str.startswith("http").all()
+    page = (report / "index.html").read_text(encoding="utf-8")
+    where = _section(page, "Free referendums with near-unanimous results", "The claims and")
+    assert "Southern Sudan 2011" in where and "Eritrea 1993" in where
+
+
+def test_the_page_ends_with_the_narrative(report):
+    page = (report / "index.html").read_text(encoding="utf-8")
+    outputs = re.findall(r"<pre[^>]*>(.*?)</pre>", page, flags=re.S)
+    assert not any(o.strip() in ("False", "True", "None") for o in outputs)
