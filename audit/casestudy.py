@@ -224,6 +224,15 @@ def cross_vote_table(ev) -> pd.DataFrame:
     out["participants_basis"] = np.where(out["participants"].notna(), "announced",
                                          np.where(implied_p.notna(), "votes / share", ""))
     out["implied_list"] = out["participants_used"] / (turnout / 100)
+    # the 2022 baseline arithmetic: the most adults the whole oblast can have had (2021-2022
+    # population estimate x the highest voting-age share), the bound of electorate_capacity
+    most = {}
+    for region in ev.region_codes:
+        pop, _ = _recent_population(ev, region)
+        adult, _ = adult_share_range(ev, region)
+        most[region] = np.nan if pop is None or adult is None else pop.high * adult.high / 100
+    out["most_adults_whole_oblast"] = out["region"].map(most)
+    out["implied_list_share_of_most_adults"] = out["implied_list"] / out["most_adults_whole_oblast"]
     order = {r: i for i, r in enumerate(ev.region_codes)}
     out = out.sort_values(["region", "date"], key=lambda s: s.map(order) if s.name == "region"
                           else s).reset_index(drop=True)

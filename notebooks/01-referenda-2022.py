@@ -319,8 +319,10 @@ display(out.table(findings, "findings",
 # table gathers what the record holds for each region, with its source and
 # confidence, and applies the 2022 arithmetic where the figures allow it:
 # participants implied by the leading votes and share, and the voter list
-# implied by participants and turnout. Votes of different kinds are not
-# judged against each other; the table is for reading across.
+# implied by participants and turnout, set against the most adults the whole
+# oblast can have had before the war (the bound of section 5). Votes of
+# different kinds are not judged against each other; the table is for
+# reading across.
 
 # %%
 cross = cs.cross_vote_table(ev)
@@ -333,7 +335,9 @@ missing = [f"{r} {y}" for r in ev.region_codes for y in ("2023", "2024")
            .dropna().empty]
 display(Markdown(
     "Voter lists implied by the announced figures: " + "; ".join(
-        f"{r.region} {r.date[:4]} ({r.vote}): {r.implied_list:,.0f}" for r in lists.itertuples())
+        f"{r.region} {r.date[:4]} ({r.vote}): {r.implied_list:,.0f}, "
+        f"{r.implied_list_share_of_most_adults:.0%} of the most adults the whole oblast can have "
+        "had in 2021-2022" for r in lists.itertuples())
     + ". " + ("No turnout was found for: " + ", ".join(missing) + "." if missing else "")))
 
 # %% [markdown]

@@ -1,0 +1,32 @@
+"""Tables of the 2022 case study: the same territories across votes."""
+
+import pytest
+
+from audit import casestudy as cs
+
+
+def test_cross_votes_hold_2022_2023_2024_for_every_region(evidence):
+    t = cs.cross_vote_table(evidence)
+    for region in evidence.region_codes:
+        years = set(t[t["region"] == region]["date"].str[:4])
+        assert {"2022", "2023", "2024"} <= years, region
+    assert t["source_url"].str.startswith("http").all()
+    assert t["confidence"].str.len().gt(0).all()
+
+
+def test_cross_votes_apply_the_2022_arithmetic(evidence):
+    t = cs.cross_vote_table(evidence)
+    dpr24 = t[(t["region"] == "DPR") & (t["date"] == "2024-03-17")].iloc[0]
+    # by hand: 1,705,786 / 0.9523 = 1,791,228 participants; / 0.8825 = 2,029,720 on the list
+    assert dpr24["participants_basis"] == "votes / share"
+    assert dpr24["participants_used"] == pytest.approx(1705786 / 0.9523)
+    assert dpr24["implied_list"] == pytest.approx(1705786 / 0.9523 / 0.8825)
+    dpr22 = t[(t["region"] == "DPR") & (t["date"] == "2022-09-27")].iloc[0]
+    assert dpr22["participants_basis"] == "announced"
+    assert dpr22["implied_list"] == pytest.approx(2131207 / 0.9751)
+
+
+def test_lopsided_votes_and_ranges(evidence):
+    lop = cs.lopsided_free_votes(evidence, above=97)
+    assert (lop[["yes_high", "turnout_high"]].max(axis=1) > 97).all()
+    assert cs.fmt_range(98.4, 98.4) == "98.4%" and cs.fmt_range(93.93, 98.5) == "93.93-98.5%"
