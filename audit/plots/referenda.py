@@ -22,8 +22,10 @@ def turnout_by_day(table, ax=None):
     """Cumulative announced turnout by voting day, one line per region."""
     ax = _ax(ax)
     for region in REGION_ORDER:
-        t = table[(table["region"] == region)].sort_values("day")
-        t = t.drop_duplicates("day", keep="first")
+        t = table[(table["region"] == region)]
+        if "used" in t:                   # the version the checks and tables use
+            t = t[t["used"]]
+        t = t.sort_values("day", kind="stable").drop_duplicates("day", keep="first")
         if t.empty:
             continue
         line, = ax.plot(t["day"], t["turnout"], marker="o", label=region)
