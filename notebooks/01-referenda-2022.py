@@ -51,6 +51,7 @@ from IPython.display import Markdown, display
 from audit import casestudy as cs
 from audit.checks import CONFIRMED_ONLY, SCENARIOS, VERDICT_RULES, run_checks, sensitivity
 from audit.checks.base import ALLOWED, KINDS
+from audit.checks.baselines import POLITICAL_PROXIES
 from audit.checks.claims import CLAIM_RULES
 from audit.evidence import load_evidence
 from audit.plots import referenda as rp
@@ -141,9 +142,14 @@ display(Markdown(
 # %%
 out.save(sens, "sensitivity")
 heads = sens[sens["survives"]]
+missing_measures = {r: [lab for q, (lab, _, _) in POLITICAL_PROXIES.items()
+                        if ev.baseline(r, q).empty] for r in ev.region_codes}
 display(Markdown("\n".join(
     f"- **{r['region']}**, {r['subject']} ({r['check']}): *{r['all figures']}* with all "
     f"figures, *{r[CONFIRMED_ONLY]}* with confirmed figures only"
+    + (" (against the measures in the record; missing for this region: "
+       + ", ".join(missing_measures[r["region"]]) + ", which could change it)"
+       if r["check"] == "support_vs_baselines" and missing_measures[r["region"]] else "")
     for _, r in heads.iterrows()) if len(heads) else
     "No inconsistent or implausible finding survives on confirmed figures alone."))
 lost = sens[sens["all figures"].str.split(" (", regex=False).str[0].isin(

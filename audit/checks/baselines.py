@@ -313,6 +313,13 @@ def support_vs_baselines(ev, *, max_swing: float = 25.0) -> list[Finding]:
                 f"(threshold {max_swing:g}); others: "
                 + ", ".join(f"{p['label']} {p['high']:.1f}% ({p['territory']})" for p in proxies
                             if p is not top))
+        missing = [label for q, (label, _, _) in POLITICAL_PROXIES.items()
+                   if q not in {p["proxy"] for p in proxies}]
+        if verdict == IMPLAUSIBLE:
+            text += (f". It would be consistent if an independent measure reached "
+                     f"{float(s['value']) - max_swing:.1f}%"
+                     + ("; not in the record for this region: " + ", ".join(missing)
+                        if missing else ""))
         findings.append(Finding(
             "support_vs_baselines", region, "yes share vs independent measures", verdict,
             float(s["value"]), 0.0, top["high"] + max_swing, "percent",
