@@ -488,7 +488,8 @@ def round_percentages(table: StationTable, *, share: float = 0.05,
     if target in ("turnout", "both"):
         with np.errstate(divide="ignore", invalid="ignore"):
             pct = 100 * issued / registered
-        goal = np.round(pct / step) * step
+        # stations without registered voters have no turnout: left alone below
+        goal = np.round(np.nan_to_num(pct, nan=0.0, posinf=0.0) / step) * step
         new_issued = np.rint(goal / 100 * registered).astype(np.int64)
         delta = new_issued - issued
         ok = (picked & (registered > 0) & (new_issued <= registered)
