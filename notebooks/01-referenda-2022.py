@@ -137,7 +137,9 @@ display(Markdown(
 # public page, leaving out every figure that is single-source, not checked,
 # not found or derived. A headline finding is one that is inconsistent or
 # implausible in the full run and stays so in that confirmed-only run.
-# Baselines and comparison votes are used as in the full run.
+# Baselines and comparison votes are used as in the full run there; the
+# sensitivity table adds a run that also keeps only the baselines confirmed on
+# a stored page.
 
 # %%
 out.save(sens, "sensitivity")
@@ -166,8 +168,9 @@ display(Markdown(
 #
 # Each column reruns every check on a different set of figures: all of them;
 # without those found on no stored page (and derived ones); also without the
-# single-source and unchecked ones; confirmed only; and with every figure that
-# has several versions replaced by its other versions. 'absent' means the
+# single-source and unchecked ones; confirmed only; confirmed figures with
+# confirmed baselines only; and with every figure that has several versions
+# replaced by its other versions. 'absent' means the
 # finding cannot be formed without the dropped figures. Only findings that are
 # inconsistent, implausible or unusual in at least one run are listed
 # (`tables/sensitivity.csv`).

@@ -75,8 +75,15 @@ def sens(evidence):
 def test_confirmed_only_run_uses_confirmed_figures_only(evidence):
     ev = SCENARIOS[CONFIRMED_ONLY](evidence)
     assert set(ev.announcements["verification"]) == {"confirmed"}
-    rests = set(run_checks(ev).findings["rests_on"])
-    assert rests <= {"confirmed", "baselines only"}
+    for rests in run_checks(ev).findings["rests_on"]:
+        announced = [x for x in rests.split("; ") if not x.startswith("baseline")]
+        assert set(announced) <= {"confirmed", "no figure with a status"}, rests
+
+
+def test_confirmed_baselines_scenario_drops_the_unchecked_baselines(evidence):
+    ev = SCENARIOS["confirmed figures and baselines only"](evidence)
+    assert set(ev.baselines["verification"]) == {"confirmed"}
+    assert len(ev.baselines) < len(evidence.baselines)
 
 
 def test_headline_findings_survive_the_confirmed_only_run(sens, evidence):

@@ -64,16 +64,32 @@ class Audit:
         return int((f["verdict"] == verdict).sum())
 
 
-def _statuses(ev, evidence: str) -> str:
-    """Verification statuses of the announced figures a finding rests on."""
+def _statuses(ev, region: str, evidence: str) -> str:
+    """Verification statuses of the figures a finding rests on.
+
+    Announced figures give their status ('confirmed', 'not checked', ...);
+    baselines, named ``baseline:<quantity>``, give 'baseline <status>' for
+    each status among that quantity's rows for the region (or the national
+    rows the checks fall back on).
+    """
     status = {i: verification_of(r) for i, r in
               zip(ev.announcements["id"], ev.announcements.to_dict("records"))}
-    found = set()
+    found, base = set(), set()
+    b = ev.baselines
     for item in filter(None, (e.strip() for e in evidence.split(";"))):
+        if item.startswith("baseline:") and len(b):
+            q = item.removeprefix("baseline:")
+            rows = b[(b["quantity"] == q) & (b["region"] == region)]
+            if rows.empty:
+                rows = b[(b["quantity"] == q) & (b["unit"] == "Ukraine")]
+            base |= {verification_of(r) for r in rows.to_dict("records")}
+            continue
         ids = [i for i in item.split("+") if i in status]
         if ids:
             found.add(min((status[i] for i in ids), key=VERIFICATION.index))
-    return "; ".join(sorted(found, key=VERIFICATION.index)) or "baselines only"
+    out = sorted(found, key=VERIFICATION.index) + [
+        f"baseline {s}" for s in sorted(base, key=VERIFICATION.index)]
+    return "; ".join(out) or "no figure with a status"
 
 
 def run_checks(ev, *, approx_rel: float = 0.10, max_swing: float = 25.0,
@@ -93,7 +109,7 @@ def run_checks(ev, *, approx_rel: float = 0.10, max_swing: float = 25.0,
     table.insert(0, "finding_id", [f"F{i:03d}" for i in range(1, len(table) + 1)])
     table.insert(2, "family", table["check"].map(FAMILY))
     table.insert(table.columns.get_loc("evidence") + 1, "rests_on",
-                 [_statuses(ev, e) for e in table["evidence"]])
+                 [_statuses(ev, r, e) for r, e in zip(table["region"], table["evidence"])])
     claim_table, claim_tests = claims.evaluate_claims(ev, table)
     return Audit(findings=table, claims=claim_table, claim_tests=claim_tests, objects=objects,
                  params={"approx_rel": approx_rel, "max_swing": max_swing, "alpha": alpha})
@@ -118,6 +134,13 @@ def _alternatives(ev) -> object:
     return dataclasses.replace(ev, announcements=a.drop(index=drop).reset_index(drop=True))
 
 
+def _confirmed_baselines(ev) -> object:
+    """The evidence with only the baselines confirmed on a stored page."""
+    b = ev.baselines
+    keep = b.apply(lambda r: verification_of(r) == "confirmed", axis=1) if len(b) else []
+    return dataclasses.replace(ev, baselines=b[keep].reset_index(drop=True) if len(b) else b)
+
+
 SCENARIOS = {
     "all figures": lambda ev: ev,
     "without figures not found": lambda ev: _without(ev, {"not found", "derived"}),
@@ -125,6 +148,8 @@ SCENARIOS = {
         ev, {"not found", "derived", "single source"}),
     "confirmed figures only": lambda ev: _without(
         ev, {"not found", "derived", "single source", "not checked"}),
+    "confirmed figures and baselines only": lambda ev: _confirmed_baselines(_without(
+        ev, {"not found", "derived", "single source", "not checked"})),
     "alternative versions": _alternatives,
 }
 CONFIRMED_ONLY = "confirmed figures only"
