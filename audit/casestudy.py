@@ -170,7 +170,8 @@ def lopsided_free_votes(ev, *, above: float = 90.0) -> pd.DataFrame:
         "vote": c["vote"], "unit": c["unit"], "year": c["date"].dt.year,
         "turnout_low": c["turnout_pct_low"], "turnout_high": c["turnout_pct_high"],
         "yes_low": c["yes_pct_low"], "yes_high": c["yes_pct_high"], "yes_basis": c["yes_basis"],
-        "source_url": c["source_url"], "confidence": c["confidence"]})
+        "source_url": c["source_url"], "confidence": c["confidence"],
+        "verification": [verification_of(r) for r in c.to_dict("records")]})
     return out.sort_values("year").reset_index(drop=True)
 
 
@@ -195,7 +196,7 @@ def cross_vote_table(ev) -> pd.DataFrame:
                      "share_high": r["yes_pct_high"], "share_of": r["yes_basis"],
                      "participants": r["participants"], "leading_votes": r["yes_votes"],
                      "source_url": r["source_url"], "confidence": r["confidence"],
-                     "verification": ""})
+                     "verification": verification_of(r)})
     for region in ev.region_codes:
         t, s = _best(_rows(ev, region, "turnout")), _best(_rows(ev, region, "yes_share"))
         p, y = _best(_rows(ev, region, "participants")), _best(_rows(ev, region, "yes"))

@@ -30,3 +30,11 @@ def test_lopsided_votes_and_ranges(evidence):
     lop = cs.lopsided_free_votes(evidence, above=97)
     assert (lop[["yes_high", "turnout_high"]].max(axis=1) > 97).all()
     assert cs.fmt_range(98.4, 98.4) == "98.4%" and cs.fmt_range(93.93, 98.5) == "93.93-98.5%"
+
+
+def test_every_cross_vote_row_carries_its_verification(evidence):
+    t = cs.cross_vote_table(evidence)
+    assert t["verification"].str.len().gt(0).all()
+    lop = cs.lopsided_free_votes(evidence)
+    assert set(lop[lop["unit"].isin(["Southern Sudan", "Eritrea"])]["verification"]) == \
+        {"confirmed"}
