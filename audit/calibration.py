@@ -510,7 +510,8 @@ def to_markdown(report: CalibrationReport, command: str | None = None) -> str:
         (f"- {st['n_tasks']:,} test runs, {st['seconds']:.0f} s of test time summed "
          f"over the runs" if st.get("seconds_are") == "test time" else
          f"- {st['n_tasks']:,} test runs in {st['seconds']:.0f} s wall time on "
-         f"{st.get('jobs', 1)} process(es)")
+         f"{st.get('jobs', 1)} process(es)" if "seconds" in st else
+         f"- {st['n_tasks']:,} test runs on {st.get('jobs', 1)} process(es)")
         + f" (Python {platform.python_version()}, numpy {np.__version__}).",
         "- Clean elections: `audit.simulate.clean_election` (heterogeneous regions, "
         "Beta station rates, binomial counts). Fraud scenarios apply a model to the "

@@ -63,6 +63,9 @@ __all__ = ["CorpusTask", "TWIN_SOURCES", "TWIN_SCENARIOS", "clean_elections",
            "summarize_corpus"]
 
 ALPHA = 0.05
+#: A test holds its size when its false-alarm rate at ALPHA is within
+#: ALPHA +- BAND (0.02 to 0.08), judged by the Clopper-Pearson interval.
+BAND = 0.03
 DEFAULT_SEED = 20261203
 
 #: Station files whose clean twins calibrate the tests.
@@ -176,7 +179,8 @@ def run_corpus_task(task: CorpusTask) -> list[dict]:
     ``name`` (registered name), ``battery`` (the battery's own run),
     ``evidence`` (the label's evidence class), ``status``, ``statistic``,
     ``pvalue``, ``reason``, ``seconds``, ``injected`` (stations the fraud
-    altered among those the test used; 0 when clean) and, for
+    altered among those the test used; for the integer test, those of them
+    now within its window of a whole number; 0 when clean) and, for
     ``integer_percentages``, ``excess``, ``sd`` and ``null_share`` (the
     null chance of a station's whole-number figure).
     """
@@ -217,12 +221,15 @@ def run_corpus_task(task: CorpusTask) -> list[dict]:
         else:
             row.update(statistic=float(res.statistic), pvalue=float(res.pvalue))
             used = altered[b.complete]
+            keep = np.ones(used.size, bool)
             if res.excluded is not None and len(res.excluded):
-                keep = np.ones(used.size, bool)
                 keep[res.excluded["position"].to_numpy(dtype=np.int64)] = False
-                used = used[keep]
-            row["injected"] = int(used.sum())
+            row["injected"] = int(used[keep].sum())
             if name == "integer_percentages":
+                # a station written to a whole number counts as injected only
+                # if it now lies within the test's window of one (a small
+                # station cannot land closer than 50 / N points)
+                row["injected"] = int((used & keep & _whole(b.args, res.params)).sum())
                 d = res.details
                 row.update(excess=float(d.get("excess", np.nan)),
                            sd=float(d.get("sd", np.nan)),
@@ -230,6 +237,20 @@ def run_corpus_task(task: CorpusTask) -> list[dict]:
         row["seconds"] = time.perf_counter() - start
         rows.append(row)
     return rows
+
+
+def _whole(args, params) -> np.ndarray:
+    """Stations whose turnout (issued / registered) or leader share (leader /
+    cast) lies within ``window / 2`` points of a multiple of ``period``, the
+    integer-percentage test's definition (arguments in its order)."""
+    registered, issued, cast, leader = (np.asarray(a, dtype=float) for a in args)
+    half, period = params["window"] / 2, params["period"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hits = np.zeros(registered.size, bool)
+        for pct in (100 * issued / registered, 100 * leader / cast):
+            off = np.abs(pct - np.round(pct / period) * period)
+            hits |= np.isfinite(pct) & (off <= half + 1e-9)
+    return hits
 
 
 def corpus_tasks(tests: Iterable[str] | None = None, *, sources=None,
@@ -344,6 +365,17 @@ def rates(rows: pd.DataFrame, alpha: float = ALPHA) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def with_current_classes(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` with ``evidence`` taken from the registry as it is now: the
+    rows hold measurements, the classes are declared in the code, so a class
+    changed since the run is shown as declared."""
+    labels = registry.calibration_labels()
+    rows = rows.copy()
+    current = rows["test"].map(lambda t: labels[t][2].evidence if t in labels else None)
+    rows["evidence"] = current.where(current.notna(), rows["evidence"]).astype(bool)
+    return rows
+
+
 def summarize_corpus(rows: pd.DataFrame, alpha: float = ALPHA) -> dict:
     """The tables of the real-data calibration.
 
@@ -352,10 +384,11 @@ def summarize_corpus(rows: pd.DataFrame, alpha: float = ALPHA) -> dict:
     ``holm`` (per twin: any evidence rejection at Holm, see
     :func:`holm_any`), ``integer`` (the integer test's excess on the rounded
     twins against the injected number), and ``problems`` (evidence tests that
-    fail the acceptance rules: a Holm rejection on a clean real election, or
-    a clean-twin rate whose interval lies wholly above alpha + 0.025 or
-    whose rate is above 0.08).
+    break the rules: a Holm rejection on a clean real election, or a
+    clean-twin false-alarm rate whose 95% interval lies wholly outside
+    alpha +- :data:`BAND`).
     """
+    rows = with_current_classes(rows)
     real = rows[rows.kind == "real"].copy()
     holm_rows = []
     for src, g in real.groupby("source", sort=True):
@@ -383,8 +416,10 @@ def summarize_corpus(rows: pd.DataFrame, alpha: float = ALPHA) -> dict:
                                         f"{alpha} (p = {rec.pvalue:.2g})"})
     clean = r[(r.scenario == "clean")] if len(r) else r
     for rec in clean.itertuples():
-        if rec.evidence and rec.n and (rec.ci_low > alpha + 0.025 or
-                                       (rec.source == "all" and rec.rate > 0.08)):
+        # outside the band [alpha - 0.03, alpha + 0.03] beyond sampling error:
+        # the whole 95% interval of the rate lies above or below it
+        if rec.evidence and rec.n and (rec.ci_low > alpha + BAND or
+                                       rec.ci_high < alpha - BAND):
             problems.append({"test": rec.test, "where": f"twins of {rec.source}",
                              "problem": f"false-alarm rate {rec.rate:.3f} "
                                         f"[{rec.ci_low:.3f}, {rec.ci_high:.3f}]"})

@@ -24,6 +24,12 @@ def _cmd_calibrate(args) -> int:
             raise InputError(f"unknown test(s) {', '.join(unknown)}; registered: "
                              + ", ".join(sorted(reg)))
     store = Store(args.out)
+    if args.page_only:
+        if not store.exists():
+            raise InputError(f"no stored calibration rows beside {args.out}")
+        write_page(args.out)
+        print(f"wrote {args.out}")
+        return 0
     if tests is None and store.exists() and not args.overwrite:
         raise InputError(f"{args.out} already holds a calibration table; name the tests "
                          "to recalibrate with --tests, or pass --overwrite to redo all")
@@ -48,7 +54,6 @@ def _cmd_calibrate(args) -> int:
             cmd = (f"audit calibrate --part simulated --n-sim {args.n_sim} "
                    f"--n-stations {args.n_stations} --seed {args.seed} --overwrite")
             settings["simulated"] = {**sim_report.settings, "command": cmd}
-            settings["simulated"].pop("seconds", None)
         if "corpus" in parts:
             real = corpus.clean_elections() if args.real is None else args.real
             rep = corpus.calibrate_corpus(
@@ -58,7 +63,10 @@ def _cmd_calibrate(args) -> int:
             corpus_rows = rep.rows
             settings["corpus"] = {"root_seed": args.seed, "n_twins": args.n_twins,
                                   "n_power": args.n_power, "real": list(real),
-                                  "sources": list(corpus.TWIN_SOURCES)}
+                                  "sources": list(corpus.TWIN_SOURCES),
+                                  "n_tables": rep.settings["n_tasks"],
+                                  "seconds": round(rep.settings["seconds"]),
+                                  "jobs": args.jobs}
             print(f"real-data corpus: {rep.settings['n_tasks']} tables in "
                   f"{rep.settings['seconds']:.0f} s", file=sys.stderr)
     finally:
@@ -112,4 +120,6 @@ def add_commands(sub) -> None:
     p.add_argument("--overwrite", action="store_true",
                    help="replace the whole committed table")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--page-only", action="store_true",
+                   help="rewrite the page from the stored rows, running nothing")
     p.set_defaults(func=_cmd_calibrate)

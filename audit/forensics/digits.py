@@ -865,7 +865,7 @@ C05_CLASSICAL = "a count ends in 0 or 5 with probability 0.2"
 
 @register("count_05", family="digits", min_units=50, null=C05_NULL,
           evidence=True)
-def count_05(votes, *, min_count=100, min_units=50, alternative="two-sided",
+def count_05(votes, *, min_count=100, min_units=50, alternative="greater",
              null="binomial", rng=None):
     """Share of vote counts ending in 0 or 5 (Mebane's C05s).
 
@@ -877,9 +877,10 @@ def count_05(votes, *, min_count=100, min_units=50, alternative="two-sided",
         Counts below this are left out (their last digit is not uniform).
     min_units : int, default 50
         Fewer usable counts than this raises NotApplicable.
-    alternative : {"two-sided", "greater", "less"}
-        Direction of the exact binomial test; "greater" looks only for an
-        excess of round endings.
+    alternative : {"greater", "two-sided", "less"}
+        Direction of the test.  Default ``"greater"``: only an excess of
+        round endings, the direction of numbers written to round values,
+        counts (Beber and Scacco 2012).
     rng : None
         Unused (exact test); kept for the registry.
 
@@ -938,7 +939,7 @@ P05_CLASSICAL = ("the leader's rounded percentage ends in 0 or 5 with "
 @register("percent_05", family="digits", min_units=50, null=P05_NULL,
           evidence=True)
 def percent_05(ballots_cast, leader, *, min_ballots=100, min_units=50,
-               alternative="two-sided", null="binomial", rng=None):
+               alternative="greater", null="binomial", rng=None):
     """Share of stations whose leader percentage ends in 0 or 5 (P05s).
 
     Parameters
@@ -954,8 +955,10 @@ def percent_05(ballots_cast, leader, *, min_ballots=100, min_units=50,
         only a handful of percentages can occur at all.
     min_units : int, default 50
         Fewer usable stations than this raises NotApplicable.
-    alternative : {"two-sided", "greater", "less"}
-        Direction of the exact binomial test.
+    alternative : {"greater", "two-sided", "less"}
+        Direction of the test.  Default ``"greater"``: only an excess of
+        percentages ending in 0 or 5, the direction of results written to
+        round targets, counts.
     rng : None
         Unused (exact test); kept for the registry.
 
@@ -1049,7 +1052,7 @@ TP05_CLASSICAL = "the rounded turnout percentage ends in 0 or 5 with probability
 @register("turnout_percent_05", family="digits", min_units=50, null=TP05_NULL,
           evidence=True)
 def turnout_percent_05(registered, ballots_cast, *, min_registered=100, min_units=50,
-                       alternative="two-sided", null="binomial", rng=None):
+                       alternative="greater", null="binomial", rng=None):
     """Share of stations whose turnout percentage ends in 0 or 5.
 
     The turnout counterpart of :func:`percent_05`: turnout reported to
@@ -1068,8 +1071,9 @@ def turnout_percent_05(registered, ballots_cast, *, min_registered=100, min_unit
         only a handful of percentages can occur at all.
     min_units : int, default 50
         Fewer usable stations than this raises NotApplicable.
-    alternative : {"two-sided", "greater", "less"}
-        Direction of the test; ``"greater"`` is the direction of targets.
+    alternative : {"greater", "two-sided", "less"}
+        Direction of the test.  Default ``"greater"``: the direction of
+        turnout written to round targets.
     null : {"binomial", "uniform"}
         ``"binomial"``: each station's own law (see Notes); ``"uniform"``:
         probability 0.2 for every station.
@@ -1328,7 +1332,7 @@ def _pair_test(test, votes, min_count, min_units, alternative, null, which):
 @register("last_two_repeat", family="digits", min_units=50, null=REPEAT_NULL,
           evidence=True)
 def last_two_repeat(votes, *, min_count=100, min_units=50,
-                    alternative="two-sided", null="binomial", rng=None):
+                    alternative="less", null="binomial", rng=None):
     """Share of counts whose last two digits are equal (Beber & Scacco).
 
     Parameters
@@ -1340,9 +1344,9 @@ def last_two_repeat(votes, *, min_count=100, min_units=50,
         at least three digits so that both digits are close to uniform).
     min_units : int, default 50
         Fewer usable counts than this raises NotApplicable.
-    alternative : {"two-sided", "greater", "less"}
-        People inventing numbers repeat digits too rarely, so "less" is the
-        one-sided alternative of Beber & Scacco (2012).
+    alternative : {"less", "two-sided", "greater"}
+        People inventing numbers repeat digits too rarely, so ``"less"`` (the
+        default) is the one-sided alternative of Beber & Scacco (2012).
     rng : None
         Unused (exact test); kept for the registry.
 
@@ -1378,7 +1382,7 @@ def last_two_repeat(votes, *, min_count=100, min_units=50,
           evidence=True,
           null=ADJACENT_NULL)
 def last_two_adjacent(votes, *, min_count=100, min_units=50,
-                      alternative="two-sided", null="binomial", rng=None):
+                      alternative="greater", null="binomial", rng=None):
     """Share of counts whose last two digits are adjacent (Beber & Scacco).
 
     Parameters
@@ -1389,9 +1393,9 @@ def last_two_adjacent(votes, *, min_count=100, min_units=50,
         Counts below this are left out.
     min_units : int, default 50
         Fewer usable counts than this raises NotApplicable.
-    alternative : {"two-sided", "greater", "less"}
-        People inventing numbers favour adjacent digits, so "greater" is the
-        one-sided alternative of Beber & Scacco (2012).
+    alternative : {"greater", "two-sided", "less"}
+        People inventing numbers favour adjacent digits, so ``"greater"``
+        (the default) is the one-sided alternative of Beber & Scacco (2012).
     rng : None
         Unused (exact test); kept for the registry.
 
