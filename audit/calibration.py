@@ -483,6 +483,13 @@ def _fmt_rate(r):
     return s
 
 
+def _option_text(value) -> str:
+    if isinstance(value, Column):
+        return (f"the {value.name} labels" if value.name else
+                "the labels of the finest hierarchy level (districts)")
+    return repr(value)
+
+
 def to_markdown(report: CalibrationReport, command: str | None = None) -> str:
     """Markdown text of the calibration table."""
     st = report.settings
@@ -531,8 +538,7 @@ def to_markdown(report: CalibrationReport, command: str | None = None) -> str:
     for v, (b, o) in _variants().items():
         if v in used:
             lines.append(f"- `{v}`: `{b}` run with " + ", ".join(
-                f"{k}={x.name if isinstance(x, Column) else x!r}" for k, x in o.items())
-                + (" (regions known to the test)." if "groups" in o else "."))
+                f"{k}={_option_text(x)}" for k, x in o.items()) + ".")
     lines += ["", "Power is the rejection rate at alpha under each scenario; "
               "`(k n/a)` counts runs where the test refused (NotApplicable) or failed. "
               "Power of a flagged test is not comparable with the others.", ""]

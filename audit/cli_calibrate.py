@@ -72,18 +72,18 @@ def _cmd_calibrate(args) -> int:
     finally:
         if client_cm is not None:
             client_cm.__exit__(None, None, None)
-    if args.overwrite:
-        import shutil
-        if store.folder.exists():
-            keep = {p: p.read_bytes() for p in (store.simulated_path, store.corpus_path)
-                    if p.exists()}
-            shutil.rmtree(store.folder)
-            # a part not rerun keeps its rows
-            for p, data in keep.items():
-                if (p == store.simulated_path and "simulated" not in parts) or \
-                        (p == store.corpus_path and "corpus" not in parts):
-                    p.parent.mkdir(parents=True, exist_ok=True)
-                    p.write_bytes(data)
+    if args.overwrite and store.folder.exists():
+        # the parts rerun lose their old rows; a part not rerun keeps its rows
+        # and its settings
+        old_settings = store.load()[2]
+        for part in parts:
+            path = store.simulated_path if part == "simulated" else store.corpus_path
+            if path.exists():
+                path.unlink()
+        settings = {**{k: v for k, v in old_settings.items() if k not in parts},
+                    **settings}
+        if store.settings_path.exists():
+            store.settings_path.unlink()
     write_page(args.out, sim_report, corpus_rows, settings)
     if corpus_rows is not None:
         problems = corpus.summarize_corpus(store.load()[1])["problems"]

@@ -201,3 +201,22 @@ def test_integer_test_keeps_its_power_on_rounded_twins(committed):
     # stuffing: measured and shown on the page; no evidence test has the power
     # the issue asks for (see docs/calibration.md), so nothing is asserted here
     assert {"rounding", "stuffing"} <= set(committed["rates"].scenario)
+
+
+def test_overwriting_one_part_keeps_the_other(tmp_path, monkeypatch, small_sources):
+    from audit import calibration as cal
+    from audit.cli import main
+
+    page = tmp_path / "cal.md"
+    sim = cal.calibrate(["last_digit"], scenarios=["clean"], n_sim=2, n_stations=200)
+    write_page(page, simulated_report=sim, settings={"simulated": sim.settings})
+    before = Store(page).simulated_path.read_bytes()
+    monkeypatch.setattr(cr, "TWIN_SOURCES", ("sim/b",))
+    argv = ["calibrate", "--part", "corpus", "--real", "sim/a", "--n-twins", "1",
+            "--n-power", "0", "--out", str(page), "--no-progress", "--overwrite",
+            "--tests", "last_digit"]
+    assert main(argv) == 0
+    _, corpus_rows, settings = Store(page).load()
+    assert Store(page).simulated_path.read_bytes() == before
+    assert settings["simulated"]["n_sim"] == 2 and settings["corpus"]["n_twins"] == 1
+    assert len(corpus_rows) == 2                  # one real election, one twin
