@@ -223,9 +223,11 @@ def test_plots_draw_the_given_numbers(toys):
     b = run_battery(make_table(), leader="Ann", tests=["toy_share", "toy_votes"], rng=1)
     ax = plot_evidence(b.evidence, alpha=0.05)
     bars = [p.get_width() for p in ax.patches]
-    p = b.evidence["pvalue"].iloc[0]
-    assert bars[0] == pytest.approx(-np.log10(p))          # toy_share raw p-value
-    assert "toy_votes (no p-value)" in [t.get_text() for t in ax.get_yticklabels()]
+    p = b.evidence["p_holm"].iloc[0]
+    assert bars[0] == pytest.approx(-np.log10(p))          # toy_share, Holm-adjusted
+    # toys declare no evidence class: descriptive, and labelled so
+    assert "toy_votes (no p-value) [descriptive]" in [t.get_text()
+                                                      for t in ax.get_yticklabels()]
     ax = plot_result_table(b.results[0])
     assert [r.get_height() for r in ax.patches] == [3, 4]  # observed column as bars
     assert ax.get_title().startswith("toy_share (p = ")
@@ -258,7 +260,7 @@ def test_plot_layouts():
     plt.close("all")
 
 
-def test_region_labels_reach_tests_that_take_them_and_calibration_is_reported():
+def test_district_labels_reach_tests_that_take_them_and_classes_are_reported():
     from audit.simulate import clean_election
 
     table = clean_election(1500, rng=3)
@@ -267,21 +269,28 @@ def test_region_labels_reach_tests_that_take_them_and_calibration_is_reported():
                                  "integer_percentages"])
     by = ev.set_index("test")
     corr = res[list(ev["test"]).index("turnout_leader_correlation")]
-    # the grouped variant holds its size in docs/calibration.md: no caveat
+    # the district labels reach the test; its class (descriptive: Canada 2011
+    # rejects it within ridings) and the reason are in the row
     assert corr.params["groups"] is True
-    assert by.loc["turnout_leader_correlation", "calibration"] == ""
-    assert by.loc["first_digit", "calibration"].startswith("liberal")
+    assert by.loc["turnout_leader_correlation", "label"].startswith(
+        "turnout_leader_correlation[groups]")
+    assert not by.loc["turnout_leader_correlation", "evidence"]
+    assert by.loc["turnout_leader_correlation", "calibration"].startswith("descriptive")
+    assert by.loc["first_digit", "calibration"].startswith("descriptive (liberal)")
+    assert by.loc["integer_percentages", "evidence"]
     assert by.loc["integer_percentages", "calibration"] == ""
 
 
-def test_no_region_labels_within_one_region():
+def test_within_a_region_the_districts_are_the_groups():
     from audit.simulate import clean_election
 
     table = clean_election(1500, rng=3)
     ev, res = run_battery(table, leader="leader", rng=1, by="region",
                           tests=["turnout_leader_correlation"])
     within = ev[ev["level"] == "region"]
-    assert within["calibration"].str.startswith("liberal").all()
+    # within a region the finest level left is the district
+    assert within["label"].str.contains(r"\[groups\] \(district\)").all()
+    assert within["calibration"].str.startswith("descriptive").all()
 
 
 # ------------------------------------------------------ stations left out

@@ -160,10 +160,14 @@ def test_registered_dataset_name(toys, tmp_path, capsys, monkeypatch):
 def test_tests_lists_registry(toys, capsys):
     assert main(["tests"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["test", "family", "min_units", "needs"]
-    assert lines[1].split() == ["toy_share", "toy", "2", "ballots_cast,", "leader"]
-    assert lines[2].split() == ["toy_turnout", "turnout", "5", "registered,",
-                                "ballots_issued"]
+    assert lines[0].split() == ["test", "family", "class", "min_units", "needs"]
+    # the toys declare no evidence class: descriptive until calibrated
+    assert lines[1].split() == ["toy_share", "toy", "descriptive", "2", "ballots_cast,",
+                                "leader"]
+    assert lines[2].split() == ["toy_turnout", "turnout", "descriptive", "5",
+                                "registered,", "ballots_issued"]
+    assert main(["tests", "-v"]) == 0
+    assert "audit calibrate --tests toy_share" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("command", [["run"], ["tests"]])

@@ -636,3 +636,24 @@ def test_sobyanin_variance_option():
     # the cluster variance is the sum of squared group contributions
     with pytest.raises(ValueError, match="variance"):
         sobyanin_sukhovolsky(reg, cast, lead, variance="hc3")
+
+
+def test_dip_within_groups_removes_district_centres_and_drops_singletons():
+    from audit.forensics.distributions import turnout_dip
+
+    rng = np.random.default_rng(11)
+    reg = rng.integers(500, 2000, 2000)
+    district = np.repeat(["low", "high"], 1000)
+    rate = np.where(district == "high", 0.9, 0.5)
+    cast = rng.binomial(reg, rate)
+    # two kinds of district make turnout bimodal across the country ...
+    assert turnout_dip(reg, cast).pvalue < 0.01
+    # ... but around each district's own centre it is unimodal
+    labels = district.astype(object)
+    labels[0] = "alone"                     # a district of one station
+    res = turnout_dip(reg, cast, groups=labels)
+    assert res.pvalue > 0.5 and res.n == 1999
+    assert res.details["singleton_groups"] == 1
+    assert res.excluded.set_index("position").loc[0, "reason"] == "alone in its group"
+    with pytest.raises(NotApplicable):
+        turnout_dip(reg[:20], cast[:20], groups=np.arange(20))   # all alone

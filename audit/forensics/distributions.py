@@ -742,24 +742,24 @@ def _within_group_logit(a, groups, excluded, details):
     alone = sizes[c] < 2
     x = np.log((cast[pos] + 0.5) / (reg[pos] - cast[pos] + 0.5))
     pos, c, x = pos[~alone], c[~alone], x[~alone]
-    order = np.lexsort((x, c))
-    c_s, x_s = c[order], x[order]
-    starts = np.flatnonzero(np.r_[True, c_s[1:] != c_s[:-1]])
-    ends = np.r_[starts[1:], len(c_s)]
-    med = np.empty(len(starts))
-    lo, hi = starts + (ends - starts - 1) // 2, starts + (ends - starts) // 2
-    med[:] = (x_s[lo] + x_s[hi]) / 2 if len(starts) else med
-    centred = np.empty_like(x)
-    centred[order] = x_s - np.repeat(med, ends - starts)
     n_alone = int(alone.sum())
     extra = pd.DataFrame({"position": np.flatnonzero(keep)[alone],
                           "reason": "alone in its group"})
     excluded = (pd.concat([excluded, extra], ignore_index=True)
                 .sort_values("position", kind="stable", ignore_index=True)
                 if excluded is not None else extra)
-    details = {**details, "singleton_groups": n_alone, "excluded_alone_in_group": n_alone,
-               "n_groups": int(len(starts))}
-    return centred, excluded, details
+    details = {**details, "singleton_groups": n_alone, "excluded_alone_in_group": n_alone}
+    if x.size == 0:                 # every group a single station: nothing left
+        return x, excluded, {**details, "n_groups": 0}
+    order = np.lexsort((x, c))
+    c_s, x_s = c[order], x[order]
+    starts = np.flatnonzero(np.r_[True, c_s[1:] != c_s[:-1]])
+    ends = np.r_[starts[1:], len(c_s)]
+    lo, hi = starts + (ends - starts - 1) // 2, starts + (ends - starts) // 2
+    med = (x_s[lo] + x_s[hi]) / 2
+    centred = np.empty_like(x)
+    centred[order] = x_s - np.repeat(med, ends - starts)
+    return centred, excluded, {**details, "n_groups": int(len(starts))}
 
 
 # ------------------------------------------------------------ correlation
