@@ -237,7 +237,7 @@ def run_task(task: Task) -> dict:
     """
     import audit.forensics  # noqa: F401  (fills the registry in a fresh worker)
 
-    registry.load_plugins()
+    registry._filled()          # built-in tests and plugins, once per process
     base_name = _variants().get(task.test, (task.test, {}))[0]
     if task.spec is not None and base_name not in REGISTRY:
         REGISTRY[base_name] = task.spec      # registered in the caller's notebook

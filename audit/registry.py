@@ -314,11 +314,19 @@ def load_plugins() -> list[str]:
     return loaded
 
 
+_PLUGINS_LOADED = False
+
+
 def _filled() -> dict[str, TestSpec]:
-    """The registry with the built-in tests and the plugins loaded."""
+    """The registry with the built-in tests and the plugins loaded (the
+    entry points are read once per process: scanning them takes tens of
+    milliseconds, and the calibration asks for every task)."""
+    global _PLUGINS_LOADED
     from . import forensics  # noqa: F401  (registers the built-in tests)
 
-    load_plugins()
+    if not _PLUGINS_LOADED:
+        load_plugins()
+        _PLUGINS_LOADED = True
     return REGISTRY
 
 
