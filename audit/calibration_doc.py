@@ -219,13 +219,42 @@ def declared_lines() -> list[str]:
     return lines + [""]
 
 
+def _rerun_lines(part_settings: dict) -> list[str]:
+    reruns = part_settings.get("reruns", [])
+    if not reruns:
+        return []
+    return ["Rows rerun after the full run above (same settings and seeds): "
+            + "; ".join(", ".join(f"`{t}`" for t in r) for r in reruns) + ".", ""]
+
+
+def _tests_of(rows) -> list:
+    frame = rows.summary if hasattr(rows, "summary") else rows
+    return list(frame["test"])
+
+
+def _partial(rows, stored_rows) -> bool:
+    """True when ``rows`` cover only some of the tests already stored."""
+    if stored_rows is None or not len(stored_rows):
+        return False
+    return bool(set(stored_rows["test"]) - set(_tests_of(rows)))
+
+
 def write_page(page, simulated_report=None, corpus_rows=None, settings=None) -> str:
     """Write the page from the stored rows (after merging the new ones)."""
     from .calibration import CalibrationReport, to_markdown
 
     store = Store(page)
     sim, corp, stored = store.load()
-    settings = {**stored, **(settings or {})}
+    settings = dict(settings or {})
+    for part, rows in (("simulated", simulated_report), ("corpus", corpus_rows)):
+        # a rerun of some tests keeps the settings of the full run, and notes it
+        partial = (rows is not None and part in stored and part in settings
+                   and _partial(rows, sim if part == "simulated" else corp))
+        if partial:
+            reruns = list(stored[part].get("reruns", []))
+            reruns.append(sorted(set(_tests_of(rows))))
+            settings[part] = {**stored[part], "reruns": reruns}
+    settings = {**stored, **settings}
     if simulated_report is not None:
         sim = merge(sim, simulated_report.summary)
     if corpus_rows is not None:
@@ -237,10 +266,12 @@ def write_page(page, simulated_report=None, corpus_rows=None, settings=None) -> 
         text = to_markdown(CalibrationReport(pd.DataFrame(), sim, sim_settings),
                            command=sim_settings.get("command"))
         lines += text.rstrip("\n").split("\n") + [""]
+        lines += _rerun_lines(sim_settings)
     else:
         lines += ["# Calibration of the station-level tests", ""]
     if corp is not None and len(corp):
         lines += corpus_markdown(corp, settings.get("corpus", {}))
+        lines += _rerun_lines(settings.get("corpus", {}))
     lines += declared_lines()
     lines.append(f"Python {platform.python_version()}, numpy {np.__version__}, "
                  f"pandas {pd.__version__}.")

@@ -113,6 +113,11 @@ def test_page_is_updated_one_test_at_a_time(tmp_path):
     assert sorted(stored[stored.test == "b"].pvalue) == [0.01] * 3    # replaced
     assert settings["corpus"]["root_seed"] == 1
     assert merge(None, redo).equals(redo.reset_index(drop=True))
+    # a rerun of some tests keeps the full run's settings and says so on the page
+    write_page(page, corpus_rows=redo, settings={"corpus": {"root_seed": 1, "n_twins": 1}})
+    settings = Store(page).load()[2]
+    assert "n_twins" not in settings["corpus"] and settings["corpus"]["reruns"] == [["b"]]
+    assert "Rows rerun after the full run above" in page.read_text()
 
 
 def test_cli_calibrate_refuses_to_overwrite_and_runs_named_tests(tmp_path, monkeypatch,
