@@ -129,8 +129,8 @@ def _summary_lines(ev, alpha: float) -> list[str]:
                          f"after Holm" + (f": {names}" if names else ""))
         else:
             lines.append(f"descriptive tests ({len(part)} runs, not evidence: they do not "
-                         f"hold their size on honestly counted elections): {len(hit)} "
-                         f"below {alpha:g} after Holm")
+                         f"hold their size on honestly counted elections or their "
+                         f"twins): {len(hit)} below {alpha:g} after Holm")
     lines.append("a rejection is an anomaly to explain, not proof of fraud")
     return lines
 
