@@ -80,9 +80,9 @@ __all__ = ["first_digit", "second_digit_mean", "second_digit", "last_digit",
 #: Why the leading-digit tests are descriptive (measured in docs/calibration.md).
 _LEADING_WHY = ("the first and second digits of a count are fixed by where its "
                 "station's expected count sits, not by chance: neither Benford's "
-                "laws nor a per-count binomial law fits honest counts (first "
-                "digit: Poland, Czech Republic and Canada all reject at p < 1e-30; "
-                "2BL: Canada and most clean twins of the 2021 and 2024 files reject)")
+                "laws nor a per-count binomial law fits honest counts: the first "
+                "digit rejects every clean election, 2BL Canada and most clean twins "
+                "of the 2021 and 2024 files (docs/calibration.md)")
 
 
 def benford_first() -> np.ndarray:

@@ -625,9 +625,9 @@ def dip_pvalue(dip: float, n: int, *, method: str = "table", n_resamples: int = 
           evidence=False, flag="conservative",
           why="across a country the turnout of districts is itself multimodal: "
               "clean twins of the Russian files, which keep each district's real "
-              "centre, reject (p = 0.001); within districts (groups) the uniform "
-              "least-favourable null gives p = 1.0 on every clean election and "
-              "twin, a false-alarm rate of 0, far below alpha",
+              "centre, reject; within districts (groups) the uniform "
+              "least-favourable null never rejects a clean election or twin, "
+              "far below alpha (docs/calibration.md)",
           variants={"groups": {"groups": GROUPS}})
 def turnout_dip(registered, ballots_cast, *, method="table", n_resamples=999,
                 groups=None, rng=None):
@@ -679,8 +679,8 @@ def turnout_dip(registered, ballots_cast, *, method="table", n_resamples=999,
     full beside ordinary stations): a rejection is an anomaly to explain.
 
     Calibration: against the uniform null it is conservative (false-alarm rate near 0 on
-    clean elections, and p = 1.0 within districts on every clean election and clean
-    twin measured), while across a whole country the clean twins of the Russian files,
+    clean elections, and no rejection within districts on any clean election or
+    clean twin measured), while across a whole country the clean twins of the Russian files,
     which keep each district's real turnout, reject it.  It is registered as
     descriptive (``docs/calibration.md``; the battery's evidence table repeats this in
     its ``calibration`` column).
@@ -849,10 +849,10 @@ def _weighted_r(t, s, w, codes=None):
           evidence=False, flag="liberal",
           why="without districts, stations are not exchangeable across a "
               "country of different regions; with them it still rejects honest "
-              "elections: Canada 2011 grouped by riding, p = 0.001, and more "
-              "strongly in ridings won by 30 points or more (r = 0.25), so not "
-              "an artefact of picking each riding's winner: within a district "
-              "the leader's voters can simply turn out more",
+              "elections: Canada 2011 grouped by riding (docs/calibration.md), "
+              "and more strongly in ridings won by a wide margin, so not an "
+              "artefact of picking each riding's winner: within a district the "
+              "leader's voters can simply turn out more",
           variants={"groups": {"groups": GROUPS}})
 @single_threaded_blas
 def turnout_leader_correlation(registered, ballots_cast, leader, *, weights="registered",
@@ -957,7 +957,7 @@ def turnout_leader_correlation(registered, ballots_cast, leader, *, weights="reg
     Calibration on real data: with ``groups`` = districts it holds its size
     on clean twins of the Russian files, but an honestly counted election
     rejects it (Canada 2011 grouped by riding, where the leader is each
-    riding's winner: p = 0.001; ``docs/calibration.md``).  Dependence below
+    riding's winner; ``docs/calibration.md``).  Dependence below
     the finest level in the file cannot be removed, so the test is
     registered as descriptive, grouped or not.
 
@@ -1085,7 +1085,8 @@ def turnout_leader_correlation(registered, ballots_cast, leader, *, weights="reg
                "leader's overall share",
           evidence=False, flag="liberal",
           why="rejects honest elections even within districts with a "
-              "cluster-robust variance: Canada 2011 grouped by riding, p < 1e-6; "
+              "cluster-robust variance: Canada 2011 grouped by riding "
+              "(docs/calibration.md); "
               "a slope above the leader's share is also what legitimate "
               "mobilisation of the leader's voters produces",
           variants={"groups": {"groups": GROUPS}})
@@ -1186,7 +1187,7 @@ def sobyanin_sukhovolsky(registered, ballots_cast, leader, *, alternative="great
 
     Calibration on real data: grouped by district it holds its size on clean
     twins of the Russian files, but rejects an honestly counted election
-    (Canada 2011 by riding, p < 1e-6; ``docs/calibration.md``): it is
+    (Canada 2011 by riding; ``docs/calibration.md``): it is
     registered as descriptive, grouped or not.
 
     What the slope can and cannot show.  A within-group slope above the

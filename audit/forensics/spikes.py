@@ -781,7 +781,7 @@ def _exact(n_i, w_i, foc, *, halfwidth, n_boot, confidence, bin_width, n_density
           evidence=False, flag="liberal",
           why="clean twins of the Russian files, whose leader shares are smooth "
               "within districts but form a lumpy national distribution, reject "
-              "at rates of 0.17 (resampled) and 0.18 (exact) at alpha 0.05: a "
+              "it at about three times alpha, both methods (docs/calibration.md): a "
               "mixture of three beta-binomials does not fit a country of many "
               "districts (docs/calibration.md)",
           variants={"method=exact": {"method": "exact"}},
