@@ -415,6 +415,10 @@ DOCUMENTED = {
     ("excess_votes", "cast_over_registered"): ("skip",),
     ("percent_05", "leader_over_cast"): ("skip",),
     ("spikes", "leader_over_cast"): ("skip",),
+    ("round_shares", "nan"): ("skip",),
+    ("round_shares", "leader_over_cast"): ("skip",),
+    ("round_turnout", "nan"): ("skip",),
+    ("round_turnout", "cast_over_registered"): ("skip",),
 }
 
 ARG_KINDS = ("negative", "nan", "inf", "fraction", "string_element", "string_argument",
