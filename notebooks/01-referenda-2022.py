@@ -441,7 +441,7 @@ display(Markdown(
     + ("in every region both the 2022 and the 2024 shares lie above the 2023 one."
        if all(min(ref22.get(r, 0), pres24.get(r, 0)) > reg23.get(r, 100) for r in ref22.index)
        else "the order is not the same in every region.")
-    "\n\n**What they do not show.** These figures come from the same authorities and were "
+    + "\n\n**What they do not show.** These figures come from the same authorities and were "
     "never published by station; figures that agree with each other say nothing about how they "
     "were produced, and a check that passes is not a certificate. An election winner's share "
     "is not a vote to join a country, so the shares are read across, not ranked. The implied "
