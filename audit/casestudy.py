@@ -339,9 +339,10 @@ def annexed_stations(dataset: str, regions, *, leader: str, tests=None, rng=0) -
         return StationRun(dataset, regions, skipped=f"{dataset!r} is not a registered dataset")
     if not datasets.available([dataset]):
         return StationRun(dataset, regions, skipped=(
-            f"the file {dataset} is not in the data folder {datasets.data_dir()} (set "
-            f"{datasets.ENV_VAR} to a folder that holds it, or fetch it with network access: "
-            "the report never downloads)"))
+            f"the file {dataset} is not in the data folder (${datasets.ENV_VAR}, else "
+            f"{datasets.DEFAULT_DIR}); set {datasets.ENV_VAR} to a folder that holds it, or "
+            f"fetch it once with `audit run {dataset}` where a network is allowed (the report "
+            "never downloads)"))
     table = datasets.load(dataset)         # sha256 verified on every load
     part = table.select("region", list(regions))
     if part.data.empty:
