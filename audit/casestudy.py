@@ -7,6 +7,8 @@ arithmetic lives here or in :mod:`audit.checks`; plots only draw.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -243,3 +245,128 @@ def cross_vote_table(ev) -> pd.DataFrame:
 def fmt_range(low: float, high: float) -> str:
     """'98.4%' for a single value, '93.93-98.5%' for a range."""
     return f"{low:g}%" if low == high else f"{low:g}-{high:g}%"
+
+
+# --- the same territories across votes: turnout during the vote, support by vote -----------
+
+CLOSE_2022 = pd.Timestamp("2022-09-27")
+
+
+def turnout_curves(ev) -> pd.DataFrame:
+    """Cumulative turnout during each multi-day vote, on one time axis.
+
+    ``days_to_close`` is 0 at the end of the last voting day (a figure
+    stated at noon of that day is -0.5); the 2022 days 1-5 are -4..0.
+    One row per announcement the checks use (for 2022 the version marked
+    ``used``; for 2023-2024 the best-verified version at each moment, over
+    stations in and outside the region, see
+    :func:`audit.checks.crossvote.turnout_points`).
+    """
+    from .checks.crossvote import turnout_points
+
+    cols = ["vote", "region", "year", "days_to_close", "turnout", "bound", "stage",
+            "verification", "confidence", "source_url"]
+    rows = []
+    t22 = turnout_timeline(ev)
+    if len(t22):
+        a = ev.announcements.set_index("id")
+        for r in t22[t22["used"]].itertuples():
+            rows.append({"vote": "annexation 'referendum' 2022", "region": r.region,
+                         "year": 2022, "days_to_close": float(r.day - 5), "turnout": r.turnout,
+                         "bound": r.bound, "stage": r.stage, "verification": r.verification,
+                         "confidence": r.confidence, "source_url": a.loc[r.id, "source_url"]})
+    for r in turnout_points(ev).to_dict("records"):
+        hour = r["hour"] if isinstance(r["hour"], str) and r["hour"] else "24:00"
+        hh, mm = (int(x) for x in hour.split(":"))
+        days = (r["as_of"] - r["close_date"]).days + (hh + mm / 60) / 24 - 1
+        rows.append({"vote": r["vote"], "region": r["region"], "year": r["as_of"].year,
+                     "days_to_close": round(days, 4), "turnout": float(r["value"]),
+                     "bound": r["bound"], "stage": r["stage"],
+                     "verification": verification_of(r), "confidence": r["confidence"],
+                     "source_url": r["source_url"]})
+    out = pd.DataFrame(rows, columns=cols)
+    order = {r: i for i, r in enumerate(ev.region_codes)}
+    return out.sort_values(["region", "year", "days_to_close"], kind="stable",
+                           key=lambda s: s.map(order) if s.name == "region" else s
+                           ).reset_index(drop=True)
+
+
+def support_by_vote(ev) -> pd.DataFrame:
+    """Leading share (yes, or the winner) vote by vote in each region, 2014-2024.
+
+    The rows of :func:`cross_vote_table` that state a share, with their
+    source, confidence and verification; ``kind`` says whether the vote was
+    a referendum or an election (a winner's share is not a yes share).
+    """
+    t = cross_vote_table(ev).dropna(subset=["share_high"]).copy()
+    t["year"] = t["date"].str[:4].astype(int)
+    t["kind"] = np.where(t["vote"].str.contains("referendum", case=False), "referendum",
+                         "election")
+    return t[["region", "date", "year", "vote", "kind", "share_low", "share_high", "share_of",
+              "source_url", "confidence", "verification"]].reset_index(drop=True)
+
+
+# --- Crimea and Sevastopol 2024: the only station-level results from annexed territory ------
+
+@dataclass
+class StationRun:
+    """The station battery on a slice of a registered dataset, or why it was skipped."""
+
+    dataset: str
+    regions: tuple[str, ...]
+    skipped: str = ""
+    table: object = None
+    battery: object = None
+    leader: str = ""
+
+    @property
+    def ran(self) -> bool:
+        return not self.skipped
+
+
+def annexed_stations(dataset: str, regions, *, leader: str, tests=None, rng=0) -> StationRun:
+    """Run the station battery (as ``audit run`` does) on some regions of a dataset.
+
+    Nothing is downloaded: when the file is not already in the data folder
+    (``$AUDIT_DATA_DIR`` or the cache), the run is skipped and ``skipped``
+    says why, so a report built offline still builds.
+    """
+    from . import datasets
+    from .battery import run_battery
+
+    regions = tuple(regions)
+    if not datasets.is_dataset(dataset):
+        return StationRun(dataset, regions, skipped=f"{dataset!r} is not a registered dataset")
+    if not datasets.available([dataset]):
+        return StationRun(dataset, regions, skipped=(
+            f"the file {dataset} is not in the data folder (${datasets.ENV_VAR}, else "
+            f"{datasets.DEFAULT_DIR}); set {datasets.ENV_VAR} to a folder that holds it, or "
+            f"fetch it once with `audit run {dataset}` where a network is allowed (the report "
+            "never downloads)"))
+    table = datasets.load(dataset)         # sha256 verified on every load
+    part = table.select("region", list(regions))
+    if part.data.empty:
+        return StationRun(dataset, regions, skipped=f"no station of {', '.join(regions)} in "
+                                                     f"{dataset}")
+    lead = part.leader_column(leader)
+    res = run_battery(part, leader=lead, tests=tests, rng=rng)
+    return StationRun(dataset, regions, table=part, battery=res, leader=lead)
+
+
+def station_evidence(run: StationRun) -> pd.DataFrame:
+    """The battery's rows with their class: only ``evidence`` rows count as evidence."""
+    ev = run.battery.evidence.copy()
+    ev.insert(0, "class", np.where(ev["evidence"].astype(bool), "evidence", "descriptive"))
+    return ev
+
+
+def station_summary(run: StationRun) -> pd.DataFrame:
+    """Stations, voters, turnout and the leader's share per region of the slice."""
+    d = run.table.data
+    g = d.groupby("region", sort=False)
+    out = pd.DataFrame({
+        "stations": g.size(), "registered": g["registered"].sum(),
+        "ballots_cast": g["ballots_cast"].sum(), "leader_votes": g[run.leader].sum()})
+    out["turnout_pct"] = 100 * out["ballots_cast"] / out["registered"]
+    out["leader_pct"] = 100 * out["leader_votes"] / out["ballots_cast"]
+    return out.reset_index()

@@ -36,6 +36,8 @@ class Evidence:
     verification: pd.DataFrame
     claims: list[dict]
     sources: dict
+    # cumulative turnout announced during the 2023 and 2024 votes in the same regions
+    timelines: pd.DataFrame | None = None
 
     @property
     def region_codes(self) -> list[str]:
@@ -98,7 +100,7 @@ def load_evidence(datapackage_path=DATAPACKAGE, claims_path=CLAIMS) -> Evidence:
     desc = datapackage.load_descriptor(dp)
     tables = {name: datapackage.read_table(dp, name) for name in (
         "announcements_2022", "subunits_2022", "comparison_votes",
-        "baselines_oblasts", "regions", "verification")}
+        "baselines_oblasts", "regions", "verification", "turnout_by_day_other_votes")}
     sources = {r["name"]: {"path": r["path"], "sha256": r["hash"].removeprefix("sha256:"),
                            "title": r.get("title", "")} for r in desc["resources"]}
     return Evidence(announcements=tables["announcements_2022"],
@@ -107,7 +109,8 @@ def load_evidence(datapackage_path=DATAPACKAGE, claims_path=CLAIMS) -> Evidence:
                     comparisons=tables["comparison_votes"],
                     baselines=tables["baselines_oblasts"],
                     regions=tables["regions"],
-                    claims=load_claims(claims_path), sources=sources)
+                    claims=load_claims(claims_path), sources=sources,
+                    timelines=tables["turnout_by_day_other_votes"])
 
 
 def verify_package(datapackage_path=None) -> list[str]:

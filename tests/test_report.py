@@ -153,3 +153,39 @@ def test_the_page_ends_with_the_narrative(report):
     page = (report / "index.html").read_text(encoding="utf-8")
     outputs = re.findall(r"<pre[^>]*>(.*?)</pre>", page, flags=re.S)
     assert not any(o.strip() in ("False", "True", "None") for o in outputs)
+
+
+def test_cross_vote_findings_are_in_the_findings_table_and_follow_the_rules(report):
+    from audit.checks.base import rule_holds
+
+    findings = pd.read_csv(report / "tables" / "findings.csv")
+    across = findings[findings["family"] == "across votes"]
+    assert len(across) > 0
+    again = pd.read_csv(report / "tables" / "findings_across_votes.csv")
+    assert list(again["finding_id"]) == list(across["finding_id"])
+    for row in across.to_dict("records"):
+        assert rule_holds(row)[0], row["finding_id"]
+    cross = pd.read_csv(report / "tables" / "cross_votes.csv")
+    for region in ("DPR", "LPR", "Zaporizhzhia", "Kherson"):
+        years = set(cross[cross["region"] == region]["date"].str[:4])
+        assert {"2022", "2023", "2024"} <= years, region
+    assert cross["source_url"].str.startswith("http").all()
+    assert cross["confidence"].notna().all() and cross["verification"].notna().all()
+    for name in ("turnout_curves", "support_by_vote"):
+        assert (report / "figures" / f"{name}.svg").exists()
+        t = pd.read_csv(report / "tables" / f"{name}.csv")
+        assert t["source_url"].str.startswith("http").all()
+
+
+def test_crimea_and_sevastopol_section_runs_or_says_why_not(report):
+    from audit import datasets
+
+    page = (report / "index.html").read_text(encoding="utf-8")
+    section = _section(page, "Crimea and Sevastopol, March 2024", "Provenance and versions")
+    if datasets.available(["ru-cik/2024.csv.zip"]):
+        battery = pd.read_csv(report / "tables" / "stations_2024_battery.csv")
+        assert set(battery["class"]) == {"evidence", "descriptive"}
+        assert (report / "figures" / "stations_2024_integer_turnout.svg").exists()
+        assert "What it does not show" in section
+    else:
+        assert "Skipped:" in section

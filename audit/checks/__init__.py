@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import arithmetic, baselines, claims, timeline
+from . import arithmetic, baselines, claims, crossvote, timeline
 from .base import (IMPLAUSIBLE, INCONSISTENT, UNUSUAL, VERDICT_MEANING, VERDICT_RULES,
                    VERDICTS, VERIFICATION, Finding, findings_frame, rule_holds, verification_of)
 
@@ -34,6 +34,12 @@ CHECKS = {
     "present_population": baselines.present_population,
     "support_vs_baselines": baselines.support_vs_baselines,
     "compare_with_other_votes": baselines.compare_with_other_votes,
+    # the same checks on the other votes held in the same regions, 2014-2024
+    "counts_add_up_other_votes": crossvote.counts_add_up,
+    "share_recomputed_other_votes": crossvote.share_recomputed,
+    "turnout_recomputed_other_votes": crossvote.turnout_recomputed,
+    "turnout_monotonic_other_votes": crossvote.turnout_monotonic,
+    "implied_list_other_votes": crossvote.implied_list_vs_adults,
 }
 FAMILY = {
     "share_recomputation": "arithmetic", "components_sum": "arithmetic",
@@ -43,6 +49,9 @@ FAMILY = {
     "partial_vs_final": "timeline", "partial_counts": "timeline", "subunit_range": "timeline",
     "electorate_capacity": "baselines", "present_population": "baselines",
     "support_vs_baselines": "baselines", "compare_with_other_votes": "baselines",
+    "counts_add_up_other_votes": "across votes", "share_recomputed_other_votes": "across votes",
+    "turnout_recomputed_other_votes": "across votes",
+    "turnout_monotonic_other_votes": "across votes", "implied_list_other_votes": "across votes",
 }
 SERIOUS = (INCONSISTENT, IMPLAUSIBLE)
 NOTABLE = (INCONSISTENT, IMPLAUSIBLE, UNUSUAL)
@@ -76,7 +85,13 @@ def _statuses(ev, region: str, evidence: str) -> str:
               zip(ev.announcements["id"], ev.announcements.to_dict("records"))}
     found, base = set(), set()
     b = ev.baselines
+    other = {"comparison_votes": ev.comparisons, "turnout_by_day": ev.timelines}
     for item in filter(None, (e.strip() for e in evidence.split(";"))):
+        table, _, row = item.partition(":")
+        if table in other and other[table] is not None and row.isdigit():
+            if int(row) in other[table].index:
+                found.add(verification_of(other[table].loc[int(row)]))
+            continue
         if item.startswith("baseline:") and len(b):
             q = item.removeprefix("baseline:")
             rows = b[(b["quantity"] == q) & (b["region"] == region)]
@@ -101,7 +116,10 @@ def run_checks(ev, *, approx_rel: float = 0.10, max_swing: float = 25.0,
                "electorate_by_day": {"approx_rel": approx_rel},
                "present_population": {"approx_rel": approx_rel},
                "partial_vs_final": {"alpha": alpha},
-               "support_vs_baselines": {"max_swing": max_swing}}
+               "support_vs_baselines": {"max_swing": max_swing},
+               "share_recomputed_other_votes": {"approx_rel": approx_rel},
+               "turnout_recomputed_other_votes": {"approx_rel": approx_rel},
+               "turnout_monotonic_other_votes": {"approx_rel": approx_rel}}
     objects: list[Finding] = []
     for name, func in CHECKS.items():
         objects.extend(func(ev, **options.get(name, {})))
@@ -116,9 +134,20 @@ def run_checks(ev, *, approx_rel: float = 0.10, max_swing: float = 25.0,
 
 
 def _without(ev, statuses) -> object:
+    """The evidence without the announced figures of the given statuses; the
+    other votes checked across votes (the organisers' votes in the four
+    regions and their turnout by day) lose theirs too. Their row labels are
+    kept, so findings still name the rows they rest on."""
     a = ev.announcements
     keep = ~a.apply(lambda r: verification_of(r) in statuses, axis=1)
-    return dataclasses.replace(ev, announcements=a[keep].reset_index(drop=True))
+    c = ev.comparisons
+    drop = c.index.isin(crossvote.organisers_votes(ev).index) & c.apply(
+        lambda r: verification_of(r) in statuses, axis=1).to_numpy(dtype=bool)
+    t = ev.timelines
+    if t is not None and len(t):
+        t = t[~t.apply(lambda r: verification_of(r) in statuses, axis=1)]
+    return dataclasses.replace(ev, announcements=a[keep].reset_index(drop=True),
+                               comparisons=c[~drop], timelines=t)
 
 
 def _alternatives(ev) -> object:

@@ -156,3 +156,66 @@ def verdict_counts(findings, ax=None):
     ax.set_title("Findings by family of checks")
     ax.legend(ncol=3, fontsize=7.5, loc="lower right")
     return ax
+
+
+VOTE_STYLES = {2022: dict(color="#c0504d", marker="D", label="2022 'referendum'"),
+               2023: dict(color="#1f4e79", marker="o", label="2023 regional elections"),
+               2024: dict(color="#f79646", marker="s", label="2024 presidential election")}
+
+
+def turnout_curves(table, region, ax=None):
+    """Cumulative turnout during each vote in one region, against days to the close.
+
+    Hollow markers: figures not confirmed on a stored page; triangles: 'more
+    than'. Takes :func:`audit.casestudy.turnout_curves`.
+    """
+    ax = _ax(ax)
+    t = table[table["region"] == region]
+    for year, st in VOTE_STYLES.items():
+        v = t[t["year"] == year].sort_values("days_to_close", kind="stable")
+        if v.empty:
+            continue
+        ax.plot(v["days_to_close"], v["turnout"], color=st["color"], label=st["label"])
+        for _, r in v.iterrows():
+            marker = "^" if r["bound"] == "lower" else st["marker"]
+            face = st["color"] if r["verification"] == "confirmed" else "white"
+            ax.scatter(r["days_to_close"], r["turnout"], marker=marker, s=30, zorder=3,
+                       facecolors=face, edgecolors=st["color"])
+    ax.set_xlim(-9, 0.4)
+    ax.set_ylim(0, 100)
+    ax.set_title(region, fontsize=10)
+    ax.set_xlabel("days before the close of voting", fontsize=8)
+    ax.set_ylabel("cumulative turnout (%)", fontsize=8)
+    return ax
+
+
+def support_by_vote(table, ax=None):
+    """Leading share (yes or winner) vote by vote, one row of markers per region.
+
+    Filled: a referendum's yes share; hollow: an election winner's share;
+    grey outline: not confirmed on a stored page. Takes
+    :func:`audit.casestudy.support_by_vote`.
+    """
+    regions = [r for r in REGION_ORDER if r in set(table["region"])]
+    ax = _ax(ax, (7.5, 4.2))
+    colours = dict(zip(REGION_ORDER, ("#1f4e79", "#4bacc6", "#9bbb59", "#f79646")))
+    offsets = dict(zip(REGION_ORDER, (-0.24, -0.08, 0.08, 0.24)))
+    for region in regions:
+        t = table[table["region"] == region].sort_values("date", kind="stable")
+        x = t["year"] + t["region"].map(offsets)
+        col = colours[region]
+        for xi, (_, r) in zip(x, t.iterrows()):
+            filled = r["kind"] == "referendum"
+            edge = col if r["verification"].startswith("confirmed") else "#7f7f7f"
+            ax.scatter(xi, r["share_high"], marker="o", s=34, zorder=3,
+                       facecolors=col if filled else "white", edgecolors=edge)
+            if r["share_low"] != r["share_high"]:
+                ax.vlines(xi, r["share_low"], r["share_high"], color=col)
+        ax.scatter([], [], marker="o", color=col, label=region)
+    ax.set_xticks(sorted(set(table["year"])))
+    ax.set_ylim(50, 101)
+    ax.set_ylabel("leading share (%)")
+    ax.set_title("Announced leading share, vote by vote (filled: referendum yes; "
+                 "hollow: election winner)", fontsize=9)
+    ax.legend(loc="lower right", fontsize=7.5)
+    return ax
