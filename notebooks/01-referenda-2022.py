@@ -48,15 +48,15 @@ ALPHA = 0.05
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from audit import casestudy as cs
-from audit.checks import CONFIRMED_ONLY, SCENARIOS, VERDICT_RULES, run_checks, sensitivity
-from audit.checks.base import ALLOWED, KINDS
-from audit.checks.baselines import POLITICAL_PROXIES
-from audit.checks.claims import CLAIM_RULES
-from audit.evidence import load_evidence
+from audit.referenda import casestudy as cs
+from audit.referenda.checks import CONFIRMED_ONLY, SCENARIOS, VERDICT_RULES, run_checks, sensitivity
+from audit.referenda.checks.base import ALLOWED, KINDS
+from audit.referenda.checks.baselines import POLITICAL_PROXIES
+from audit.referenda.checks.claims import CLAIM_RULES
+from audit.referenda.bundle import load_evidence
 from audit.plots import referenda as rp
 from audit.plots import style
-from audit.report import Outputs, versions
+from audit.reporting.report import Outputs, versions
 
 out = Outputs(OUTPUT_DIR)
 ev = load_evidence()

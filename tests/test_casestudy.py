@@ -2,7 +2,7 @@
 
 import pytest
 
-from audit import casestudy as cs
+from audit.referenda import casestudy as cs
 
 
 def test_cross_votes_hold_2022_2023_2024_for_every_region(evidence):

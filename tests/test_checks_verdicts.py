@@ -6,9 +6,9 @@ import math
 import pandas as pd
 import pytest
 
-from audit import casestudy as cs
-from audit.checks import CONFIRMED_ONLY, SCENARIOS, run_checks, sensitivity
-from audit.checks.base import (ALLOWED, BASELINE, COMPARISON, OWN, VERDICT_RULES, VERDICTS,
+from audit.referenda import casestudy as cs
+from audit.referenda.checks import CONFIRMED_ONLY, SCENARIOS, run_checks, sensitivity
+from audit.referenda.checks.base import (ALLOWED, BASELINE, COMPARISON, OWN, VERDICT_RULES, VERDICTS,
                                rule_holds)
 
 

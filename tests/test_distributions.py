@@ -1,16 +1,17 @@
-"""Tests of audit.forensics.distributions."""
+"""Tests of audit.stations.forensics.distributions."""
 
 import numpy as np
 import pytest
 from scipy import stats
 from scipy.optimize import linprog
 
-from audit.errors import NotApplicable
-from audit.forensics.distributions import (
-    _DIP_TABLE, dip_pvalue, dip_statistic, leader_share_kurtosis,
+from audit.core.errors import NotApplicable
+from audit.stations.forensics.distributions import (
+    dip_pvalue, dip_statistic, leader_share_kurtosis,
     leader_share_skewness, sobyanin_sukhovolsky, turnout_dip,
     turnout_kurtosis, turnout_leader_correlation, turnout_skewness)
-from audit.simulate import ballot_stuffing, clean_election, klimek_fraud
+from audit.stations.forensics.distributions.dip import _DIP_TABLE
+from audit.stations.simulate import ballot_stuffing, clean_election, klimek_fraud
 
 
 def cols(table, *names):
@@ -462,7 +463,7 @@ def test_label_codes_and_canonical_order_match_numpy():
     """Group codes taken per run of equal labels equal numpy.unique's, and
     the packed-key sort orders stations as numpy.lexsort does (up to
     stations equal in every key)."""
-    from audit.forensics.distributions import _canonical_order, _label_codes
+    from audit.stations.forensics.distributions._common import _canonical_order, _label_codes
     rng = np.random.default_rng(0)
     names = np.array(["b", "a", "Zeta", "ä", "a b", "10", "9"])
     for runs in (True, False):
@@ -485,7 +486,7 @@ def test_label_codes_and_canonical_order_match_numpy():
 
 
 def test_group_codes_skip_labels_whose_stations_are_all_excluded():
-    from audit.forensics.distributions import _clean_pairs
+    from audit.stations.forensics.distributions._common import _clean_pairs
     reg = np.array([10., 10, 0, 0, 10, 10])          # region "b" has no voters
     a = {"registered": reg, "ballots_cast": np.full(6, 5.), "leader": np.full(6, 2.)}
     for labels in (np.array(["c", "a", "b", "b", "c", "a"]),
@@ -639,7 +640,7 @@ def test_sobyanin_variance_option():
 
 
 def test_dip_within_groups_removes_district_centres_and_drops_singletons():
-    from audit.forensics.distributions import turnout_dip
+    from audit.stations.forensics.distributions import turnout_dip
 
     rng = np.random.default_rng(11)
     reg = rng.integers(500, 2000, 2000)

@@ -16,11 +16,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from audit import datasets
-from audit.errors import InputError
-from audit.io import read
-from audit.io.ca_pollbypoll import read_ca_pollbypoll
-from audit.io.cz_volby import read_cz_volby
+from audit.tables import datasets
+from audit.core.errors import InputError
+from audit.tables.readers import read
+from audit.tables.readers.ca_pollbypoll import read_ca_pollbypoll
+from audit.tables.readers.cz_volby import read_cz_volby
 
 SHARED = Path(os.environ.get("AUDIT_DATA_DIR", "/work/shared/datasets"))
 PL = "clean/poland_pres2020_r1_obwody_csv.zip"

@@ -6,8 +6,8 @@ import matplotlib
 import matplotlib.pyplot as plt
 import pytest
 
-from audit import casestudy as cs
-from audit.checks import run_checks
+from audit.referenda import casestudy as cs
+from audit.referenda.checks import run_checks
 from audit.plots import referenda as rp
 from audit.plots import save_figure, style
 

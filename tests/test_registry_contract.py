@@ -15,13 +15,13 @@ import warnings
 import numpy as np
 import pytest
 
-import audit.forensics  # noqa: F401  (fills the registry)
-from audit import calibration as cal
-from audit import registry
-from audit.errors import NotApplicable
-from audit.registry import REGISTRY, register
-from audit.result import TestResult
-from audit.simulate import clean_election
+import audit.stations.forensics  # noqa: F401  (fills the registry)
+from audit.stations.calibration import simulated as cal
+from audit.stations import catalogue, registry
+from audit.core.errors import NotApplicable
+from audit.stations.registry import REGISTRY, register
+from audit.stations.result import TestResult
+from audit.stations.simulate import clean_election
 
 NAMES = sorted(REGISTRY)
 BAD_INPUT = (ValueError, TypeError)
@@ -33,7 +33,7 @@ def election():
 
 
 def _args(spec, table):
-    from audit.binding import bind
+    from audit.stations.binding import bind
 
     return bind(spec, table.data, list(table.options), "leader", groups=False).args
 
@@ -232,7 +232,7 @@ def test_register_rejects_bad_declarations(empty_registry, kwargs, match):
 
 def test_derived_tables_follow_the_registry():
     flags = cal.DECLARED_FLAGS
-    for label, (name, opts, c) in registry.calibration_labels().items():
+    for label, (name, opts, c) in catalogue.calibration_labels().items():
         assert (label in flags) == bool(c.flag or not c.evidence)
         if label != name:
             assert cal.VARIANTS[label] == (name, opts)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from audit.checks import run_checks
-from audit.report import build_reports
+from audit.referenda.checks import run_checks
+from audit.reporting.report import build_reports
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,7 @@ def test_same_inputs_give_the_same_bytes(report, tmp_path):
 def test_provenance_and_manifest(report):
     import json
 
-    from audit.evidence import DATAPACKAGE, ROOT
+    from audit.referenda.bundle import DATAPACKAGE, ROOT
 
     prov = json.loads((report / "provenance.json").read_text(encoding="utf-8"))
     inputs = {rec["path"]: rec for rec in prov["inputs"]}
@@ -102,7 +102,7 @@ def test_tables_are_spreadsheet_safe(report):
 
 
 def test_every_verdict_in_the_findings_table_follows_its_rule(report):
-    from audit.checks.base import VERDICT_RULES, rule_holds
+    from audit.referenda.checks.base import VERDICT_RULES, rule_holds
 
     findings = pd.read_csv(report / "tables" / "findings.csv")
     for row in findings.to_dict("records"):
@@ -114,7 +114,7 @@ def test_every_verdict_in_the_findings_table_follows_its_rule(report):
 
 
 def test_claims_have_their_own_verdicts_and_rules(report):
-    from audit.checks.claims import CLAIM_RULES, CLAIM_TESTS, CLAIM_VERDICTS
+    from audit.referenda.checks.claims import CLAIM_RULES, CLAIM_TESTS, CLAIM_VERDICTS
 
     claims = pd.read_csv(report / "tables" / "claims.csv")
     assert claims["verdict"].isin(CLAIM_VERDICTS).all()

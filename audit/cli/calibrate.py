@@ -6,19 +6,20 @@ from __future__ import annotations
 
 import sys
 
-from .errors import InputError
+from ..core.errors import InputError
 
 
 def _cmd_calibrate(args) -> int:
-    from . import calibration, registry
-    from . import calibration_real as corpus
-    from .calibration_doc import Store, write_page
+    from ..stations.calibration import simulated as calibration
+    from ..stations import catalogue
+    from ..stations.calibration import real as corpus
+    from ..stations.calibration.page import Store, write_page
 
-    reg = registry._filled()
+    reg = catalogue.filled()
     tests = None
     if args.tests:
         tests = [t.strip() for t in ",".join(args.tests).split(",") if t.strip()]
-        labels = registry.calibration_labels()
+        labels = catalogue.calibration_labels()
         unknown = [t for t in tests if t not in labels]
         if unknown:
             raise InputError(f"unknown test(s) {', '.join(unknown)}; registered: "
@@ -36,7 +37,7 @@ def _cmd_calibrate(args) -> int:
     parts = ["simulated", "corpus"] if args.part == "all" else [args.part]
     mapper, client_cm = None, None
     if args.scheduler:
-        from .distributed import cluster, dask_mapper
+        from ..stations.distributed import cluster, dask_mapper
 
         client_cm = cluster(None if args.scheduler == "local" else args.scheduler,
                             n_workers=args.workers)
@@ -47,7 +48,7 @@ def _cmd_calibrate(args) -> int:
     try:
         if "simulated" in parts:
             sim_tests = None if tests is None else [
-                t for t in tests if t in registry.calibration_labels()]
+                t for t in tests if t in catalogue.calibration_labels()]
             sim_report = calibration.calibrate(
                 sim_tests, n_sim=args.n_sim, n_stations=args.n_stations,
                 root_seed=args.seed, jobs=args.jobs, mapper=mapper, progress=progress)

@@ -20,12 +20,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import __version__
-from .errors import AuditError
+from .. import __version__
+from ..core.errors import AuditError
 
 
 def _cmd_report(args) -> int:
-    from .report import build_reports
+    from ..reporting.report import build_reports
 
     written = build_reports(out=Path(args.out), parameters=args.parameters,
                             stations=args.stations)
@@ -37,7 +37,7 @@ def _cmd_report(args) -> int:
 
 
 def _cmd_check_data(args) -> int:
-    from .evidence import verify_package
+    from ..referenda.bundle import verify_package
 
     report = verify_package(Path(args.datapackage) if args.datapackage else None)
     for line in report:
@@ -88,13 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _station_commands(sub) -> None:
-    from .cli_stations import add_commands
+    from .stations import add_commands
 
     add_commands(sub)
 
 
 def _calibrate_command(sub) -> None:
-    from .cli_calibrate import add_commands
+    from .calibrate import add_commands
 
     add_commands(sub)
 

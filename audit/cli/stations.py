@@ -7,15 +7,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError
-from .outputs import OutputFolder, provenance
+from ..core.errors import InputError
+from ..core.outputs import OutputFolder, provenance
 
 
 def _cmd_run(args) -> int:
-    from . import datasets
-    from .battery import (evidence_records, excluded_stations, exclusion_counts,
+    from ..tables import datasets
+    from ..stations.battery import (evidence_records, excluded_stations, exclusion_counts,
                           run_battery)
-    from .io import FORMATS, read
+    from ..tables.readers import FORMATS, read
 
     path, fmt = args.path, args.format
     if datasets.is_dataset(path):
@@ -61,7 +61,7 @@ def _cmd_run(args) -> int:
     leader = table.leader_column(args.leader)
     tests = [t.strip() for t in args.tests.split(",") if t.strip()] if args.tests else None
     if args.scheduler:
-        from .distributed import battery_on_dask
+        from ..stations.distributed import battery_on_dask
 
         try:
             battery = battery_on_dask(table, leader=leader, tests=tests, by=args.by,
@@ -148,7 +148,7 @@ def _inputs(path: str, file: Path | None, mapping) -> tuple[list, list[Path]]:
     its pinned sha256 and URL) and the column mapping file; the local files
     are those two, or the cached copy of the dataset and the mapping.
     """
-    from . import datasets
+    from ..tables import datasets
 
     if file is None:
         spec = datasets.REGISTRY[path]
@@ -171,8 +171,8 @@ def _figures(battery, folder, *, alpha: float, provenance=None) -> list[str]:
     """Evidence overview plus one figure per national result with a table."""
     import matplotlib.pyplot as plt
 
-    from .plots import save_figure, style
-    from .plots.battery import plot_evidence, plot_result_table
+    from ..plots import save_figure, style
+    from ..plots.battery import plot_evidence, plot_result_table
 
     written = []
     with style():
@@ -196,8 +196,8 @@ def _figures(battery, folder, *, alpha: float, provenance=None) -> list[str]:
 
 
 def _cmd_tests(args) -> int:
-    from . import forensics  # noqa: F401  (fills the registry)
-    from .registry import REGISTRY, load_plugins
+    from ..stations import forensics  # noqa: F401  (fills the registry)
+    from ..stations.registry import REGISTRY, load_plugins
 
     load_plugins()
     if not REGISTRY:
@@ -218,10 +218,10 @@ def _cmd_tests(args) -> int:
 
 
 def _cmd_twin(args) -> int:
-    from . import datasets
-    from .io import FORMATS, read
-    from .outputs import write_csv
-    from .twin import FRAUD_MODELS, fit_twin, twin_truth
+    from ..tables import datasets
+    from ..tables.readers import FORMATS, read
+    from ..core.outputs import write_csv
+    from ..stations.twin import FRAUD_MODELS, fit_twin, twin_truth
 
     path, fmt = args.path, args.format
     fraud_options = {}
@@ -286,7 +286,7 @@ def _cmd_twin(args) -> int:
     clean = model.draw(args.seed)
     rigged = None
     if args.fraud:
-        from . import simulate
+        from ..stations import simulate
 
         fraud = getattr(simulate, FRAUD_MODELS[args.fraud])
         try:
@@ -332,7 +332,7 @@ def _alpha(text: str) -> float:
 
 def add_commands(sub) -> None:
     """Add the station-level sub-commands to the ``audit`` parser."""
-    from .io import FORMATS
+    from ..tables.readers import FORMATS
 
     p = sub.add_parser(
         "run", help="run the forensic test battery on a station results file",
@@ -350,7 +350,7 @@ def add_commands(sub) -> None:
                     "prefixed with a quote; an input file is never overwritten.")
     p.add_argument("path", metavar="PATH",
                    help="results file, or a registered dataset name (see "
-                        "audit.datasets.REGISTRY)")
+                        "audit.tables.datasets.REGISTRY)")
     p.add_argument("--format", choices=sorted(FORMATS), default=None,
                    help="file format (inferred for registered datasets)")
     p.add_argument("--mapping", default=None, metavar="FILE",
@@ -396,7 +396,7 @@ def add_commands(sub) -> None:
                     "the same files.")
     p.add_argument("path", metavar="FILE",
                    help="results file, or a registered dataset name (see "
-                        "audit.datasets.REGISTRY)")
+                        "audit.tables.datasets.REGISTRY)")
     p.add_argument("--format", choices=sorted(FORMATS), default=None,
                    help="file format (inferred for registered datasets)")
     p.add_argument("--mapping", default=None, metavar="FILE",
@@ -405,7 +405,7 @@ def add_commands(sub) -> None:
                    help="leader option: exact column name or a unique case-insensitive "
                         "part of one (default: most votes)")
     p.add_argument("--fraud", choices=["stuffing", "rounding", "switching"], default=None,
-                   help="inject this fraud model into the twin (audit.simulate: "
+                   help="inject this fraud model into the twin (audit.stations.simulate: "
                         "ballot_stuffing, round_percentages, vote_switching)")
     p.add_argument("--share", default=None, metavar="S",
                    help="with --fraud: probability that a station is altered, in [0, 1]")

@@ -40,17 +40,16 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import math
 import os
 import re
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-import numpy as np
 import pandas as pd
 
-from .datapackage import sha256_of
 from .errors import InputError
+from .jsonable import json_text, to_jsonable
+from .versions import software_versions
 
 MANIFEST = "manifest.json"
 
@@ -124,7 +123,7 @@ def safe_path(folder, name, *, bare: bool = True) -> Path:
     >>> safe_path("out", "../results.csv")
     Traceback (most recent call last):
     ...
-    audit.errors.InputError: output name '../results.csv' is not allowed: a plain file name is expected, without folders
+    audit.core.errors.InputError: output name '../results.csv' is not allowed: a plain file name is expected, without folders
     """
     if not isinstance(name, str):
         raise TypeError(f"name must be a str, got {type(name).__name__}")
@@ -311,34 +310,12 @@ def write_bytes(path, data: bytes) -> Path:
     return path
 
 
-def to_jsonable(value):
-    """``value`` with numpy scalars as Python numbers, NaN/inf as None,
-    tuples and sets as lists and paths as POSIX text (for :func:`json_text`)."""
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, (set, frozenset)):
-        return sorted(to_jsonable(v) for v in value)
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(float(value)) else None
-    if isinstance(value, Path):
-        return value.as_posix()
-    if value is None or isinstance(value, str):
-        return value
-    if value is pd.NA or value is pd.NaT:
-        return None
-    return str(value)
-
-
-def json_text(obj) -> str:
-    """Stable JSON: UTF-8 text, two-space indent, key order as given, final newline."""
-    return json.dumps(to_jsonable(obj), ensure_ascii=False, indent=2,
-                      allow_nan=False) + "\n"
+def sha256_of(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -346,28 +323,6 @@ def sha256_bytes(data: bytes) -> str:
 
 
 # ------------------------------------------------------------------ provenance
-
-def software_versions() -> dict:
-    """Versions of Python, this package, the libraries results depend on and
-    the station readers (``reader_version``)."""
-    import importlib.metadata
-    import platform
-
-    from . import __version__
-
-    versions = {"vote-audit": __version__, "python": platform.python_version()}
-    for pkg in ("numpy", "pandas", "scipy", "matplotlib"):
-        try:
-            versions[pkg] = importlib.metadata.version(pkg)
-        except importlib.metadata.PackageNotFoundError:
-            versions[pkg] = None
-    try:
-        from .io import READER_VERSION
-
-        versions["reader_version"] = READER_VERSION
-    except ImportError:           # pragma: no cover - io is part of the package
-        versions["reader_version"] = None
-    return versions
 
 
 def input_record(path, *, base=None) -> dict:

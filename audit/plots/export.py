@@ -45,17 +45,17 @@ def save_figure(fig, folder, name: str, *, formats=FORMATS,
     Parameters
     ----------
     fig : matplotlib.figure.Figure
-    folder : path-like or audit.outputs.OutputFolder
-        Created if missing. An :class:`~audit.outputs.OutputFolder` also
+    folder : path-like or audit.core.outputs.OutputFolder
+        Created if missing. An :class:`~audit.core.outputs.OutputFolder` also
         checks that no input is overwritten and lists the files in its
         manifest.
     name : str
         File stem; must be a plain name (no folders, no ``..``, not hidden),
-        see :func:`audit.outputs.safe_path`.
+        see :func:`audit.core.outputs.safe_path`.
     formats : tuple of str
         Any of ``"svg"``, ``"pdf"``, ``"png"``.
     provenance : dict or str, optional
-        What the figure rests on (see :func:`audit.outputs.provenance`),
+        What the figure rests on (see :func:`audit.core.outputs.provenance`),
         stored as one line of ASCII JSON in the SVG ``<dc:description>``,
         the PDF ``Subject`` and the PNG ``Description`` text chunk.
 
@@ -77,7 +77,7 @@ def save_figure(fig, folder, name: str, *, formats=FORMATS,
     """
     import io
 
-    from ..outputs import OutputFolder, provenance_text, safe_path, write_bytes
+    from ..core.outputs import OutputFolder, provenance_text, safe_path, write_bytes
 
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:

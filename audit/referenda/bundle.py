@@ -13,10 +13,10 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from . import datapackage
-from .errors import InputError
+from ..tables import datapackage
+from ..core.errors import InputError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DATAPACKAGE = ROOT / "data" / "datapackage.json"
 CLAIMS = ROOT / "seeds" / "claims.yaml"
 

@@ -2,7 +2,7 @@
 
 Each function turns the evidence (and the audit's findings) into one tidy
 table that a plot function draws and the report exports as CSV. All the
-arithmetic lives here or in :mod:`audit.checks`; plots only draw.
+arithmetic lives here or in :mod:`audit.referenda.checks`; plots only draw.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ the parameters, the seed and the package versions) and ``manifest.json``
 (every file written, with its sha256, plus the provenance).  Notebooks are
 stored as py:percent text, run with papermill and converted with nbconvert;
 they reach their output folder through :class:`Outputs`, which writes
-through :mod:`audit.outputs` (spreadsheet-safe CSV, names that cannot leave
+through :mod:`audit.core.outputs` (spreadsheet-safe CSV, names that cannot leave
 the folder, inputs never overwritten, provenance in every figure).  The same
 inputs and parameters give the same bytes in every file.
 """
@@ -27,11 +27,11 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .errors import AuditError, InputError
-from .evidence import CLAIMS, DATAPACKAGE, ROOT
-from .datapackage import sha256_of
-from .outputs import MANIFEST, OutputFolder
-from .outputs import provenance as _provenance
+from ..core.errors import AuditError, InputError
+from ..referenda.bundle import CLAIMS, DATAPACKAGE, ROOT
+from ..core.outputs import sha256_of
+from ..core.outputs import MANIFEST, OutputFolder
+from ..core.outputs import provenance as _provenance
 
 PROVENANCE = "provenance.json"
 
@@ -61,7 +61,7 @@ class Outputs:
     ``figure`` saves SVG/PDF/PNG (with the report's provenance in their
     metadata) and displays the SVG by relative link, so the HTML page loads
     the same file that is exported. ``table`` writes a spreadsheet-safe CSV
-    (see :func:`audit.outputs.write_csv`) and displays the table.  Every file
+    (see :func:`audit.core.outputs.write_csv`) and displays the table.  Every file
     is listed with its sha256 in ``manifest.json``, rewritten after each one.
 
     Parameters
@@ -114,7 +114,7 @@ class Outputs:
         import matplotlib.pyplot as plt
         from IPython.display import HTML
 
-        from .plots import save_figure
+        from ..plots import save_figure
 
         save_figure(fig, self._figures, name, provenance=self.provenance)
         plt.close(fig)
@@ -127,7 +127,7 @@ class Outputs:
         """Write ``df`` to ``tables/<name>.csv`` (returns nothing, so a notebook
         cell that ends with it shows nothing). Text cells a spreadsheet would
         run as a formula get a leading quote; numbers stay numbers."""
-        from .outputs import safe_path
+        from ..core.outputs import safe_path
 
         safe_path(self.tables, name)
         self._tables.write_csv(f"{name}.csv", df, index=index)
@@ -181,7 +181,7 @@ def _bundled_inputs() -> list[dict]:
 
 def _dataset_inputs(parameters: dict) -> list[dict]:
     """Registered station datasets named in any text parameter value."""
-    from . import datasets
+    from ..tables import datasets
 
     text = " ".join(str(v) for v in parameters.values() if isinstance(v, str))
     return [{"path": name, "dataset": name, "url": spec.url, "sha256": spec.sha256}
@@ -208,7 +208,7 @@ def report_provenance(source=None, parameters: dict | None = None) -> dict:
     Returns
     -------
     dict
-        See :func:`audit.outputs.provenance`; ``OUTPUT_DIR`` is left out (it
+        See :func:`audit.core.outputs.provenance`; ``OUTPUT_DIR`` is left out (it
         names the output folder, not an input), ``seed`` is the ``SEED``
         parameter when the notebook has one. Paths are relative to the
         project, so the file does not depend on where the project sits.
@@ -315,7 +315,7 @@ def run_notebook(source: Path, folder: Path, parameters: dict | None = None) -> 
 def stations_available() -> bool:
     """Whether the public station datasets can be loaded without a download."""
     try:
-        from . import datasets
+        from ..tables import datasets
     except ImportError:
         return False
     return datasets.available()

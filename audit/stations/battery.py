@@ -1,7 +1,7 @@
 """Run every applicable registered test and collect one evidence table.
 
-:func:`run_battery` feeds each registered test (see :mod:`audit.registry`)
-from a :class:`~audit.canonical.StationTable`, nationally and within each
+:func:`run_battery` feeds each registered test (see :mod:`audit.stations.registry`)
+from a :class:`~audit.tables.station_table.StationTable`, nationally and within each
 unit of a hierarchy level (e.g. every region), records tests that do not
 apply with their reason, and controls multiple testing with
 Benjamini-Hochberg (false discovery rate) and Holm (family-wise error rate)
@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 
 from .binding import bind
-from .canonical import StationTable
-from .errors import InputError, NotApplicable
+from ..tables.station_table import StationTable
+from ..core.errors import InputError, NotApplicable
 from .result import TestResult
 
 COLUMNS = ("test", "family", "level", "scope", "statistic", "pvalue", "p_bh", "p_holm",
@@ -109,7 +109,7 @@ class BatteryResult:
     evidence : DataFrame
         One row per (test, scope): see :data:`COLUMNS`.
     results : list
-        :class:`~audit.result.TestResult` (or None when the test did not
+        :class:`~audit.stations.result.TestResult` (or None when the test did not
         run), aligned with the rows of ``evidence``.
     leader : str or None
         The option column used as ``leader``.
@@ -233,7 +233,7 @@ class BatteryTask:
     index: int
     level: str
     scope: str
-    spec: Any                      # audit.registry.TestSpec
+    spec: Any                      # audit.stations.registry.TestSpec
     seed: np.random.SeedSequence
     options: tuple[str, ...]
     leader: str | None
@@ -272,7 +272,7 @@ def plan_battery(table: StationTable, *, leader=None, tests=None, by=None, rng=0
 
     Examples
     --------
-    >>> from audit.simulate import clean_election
+    >>> from audit.stations.simulate import clean_election
     >>> plan = plan_battery(clean_election(600, rng=0), tests=["last_digit"],
     ...                     by="region", rng=0)
     >>> [t.scope for t in plan.tasks][:3]

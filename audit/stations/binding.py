@@ -1,16 +1,16 @@
 """Binding a registered test to a station table: which column feeds which
 data role, which stations are complete, and the ``groups`` labels.
 
-The battery (:mod:`audit.battery`) and the calibration harness
-(:mod:`audit.calibration`) both call tests through :func:`bind`, so a test
+The battery (:mod:`audit.stations.battery`) and the calibration harness
+(:mod:`audit.stations.calibration.simulated`) both call tests through :func:`bind`, so a test
 sees the same arrays whichever of them runs it.  This module imports
 neither of them.
 
 Examples
 --------
->>> from audit.simulate import clean_election
->>> from audit.registry import REGISTRY
->>> import audit.forensics
+>>> from audit.stations.simulate import clean_election
+>>> from audit.stations.registry import REGISTRY
+>>> import audit.stations.forensics
 >>> table = clean_election(300, rng=0)
 >>> b = bind(REGISTRY["turnout_leader_correlation"], table.data, table.options,
 ...          "leader")
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .errors import NotApplicable
+from ..core.errors import NotApplicable
 from .registry import GROUPS, Column, TestSpec, finest_level
 
 __all__ = ["Binding", "bind", "nested_labels", "roles", "takes_groups"]
@@ -47,7 +47,7 @@ def nested_labels(data: pd.DataFrame, level: str) -> np.ndarray:
     """Labels of ``level`` made unique across its parents: a district is
     named with its region (``"Region A / Central"``), since districts of
     the same name in different regions are different places."""
-    from .canonical import HIERARCHY
+    from ..tables.station_table import HIERARCHY
 
     if level not in HIERARCHY:
         return data[level].to_numpy()
@@ -109,7 +109,7 @@ def bind(spec: TestSpec, data: pd.DataFrame, options: list[str], leader: str | N
     groups : bool or Column, default True
         For a test with a ``groups`` option: True passes the labels of the
         level its ``groups`` variant declares at ``@register`` (default
-        :data:`audit.registry.GROUPS`, the finest hierarchy level with two
+        :data:`audit.stations.registry.GROUPS`, the finest hierarchy level with two
         units or more in ``data``), a :class:`Column` those of that column,
         False none.
     extra : dict, optional

@@ -1,7 +1,7 @@
 """Run the heavy parts on a Dask cluster: calibration and battery sweeps.
 
-The calibration harness (:mod:`audit.calibration`) and the test battery
-(:mod:`audit.battery`) are made of many independent pieces of work whose
+The calibration harness (:mod:`audit.stations.calibration.simulated`) and the test battery
+(:mod:`audit.stations.battery`) are made of many independent pieces of work whose
 seeds all derive from one root seed by :class:`numpy.random.SeedSequence`
 spawn keys.  A piece of work does not depend on where or when it runs, so
 spreading the pieces over the processes of a :mod:`dask.distributed` cluster
@@ -12,9 +12,9 @@ workers with the same numpy and scipy as the client).
   single-threaded worker process per core, or an existing cluster given by
   its scheduler address (``"tcp://host:8786"``).
 - :func:`dask_mapper` turns a client into the ``mapper`` that
-  :func:`audit.calibration.calibrate` accepts; :func:`calibrate_on_dask`
+  :func:`audit.stations.calibration.simulated.calibrate` accepts; :func:`calibrate_on_dask`
   does both.
-- :func:`battery_on_dask` runs :func:`audit.battery.run_battery`'s tasks
+- :func:`battery_on_dask` runs :func:`audit.stations.battery.run_battery`'s tasks
   (one registered test in one scope) as separate Dask tasks and assembles
   the evidence table, with the Benjamini-Hochberg and Holm adjustments
   computed once over the whole table at the end;
@@ -23,7 +23,7 @@ workers with the same numpy and scipy as the client).
 The battery is split by :func:`plan_battery` (the task list and their
 seeds), :func:`run_battery_task` (one task, a pure function) and
 :func:`assemble_battery` (evidence table and adjustments).  They reproduce
-the body of :func:`audit.battery.run_battery` from its helpers and belong in
+the body of :func:`audit.stations.battery.run_battery` from its helpers and belong in
 that module; until they move there, a test checks that the split gives
 exactly ``run_battery``'s table.
 
@@ -40,7 +40,7 @@ task scheduling. Proceedings of the 14th Python in Science Conference,
 
 Examples
 --------
->>> from audit.distributed import calibrate_on_dask          # doctest: +SKIP
+>>> from audit.stations.distributed import calibrate_on_dask          # doctest: +SKIP
 >>> report = calibrate_on_dask(["last_digit"], scenarios=["clean"],
 ...                            n_sim=200, n_stations=3000)   # doctest: +SKIP
 
@@ -60,7 +60,7 @@ import numpy as np
 
 from .battery import (BatteryPlan, BatteryTask, assemble_battery, plan_battery,
                       run_battery_task)
-from .canonical import StationTable
+from ..tables.station_table import StationTable
 
 __all__ = ["cluster", "dask_mapper", "calibrate_on_dask", "battery_on_dask",
            "sweep_on_dask", "BatteryTask", "BatteryPlan", "plan_battery",
@@ -76,7 +76,7 @@ def _distributed():
         import dask.distributed as dd
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ModuleNotFoundError(
-            f"audit.distributed needs dask.distributed, which is not installed; "
+            f"audit.stations.distributed needs dask.distributed, which is not installed; "
             f"run: {INSTALL_HINT}") from exc
     return dd
 
@@ -192,7 +192,7 @@ def dask_mapper(client, *, batch_size: int | None = None) -> Callable:
 
     Examples
     --------
-    >>> from audit.calibration import calibrate               # doctest: +SKIP
+    >>> from audit.stations.calibration.simulated import calibrate               # doctest: +SKIP
     >>> with cluster("tcp://scheduler:8786") as client:      # doctest: +SKIP
     ...     report = calibrate(n_sim=1000, mapper=dask_mapper(client))
     """
@@ -226,7 +226,7 @@ def dask_mapper(client, *, batch_size: int | None = None) -> Callable:
 def calibrate_on_dask(tests: Iterable[str] | None = None, *, address=None,
                       n_workers: int | None = None, batch_size: int | None = None,
                       **options):
-    """:func:`audit.calibration.calibrate` with its tasks run on Dask.
+    """:func:`audit.stations.calibration.simulated.calibrate` with its tasks run on Dask.
 
     Parameters
     ----------
@@ -253,7 +253,7 @@ def calibrate_on_dask(tests: Iterable[str] | None = None, *, address=None,
     ...                         address="tcp://10.0.0.5:8786")  # doctest: +SKIP
     >>> rep.summary[["test", "rate", "ci_low", "ci_high"]]     # doctest: +SKIP
     """
-    from .calibration import calibrate
+    from .calibration.simulated import calibrate
 
     for key in ("mapper", "jobs"):
         if key in options:
@@ -285,7 +285,7 @@ def _run_plans(plans: list[BatteryPlan], client=None) -> list[list[tuple[dict, A
 
 def battery_on_dask(table: StationTable, *, leader=None, tests=None, by=None, rng=0,
                     alpha: float = 0.05, address=None, n_workers: int | None = None):
-    """:func:`audit.battery.run_battery` with each (test, scope) on Dask.
+    """:func:`audit.stations.battery.run_battery` with each (test, scope) on Dask.
 
     Parameters
     ----------
@@ -309,7 +309,7 @@ def battery_on_dask(table: StationTable, *, leader=None, tests=None, by=None, rn
 
     Examples
     --------
-    >>> from audit.simulate import clean_election               # doctest: +SKIP
+    >>> from audit.stations.simulate import clean_election               # doctest: +SKIP
     >>> ev, res = battery_on_dask(clean_election(20000, rng=0), by="region",
     ...                           address="tcp://10.0.0.5:8786")  # doctest: +SKIP
     >>> ev.sort_values("p_bh").head()                          # doctest: +SKIP
@@ -346,7 +346,7 @@ def sweep_on_dask(tables: Mapping[str, StationTable], *, leader=None, tests=None
     Returns
     -------
     dict
-        Election name -> :class:`~audit.battery.BatteryResult`, identical to
+        Election name -> :class:`~audit.stations.battery.BatteryResult`, identical to
         ``run_battery(tables[name], ..., rng=children[i])``.  Each election
         is its own family for the p-value adjustments.
 

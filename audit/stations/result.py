@@ -41,7 +41,7 @@ class TestResult:
         position.  The rows per reason equal the matching ``excluded_*``
         counts of ``details``.  None when the test does not work station by
         station; an empty frame when it left nothing out.  The results
-        of :func:`audit.battery.run_battery` hold ``source_row`` (row of
+        of :func:`audit.stations.battery.run_battery` hold ``source_row`` (row of
         the input file) instead of ``position``, and also the rows the
         battery could not pass.  Not part of ``to_dict``/``to_frame`` nor
         of equality.

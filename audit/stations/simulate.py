@@ -7,7 +7,7 @@ binomial and multinomial counts given each station's rates.  Station sizes
 mix a log-normal law for urban stations with a smaller log-normal law for
 rural ones, so that sizes span roughly 20 to 3,000 registered voters.
 
-Fraud models take a clean :class:`~audit.canonical.StationTable` and return a
+Fraud models take a clean :class:`~audit.tables.station_table.StationTable` and return a
 new table; the input is never modified.  Every altered station is recorded in
 ``table.source["altered"]`` (a boolean array aligned with the rows) and the
 model and its parameters in ``table.source["fraud"]`` (a list, so models can
@@ -17,7 +17,7 @@ All randomness comes from ``rng`` passed to :func:`numpy.random.default_rng`.
 
 Examples
 --------
->>> from audit.simulate import clean_election, klimek_fraud
+>>> from audit.stations.simulate import clean_election, klimek_fraud
 >>> clean = clean_election(2000, rng=1)
 >>> list(clean.data.columns)[:4]
 ['region', 'district', 'station', 'registered']
@@ -39,10 +39,10 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from .canonical import COUNTS, StationTable
+from ..tables.station_table import COUNTS, StationTable
 
 __all__ = ["clean_election", "klimek_fraud", "ballot_stuffing",
-           "round_percentages", "vote_switching", "station_sizes", "twin", "fit_twin"]
+           "round_percentages", "vote_switching", "station_sizes"]
 
 DEFAULT_OPTIONS = ("leader", "other1", "other2")
 
@@ -316,7 +316,7 @@ def klimek_fraud(table: StationTable, *, f_incremental: float = 0.0,
 
     Examples
     --------
-    >>> from audit.simulate import clean_election
+    >>> from audit.stations.simulate import clean_election
     >>> t = klimek_fraud(clean_election(500, rng=0), f_extreme=0.1, rng=1)
     >>> d = t.data[t.source["altered"]]
     >>> bool((d.ballots_issued / d.registered).min() > 0.85)
@@ -396,7 +396,7 @@ def ballot_stuffing(table: StationTable, *, share: float = 0.1,
 
     Examples
     --------
-    >>> from audit.simulate import clean_election
+    >>> from audit.stations.simulate import clean_election
     >>> c = clean_election(500, rng=0)
     >>> s = ballot_stuffing(c, share=0.5, amount=0.2, rng=1)
     >>> int((s.data.leader - c.data.leader).sum()) == int(
@@ -459,7 +459,7 @@ def round_percentages(table: StationTable, *, share: float = 0.05,
 
     Examples
     --------
-    >>> from audit.simulate import clean_election
+    >>> from audit.stations.simulate import clean_election
     >>> t = round_percentages(clean_election(2000, rng=0), share=1.0,
     ...                       target="turnout", rng=1)
     >>> d = t.data[t.data.registered >= 1000]
@@ -590,9 +590,3 @@ def vote_switching(table: StationTable, *, share: float = 0.1, amount: float = 0
     data[lead] = pd.array(_counts(data, lead) + moved_total, dtype="Int64")
     return _copy_with(table, data, "switching", dict(share=share, amount=amount),
                       moved_total > 0)
-
-
-
-# Clean twins of real files live in their own module; re-exported here so that
-# every synthetic-election generator is reachable from audit.simulate.
-from .twin import fit_twin, twin  # noqa: E402

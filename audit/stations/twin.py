@@ -49,8 +49,8 @@ redrawn given them.  Count columns that are empty in the file stay empty.
 
 Examples
 --------
->>> from audit.simulate import clean_election, ballot_stuffing
->>> from audit.twin import fit_twin, twin, twin_truth
+>>> from audit.stations.simulate import clean_election, ballot_stuffing
+>>> from audit.stations.twin import fit_twin, twin, twin_truth
 >>> real = ballot_stuffing(clean_election(1500, rng=1), share=0.2, rng=2)
 >>> model = fit_twin(real)
 >>> a, b = model.draw(rng=5), model.draw(rng=5)
@@ -73,12 +73,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .canonical import StationTable
+from ..tables.station_table import StationTable
 
 __all__ = ["TwinModel", "fit_twin", "twin", "twin_truth", "FRAUD_MODELS"]
 
 #: Fraud models :func:`twin` can inject, by name -> function name in
-#: :mod:`audit.simulate`.
+#: :mod:`audit.stations.simulate`.
 FRAUD_MODELS = {"stuffing": "ballot_stuffing", "rounding": "round_percentages",
                 "switching": "vote_switching"}
 
@@ -512,9 +512,9 @@ def twin(table: StationTable, *, leader: str | None = None, fraud: str | None = 
     leader : str, optional
         Leader option (default: most votes in ``table``).
     fraud : {"stuffing", "rounding", "switching"}, optional
-        Fraud model applied to the twin: :func:`audit.simulate.ballot_stuffing`,
-        :func:`~audit.simulate.round_percentages` or
-        :func:`~audit.simulate.vote_switching`.
+        Fraud model applied to the twin: :func:`audit.stations.simulate.ballot_stuffing`,
+        :func:`~audit.stations.simulate.round_percentages` or
+        :func:`~audit.stations.simulate.vote_switching`.
     rng : int, Generator or None
         With an int seed, the clean part is the same with or without
         ``fraud`` (the fraud draws from a separate stream), so

@@ -3,7 +3,7 @@
 Every bundled table is described in ``data/datapackage.json`` with its path,
 sha256, byte count, sources, licence and a field schema. :func:`read_table`
 checks the hash, then parses each column to its declared type and checks the
-constraints; any failure is an :class:`~audit.errors.InputError` naming the
+constraints; any failure is an :class:`~audit.core.errors.InputError` naming the
 file, the row (the header is row 1) and the column.
 
 Supported field types: ``string``, ``integer``, ``number``, ``date``,
@@ -13,7 +13,6 @@ Supported field types: ``string``, ``integer``, ``number``, ``date``,
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from pathlib import Path
@@ -21,17 +20,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from ..core.errors import InputError
+from ..core.outputs import sha256_of
 
 TYPES = ("string", "integer", "number", "date", "boolean")
-
-
-def sha256_of(path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def load_descriptor(path) -> dict:

@@ -11,7 +11,7 @@ so nothing is downloaded there and the verification still runs.
 
 A dataset is one file, or a folder of files (``Dataset.manifest``): the
 folder's files and their sha256 are listed in a manifest shipped inside the
-package (``audit/manifests/``, the ``sha256sum`` format), each file is
+package (``audit/tables/manifests/``, the ``sha256sum`` format), each file is
 downloaded from ``Dataset.url`` + its name and every file is verified; the
 dataset's own ``sha256`` is the manifest's.
 
@@ -43,8 +43,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from .datapackage import sha256_of
-from .errors import InputError
+from ..core.outputs import sha256_of
+from ..core.errors import InputError
 
 ENV_VAR = "AUDIT_DATA_DIR"
 DEFAULT_DIR = Path("~/.cache/vote-audit")
@@ -69,11 +69,11 @@ class Dataset:
     sha256 : str
         The file's sha256; for a folder dataset, the manifest's.
     format : str
-        Reader (a key of :data:`audit.io.FORMATS`), "" if not a station table.
+        Reader (a key of :data:`audit.tables.readers.FORMATS`), "" if not a station table.
     description : str
     kind : {"clean", "contested", "reference"}
     manifest : str
-        For a folder dataset: the manifest's file name in ``audit/manifests``.
+        For a folder dataset: the manifest's file name in ``audit/tables/manifests``.
     """
 
     name: str
@@ -327,7 +327,7 @@ def load(name: str, *, cache: bool = True, **options):
         ``source["dataset"]``, ``source["url"]`` and ``source["kind"]``
         record where it came from.
     """
-    from .io import read
+    from .readers import read
 
     spec = _spec(name)
     if not spec.format:
@@ -344,11 +344,16 @@ def load(name: str, *, cache: bool = True, **options):
     return table
 
 
+#: Modules of ``audit/tables/`` that play no part in reading a file (every
+#: other module there, and every reader, is part of the cache key).
+_NOT_READER_CODE = frozenset({"__init__.py", "datasets.py", "datapackage.py"})
+
+
 def _cache_key(spec: Dataset, options: dict) -> str:
     import hashlib
     import json
 
-    from .io import READER_VERSION
+    from ..core.versions import READER_VERSION
 
     # spec.sha256 pins the content: the file's hash, or for a folder dataset
     # the manifest's (fetch has checked every file against that manifest).
@@ -356,9 +361,10 @@ def _cache_key(spec: Dataset, options: dict) -> str:
     # The readers' own code is part of the key, so editing a reader without
     # bumping READER_VERSION still invalidates old copies.
     code = hashlib.sha256()
-    for f in sorted((Path(__file__).parent / "io").glob("*.py")):
-        code.update(f.read_bytes())
-    code.update((Path(__file__).parent / "canonical.py").read_bytes())
+    here = Path(__file__).parent
+    for f in sorted([*here.glob("*.py"), *(here / "readers").glob("*.py")]):
+        if f.name not in _NOT_READER_CODE:
+            code.update(f.read_bytes())
     return (f"{spec.sha256[:16]}-{spec.format}-r{READER_VERSION}-"
             f"{code.hexdigest()[:8]}-{hashlib.sha256(opts.encode()).hexdigest()[:8]}")
 
@@ -387,7 +393,7 @@ def _cache_get(key: str):
 
     import pandas as pd
 
-    from .canonical import StationTable
+    from .station_table import StationTable
 
     for folder in _cache_dirs():
         where = folder / key

@@ -28,7 +28,7 @@ Values
     Cached results of formulas are read (``data_only``): a workbook saved
     by a program that does not store them (some generators) reads as empty
     cells.  Numbers stay numbers; text is left to the count parser
-    (:mod:`audit.io.numbers`).  Fully empty rows between data rows are
+    (:mod:`audit.tables.numbers`).  Fully empty rows between data rows are
     listed as excluded ("blank row"); empty rows at the end are ignored.
 """
 
@@ -41,7 +41,8 @@ from datetime import date, datetime, time
 
 import pandas as pd
 
-from ..errors import InputError
+from ..core.errors import InputError
+from .text import closest, one_line
 
 _MAX_HEADER_SEARCH = 50
 _MAX_HEADER_ROWS = 4
@@ -67,8 +68,6 @@ def _load(raw: bytes, file):
             warnings.simplefilter("ignore")  # openpyxl warns about styles etc.
             return openpyxl.load_workbook(io.BytesIO(raw), data_only=True)
     except Exception as exc:  # zip, XML and openpyxl errors of damaged files
-        from ._common import one_line
-
         raise InputError(f"not a readable .xlsx workbook (damaged or truncated?): "
                          f"{type(exc).__name__}: {one_line(exc, 120)}", file=file) from None
 
@@ -79,8 +78,6 @@ def _pick_sheet(wb, sheet, file):
     if sheet is not None:
         if str(sheet) in names:
             return wb[str(sheet)]
-        from ._common import closest
-
         near = closest(str(sheet), names)
         hint = f"; closest: {near!r}" if near else ""
         raise InputError(f"no sheet {sheet!r} in the workbook{hint}; sheets are: "

@@ -40,7 +40,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..core.errors import InputError
 
 #: Counts above this cannot be represented exactly as float64 and are
 #: certainly not vote counts.

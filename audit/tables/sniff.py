@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from ..errors import InputError
+from ..core.errors import InputError
 
 #: (magic prefix, what it is) for common non-table files.
 _MAGIC = (
@@ -52,7 +52,7 @@ def kind_of(raw: bytes, *, file=None) -> str:
     >>> kind_of(b"\\x89PNG\\r\\n\\x1a\\n....", file="a.csv")
     Traceback (most recent call last):
     ...
-    audit.errors.InputError: a.csv: not a table: the file is a PNG image
+    audit.core.errors.InputError: a.csv: not a table: the file is a PNG image
     """
     if not raw:
         raise InputError("the file is empty (0 bytes)", file=file)

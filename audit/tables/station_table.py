@@ -66,7 +66,7 @@ class StationTable:
         where they carry that column; the source is kept and the selection
         recorded in it.
         """
-        from .errors import InputError
+        from ..core.errors import InputError
 
         if column not in self.data.columns:
             raise InputError(f"no column {column!r} to select on; columns are: "
@@ -93,7 +93,7 @@ class StationTable:
         ``name`` is an exact column name or a unique case-insensitive part of
         one; ``None`` picks the option with the most votes overall.
         """
-        from .errors import InputError
+        from ..core.errors import InputError
 
         if name is None:
             totals = self.data[self.options].sum()

@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import arithmetic, baselines, claims, timeline
+from . import arithmetic
+from . import baselines
+from . import claims
+from . import timeline
 from .base import (IMPLAUSIBLE, INCONSISTENT, UNUSUAL, VERDICT_MEANING, VERDICT_RULES,
                    VERDICTS, VERIFICATION, Finding, findings_frame, rule_holds, verification_of)
 

@@ -1,7 +1,7 @@
 """``docs/calibration.md`` and the rows behind it, updated one test at a time.
 
 The calibration has two parts: the simulated elections of
-:mod:`audit.calibration` (a summary row per test and scenario) and the
+:mod:`audit.stations.calibration.simulated` (a summary row per test and scenario) and the
 real-data corpus of :mod:`audit.corpus` (a raw row per test run).  Both are
 kept as CSV beside the page (``docs/calibration/simulated.csv`` and
 ``docs/calibration/corpus.csv``) with the settings they were run with
@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import registry
-from .calibration_real import ALPHA, TWIN_SCENARIOS, summarize_corpus
+from .. import catalogue
+from .real import ALPHA, TWIN_SCENARIOS, summarize_corpus
 
 __all__ = ["Store", "merge", "corpus_markdown", "write_page"]
 
@@ -100,7 +100,7 @@ def corpus_markdown(rows: pd.DataFrame, settings: dict) -> list[str]:
         f"Runs as the battery makes them: national scope, `groups` = the finest "
         f"hierarchy level (district). Root seed {settings.get('root_seed', '?')}; "
         f"{settings.get('n_twins', '?')} clean twins and {settings.get('n_power', '?')} "
-        "rigged twins per file and scenario. Twins (`audit.twin`): every station's "
+        "rigged twins per file and scenario. Twins (`audit.stations.twin`): every station's "
         "real size and place kept, turnout and support drawn independently within "
         "each district around robust district centres, small parties kept.",
         ""]
@@ -167,7 +167,7 @@ def corpus_markdown(rows: pd.DataFrame, settings: dict) -> list[str]:
             h = s["holm"]
             h = h[(h.kind == "twin") & (h.scenario == scen)]
             if len(h):
-                from .calibration_real import _cp
+                from .real import _cp
                 lines.append("")
                 label = ("false alarm of the battery" if scen == "clean" else "power of the battery")
                 for src, g in [*h.groupby("source", sort=True), ("all files", h)]:
@@ -214,7 +214,7 @@ def corpus_markdown(rows: pd.DataFrame, settings: dict) -> list[str]:
 def declared_lines() -> list[str]:
     lines = ["## Evidence classes declared at `@register`", "",
              "| test or variant | class | note |", "|---|---|---|"]
-    for label, (_, _, cal) in registry.calibration_labels().items():
+    for label, (_, _, cal) in catalogue.calibration_labels().items():
         lines.append(f"| `{label}` | {cal.label} | {cal.note() or ''} |")
     return lines + [""]
 
@@ -241,7 +241,7 @@ def _partial(rows, stored_rows) -> bool:
 
 def write_page(page, simulated_report=None, corpus_rows=None, settings=None) -> str:
     """Write the page from the stored rows (after merging the new ones)."""
-    from .calibration import CalibrationReport, to_markdown
+    from .simulated import CalibrationReport, to_markdown
 
     store = Store(page)
     sim, corp, stored = store.load()

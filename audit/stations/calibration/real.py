@@ -8,7 +8,7 @@ scope; ``groups`` labels of the finest hierarchy level), on
 - the **clean real elections** of the dataset registry (Poland 2020,
   Czech Republic 2018, Canada 2011: widely regarded as honestly counted):
   one run each, where no evidence test may reject at Holm 0.05;
-- **clean twins** of real station files (:mod:`audit.twin`: every
+- **clean twins** of real station files (:mod:`audit.stations.twin`: every
   station's real size and place in the hierarchy kept, counts redrawn from
   a model whose support is independent of turnout within each district):
   ``n_twins`` per file, giving each test's false-alarm rate at alpha with
@@ -34,7 +34,7 @@ with ``id`` the CRC-32 of a name:
 
 Examples
 --------
->>> from audit.calibration_real import CorpusTask, TWIN_SCENARIOS
+>>> from audit.stations.calibration.real import CorpusTask, TWIN_SCENARIOS
 >>> sorted(TWIN_SCENARIOS)
 ['clean', 'rounding', 'stuffing']
 >>> CorpusTask("ru-cik/2020.csv.zip", "twin", "clean", 0).kind
@@ -53,10 +53,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import registry
-from .battery import p_adjust_holm
-from .binding import bind
-from .errors import NotApplicable
+from .. import catalogue
+from ..battery import p_adjust_holm
+from ..binding import bind
+from ...core.errors import NotApplicable
 
 __all__ = ["CorpusTask", "TWIN_SOURCES", "TWIN_SCENARIOS", "clean_elections",
            "corpus_tasks", "run_corpus_task", "calibrate_corpus", "CorpusReport",
@@ -71,7 +71,7 @@ DEFAULT_SEED = 20261203
 #: Station files whose clean twins calibrate the tests.
 TWIN_SOURCES = ("ru-cik/2020.csv.zip", "ru-cik/2021.csv.zip", "ru-cik/2024.csv.zip")
 
-#: Scenario -> (fraud model of :mod:`audit.simulate`, its options, description).
+#: Scenario -> (fraud model of :mod:`audit.stations.simulate`, its options, description).
 TWIN_SCENARIOS: dict[str, tuple] = {
     "clean": (None, {}, "no fraud"),
     "rounding": ("round_percentages", {"share": 0.01, "target": "both", "step": 1.0},
@@ -85,7 +85,7 @@ TWIN_SCENARIOS: dict[str, tuple] = {
 
 def clean_elections() -> list[str]:
     """Names of the clean real elections in the dataset registry."""
-    from . import datasets
+    from ...tables import datasets
 
     return [name for name, d in sorted(datasets.REGISTRY.items())
             if getattr(d, "kind", "") == "clean"]
@@ -118,14 +118,14 @@ class CorpusTask:
 
 @functools.lru_cache(maxsize=4)
 def _load(name: str):
-    from . import datasets
+    from ...tables import datasets
 
     return datasets.load(name)
 
 
 @functools.lru_cache(maxsize=3)
 def _twin_model(name: str):
-    from .twin import fit_twin
+    from ..twin import fit_twin
 
     return fit_twin(_load(name))
 
@@ -144,7 +144,7 @@ def table_of(task: CorpusTask):
     model, options, _ = TWIN_SCENARIOS[task.scenario]
     if model is None:
         return clean
-    from . import simulate
+    from .. import simulate
 
     ss = np.random.SeedSequence(task.root_seed, spawn_key=(
         4, _key(task.source), _key(task.scenario), task.sim))
@@ -158,7 +158,7 @@ def _runs(tests) -> list[tuple[str, str, dict, bool]]:
     them) and every other variant; ``battery`` marks the battery's runs.
     """
     runs = []
-    for name, spec in sorted(registry._filled().items()):
+    for name, spec in sorted(catalogue.filled().items()):
         runs.append((None, name, {}, True))
         for v in spec.variants:
             if "groups" in v.options:
@@ -184,7 +184,7 @@ def run_corpus_task(task: CorpusTask) -> list[dict]:
     ``integer_percentages``, ``excess``, ``sd`` and ``null_share`` (the
     null chance of a station's whole-number figure).
     """
-    reg = registry._filled()
+    reg = catalogue.filled()
     for spec in task.specs:
         reg.setdefault(spec.name, spec)
     table = table_of(task)
@@ -268,7 +268,7 @@ def corpus_tasks(tests: Iterable[str] | None = None, *, sources=None,
             raise ValueError(f"scenarios: unknown {s!r}; known: {', '.join(TWIN_SCENARIOS)}")
     if n_twins < 0 or n_power < 0:
         raise ValueError("n_twins and n_power must not be negative")
-    specs = tuple(spec for spec in registry._filled().values()
+    specs = tuple(spec for spec in catalogue.filled().values()
                   if getattr(spec.func, "__module__", "") == "__main__"
                   and (tests is None or spec.name in tests))
     tasks = [CorpusTask(name, "real", "clean", 0, root_seed, tests, specs) for name in real]
@@ -295,10 +295,10 @@ def calibrate_corpus(tests: Iterable[str] | None = None, *, jobs: int = 1,
     the rows.
 
     ``mapper(run_corpus_task, tasks)`` runs the tasks elsewhere (e.g.
-    :func:`audit.distributed.dask_mapper`); ``jobs > 1`` uses a process
+    :func:`audit.stations.distributed.dask_mapper`); ``jobs > 1`` uses a process
     pool on this machine.
     """
-    from .calibration import _progress
+    from .simulated import _progress
 
     tasks = corpus_tasks(tests, **options)
     start = time.perf_counter()
@@ -369,7 +369,7 @@ def with_current_classes(rows: pd.DataFrame) -> pd.DataFrame:
     """``rows`` with ``evidence`` taken from the registry as it is now: the
     rows hold measurements, the classes are declared in the code, so a class
     changed since the run is shown as declared."""
-    labels = registry.calibration_labels()
+    labels = catalogue.calibration_labels()
     rows = rows.copy()
     current = rows["test"].map(lambda t: labels[t][2].evidence if t in labels else None)
     rows["evidence"] = current.where(current.notna(), rows["evidence"]).astype(bool)

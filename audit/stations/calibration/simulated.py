@@ -23,12 +23,12 @@ where ``id`` is the CRC-32 of the name.
 
 Reproduce the published table with::
 
-    python -m audit.calibration --n-sim 200 --n-stations 3000 --seed 20261125 \
+    python -m audit.stations.calibration --n-sim 200 --n-stations 3000 --seed 20261125 \
         --out docs/calibration.md
 
 Examples
 --------
->>> from audit.calibration import calibrate
+>>> from audit.stations.calibration.simulated import calibrate
 >>> report = calibrate(["turnout_leader_correlation"], scenarios=["clean"],
 ...                    n_sim=20, n_stations=500, root_seed=1)
 >>> row = report.summary.iloc[0]
@@ -41,10 +41,8 @@ rejected at 5% estimates its false-alarm rate.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import platform
-import sys
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -54,12 +52,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import simulate
-from .binding import bind
-from .canonical import StationTable
-from .errors import NotApplicable
-from . import registry
-from .registry import GROUPS, REGISTRY, Column, TestSpec
+from .. import simulate
+from ..binding import bind
+from ...tables.station_table import StationTable
+from ...core.errors import NotApplicable
+from .. import catalogue
+from ..registry import GROUPS, REGISTRY, Column, TestSpec
 
 __all__ = ["Scenario", "SCENARIOS", "Task", "call_test", "make_tasks", "run_task",
            "summarize", "calibrate", "write_markdown", "DECLARED_FLAGS",
@@ -104,7 +102,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
 
 # What each test is (evidence class, flags, variants, the cheaper options
 # and simulation caps the harness uses) is declared once, at ``@register``
-# (:mod:`audit.registry`); the names below are derived from the registry
+# (:mod:`audit.stations.registry`); the names below are derived from the registry
 # each time they are read, so a test registered later (a plugin, a
 # notebook) is included.
 #
@@ -116,19 +114,19 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in (
 #               or descriptive.
 def _variants() -> dict:
     return {label: (base, opts) for label, (base, opts, _)
-            in registry.calibration_labels().items() if label != base}
+            in catalogue.calibration_labels().items() if label != base}
 
 
 def __getattr__(name):
     if name == "TEST_OPTIONS":
-        return registry.test_options()
+        return catalogue.test_options()
     if name == "MAX_SIMS":
-        return registry.max_sims()
+        return catalogue.max_sims()
     if name == "VARIANTS":
         return {label: (base, opts) for label, (base, opts, _)
-                in registry.calibration_labels().items() if label != base}
+                in catalogue.calibration_labels().items() if label != base}
     if name == "DECLARED_FLAGS":
-        return registry.declared_flags()
+        return catalogue.declared_flags()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -163,14 +161,14 @@ def call_test(spec: TestSpec | str, table: StationTable, leader: str | None = No
 
     Notes
     -----
-    Roles as in :mod:`audit.registry`: ``registered``, ``ballots_issued``,
+    Roles as in :mod:`audit.stations.registry`: ``registered``, ``ballots_issued``,
     ``ballots_cast``, ``invalid`` are 1-d integer arrays, ``leader`` the
     leader's column, ``votes`` the ``(n, k)`` matrix of every option column.
     Stations with a missing value in any needed column are left out.
 
     Examples
     --------
-    >>> from audit.simulate import clean_election
+    >>> from audit.stations.simulate import clean_election
     >>> res = call_test("turnout_leader_correlation", clean_election(300, rng=0),
     ...                 leader="leader", rng=1)
     >>> res.n
@@ -235,9 +233,7 @@ def run_task(task: Task) -> dict:
     "not_applicable", "error"), ``statistic``, ``pvalue``, ``reason`` and
     ``seconds``.
     """
-    import audit.forensics  # noqa: F401  (fills the registry in a fresh worker)
-
-    registry._filled()          # built-in tests and plugins, once per process
+    catalogue.filled()          # built-in tests and plugins, once per process
     base_name = _variants().get(task.test, (task.test, {}))[0]
     if task.spec is not None and base_name not in REGISTRY:
         REGISTRY[base_name] = task.spec      # registered in the caller's notebook
@@ -298,8 +294,8 @@ def make_tasks(tests: Iterable[str] | None = None, scenarios: Iterable[str] | No
     if n_sim < 1:
         raise ValueError(f"n_sim must be at least 1, got {n_sim}")
     n_power = n_sim if n_sim_power is None else n_sim_power
-    opts = {**registry.test_options(), **(options or {})}
-    caps = registry.max_sims() if max_sims is None else max_sims
+    opts = {**catalogue.test_options(), **(options or {})}
+    caps = catalogue.max_sims() if max_sims is None else max_sims
     tasks = []
     for j in range(max(n_sim, n_power)):
         for s in scenarios:
@@ -394,7 +390,7 @@ def calibrate(tests: Iterable[str] | None = None, *, scenarios: Iterable[str] | 
     ----------
     tests : iterable of str, optional
         Registered test names (default: all, after importing
-        :mod:`audit.forensics`).
+        :mod:`audit.stations.forensics`).
     scenarios : iterable of str, optional
         Keys of :data:`SCENARIOS` (default: all).
     n_sim : int
@@ -423,8 +419,6 @@ def calibrate(tests: Iterable[str] | None = None, *, scenarios: Iterable[str] | 
     -------
     CalibrationReport
     """
-    import audit.forensics  # noqa: F401  (fills the registry)
-
     tasks = make_tasks(tests, scenarios, n_sim=n_sim, n_stations=n_stations,
                        root_seed=root_seed, n_sim_power=n_sim_power, options=options,
                        max_sims=max_sims)
@@ -445,8 +439,8 @@ def calibrate(tests: Iterable[str] | None = None, *, scenarios: Iterable[str] | 
     settings = dict(n_sim=n_sim, n_sim_power=n_sim_power or n_sim, n_stations=n_stations,
                     root_seed=root_seed, alpha=alpha, tolerance=tolerance,
                     seconds=elapsed, n_tasks=len(tasks), jobs=jobs,
-                    options={t: dict(o) for t, o in {**registry.test_options(), **(options or {})}.items()},
-                    max_sims=dict(registry.max_sims() if max_sims is None else max_sims))
+                    options={t: dict(o) for t, o in {**catalogue.test_options(), **(options or {})}.items()},
+                    max_sims=dict(catalogue.max_sims() if max_sims is None else max_sims))
     return CalibrationReport(rows_df, summarize(rows_df, alpha=alpha, tolerance=tolerance),
                              settings)
 
@@ -495,13 +489,13 @@ def to_markdown(report: CalibrationReport, command: str | None = None) -> str:
     st = report.settings
     summ = report.summary
     scen = [s for s in SCENARIOS if s in set(summ.scenario) and s != "clean"]
-    cmd = command or (f"python -m audit.calibration --n-sim {st['n_sim']} "
+    cmd = command or (f"python -m audit.stations.calibration --n-sim {st['n_sim']} "
                       f"--n-sim-power {st['n_sim_power']} --n-stations {st['n_stations']} "
                       f"--seed {st['root_seed']} --out docs/calibration.md")
     lines = [
         "# Calibration of the station-level tests",
         "",
-        "Generated by `audit.calibration`; do not edit by hand. Reproduce with:",
+        "Generated by `audit.stations.calibration`; do not edit by hand. Reproduce with:",
         "",
         "```",
         cmd,
@@ -520,7 +514,7 @@ def to_markdown(report: CalibrationReport, command: str | None = None) -> str:
          f"{st.get('jobs', 1)} process(es)" if "seconds" in st else
          f"- {st['n_tasks']:,} test runs on {st.get('jobs', 1)} process(es)")
         + f" (Python {platform.python_version()}, numpy {np.__version__}).",
-        "- Clean elections: `audit.simulate.clean_election` (heterogeneous regions, "
+        "- Clean elections: `audit.stations.simulate.clean_election` (heterogeneous regions, "
         "Beta station rates, binomial counts). Fraud scenarios apply a model to the "
         "same clean elections (paired):",
         "",
@@ -553,7 +547,7 @@ def to_markdown(report: CalibrationReport, command: str | None = None) -> str:
             if c.n_pvalue:
                 size += f" [{c.ci_low:.3f}, {c.ci_high:.3f}] (n={c.n_pvalue})"
             flag = c.flag if isinstance(c.flag, str) else ""
-            if flag and flag != "descriptive" and test in registry.declared_flags():
+            if flag and flag != "descriptive" and test in catalogue.declared_flags():
                 flag += " (declared)"
         else:
             size, flag = "", ""
@@ -568,11 +562,11 @@ def to_markdown(report: CalibrationReport, command: str | None = None) -> str:
         for _, r in errs.iterrows():
             lines.append(f"- `{r.test}` / {r.scenario}: {r.n_not_applicable} n/a, "
                          f"{r.n_error} errors: {r.first_reason}")
-    declared = [t for t in summ.test.unique() if t in registry.declared_flags()]
+    declared = [t for t in summ.test.unique() if t in catalogue.declared_flags()]
     if declared:
-        lines += ["", "Declared flags (`audit.calibration.DECLARED_FLAGS`):", ""]
+        lines += ["", "Declared flags (`audit.stations.calibration.simulated.DECLARED_FLAGS`):", ""]
         for t in sorted(declared):
-            lines.append(f"- `{t}`: {registry.declared_flags()[t][0]}; {registry.declared_flags()[t][1]}")
+            lines.append(f"- `{t}`: {catalogue.declared_flags()[t][0]}; {catalogue.declared_flags()[t][1]}")
     return "\n".join(lines) + "\n"
 
 
@@ -588,70 +582,3 @@ def write_markdown(report: CalibrationReport, path="docs/calibration.md",
     return text
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m audit.calibration",
-                                 description="False-alarm rate and power of the tests.")
-    ap.add_argument("--tests", nargs="*", help="registered test names (default all)")
-    ap.add_argument("--scenarios", nargs="*", help="scenarios (default all)")
-    ap.add_argument("--n-sim", type=int, default=200)
-    ap.add_argument("--n-sim-power", type=int, default=None)
-    ap.add_argument("--n-stations", type=int, default=3000)
-    ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    ap.add_argument("--jobs", type=int, default=1)
-    ap.add_argument("--out", default="docs/calibration.md")
-    ap.add_argument("--rows", default=None, help="also save raw rows (CSV)")
-    ap.add_argument("--from-rows", default=None,
-                    help="summarise saved rows (CSV) instead of running; give the "
-                         "settings they were run with")
-    ap.add_argument("--no-progress", action="store_true", help="draw no progress bar")
-    ap.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                    help="run on Dask: 'local' starts one process per core; "
-                         "tcp://HOST:8786 uses a running cluster (same results)")
-    ap.add_argument("--workers", type=int, default=None,
-                    help="worker processes for --scheduler local (default: cores)")
-    a = ap.parse_args(argv)
-    if a.workers is not None and a.scheduler not in (None, "local"):
-        ap.error("--workers applies only to --scheduler local")
-    args = list(argv if argv is not None else sys.argv[1:])
-    # local file names and where it ran are not settings of the table
-    if "--no-progress" in args:
-        args.remove("--no-progress")
-    for flag in ("--rows", "--from-rows", "--scheduler", "--workers", "--jobs"):
-        while flag in args:
-            i = args.index(flag)
-            del args[i:i + 2]
-    cmd = "python -m audit.calibration " + " ".join(args)
-    if a.from_rows:
-        rows = pd.read_csv(a.from_rows, keep_default_na=False,
-                           na_values={"statistic": [""], "pvalue": [""]})
-        rep = CalibrationReport(rows, summarize(rows), dict(
-            n_sim=a.n_sim, n_sim_power=a.n_sim_power or a.n_sim,
-            n_stations=a.n_stations, root_seed=a.seed, alpha=ALPHA,
-            tolerance=TOLERANCE, seconds=float(rows.seconds.sum()),
-            seconds_are="test time",
-            n_tasks=len(rows), jobs=a.jobs,
-            options={t: dict(o) for t, o in registry.test_options().items()},
-            max_sims=dict(registry.max_sims())))
-    else:
-        kw = dict(scenarios=a.scenarios or None, n_sim=a.n_sim, n_sim_power=a.n_sim_power,
-                  n_stations=a.n_stations, root_seed=a.seed)
-        if a.scheduler:
-            from .distributed import calibrate_on_dask
-
-            rep = calibrate_on_dask(a.tests or None, address=a.scheduler,
-                                    n_workers=a.workers, **kw)
-        else:
-            rep = calibrate(a.tests or None, jobs=a.jobs,
-                            progress=None if a.no_progress else sys.stderr, **kw)
-    if a.rows:      # saved first, so a long run is never lost
-        rep.rows.to_csv(a.rows, index=False)
-    write_markdown(rep, a.out, command=cmd)
-    with pd.option_context("display.width", 200, "display.max_columns", 20):
-        print(rep.summary[["test", "scenario", "n_ok", "n_not_applicable", "n_error",
-                           "rate", "ci_low", "ci_high", "flag", "seconds"]])
-    print(f"{rep.settings['n_tasks']} runs in {rep.settings['seconds']:.1f} s")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..errors import NotApplicable
-from .._threads import single_threaded_blas
+from ...core.errors import NotApplicable
+from ...core.threads import single_threaded_blas
 from ..registry import register
 from ..result import TestResult, exclusion_table
 
@@ -31,7 +31,7 @@ _NULL = ("descriptive: no p-value. The estimate assumes that, absent fraud, "
 
 @dataclass(frozen=True)
 class ExcessVotesResult(TestResult):
-    """:class:`~audit.result.TestResult` plus the bootstrap replicates.
+    """:class:`~audit.stations.result.TestResult` plus the bootstrap replicates.
 
     ``statistic`` is the number of excess leader votes; ``details`` holds
     ``excess_share`` (of the leader's total), the interval, the peak turnout
@@ -255,7 +255,7 @@ def excess_votes(registered, ballots_cast, leader, votes, *, bin_width=0.005,
     confidence : float, default 0.95
         Level of the percentile interval.
     min_stations : int, default 100
-        Fewer usable stations raise :class:`~audit.errors.NotApplicable`.
+        Fewer usable stations raise :class:`~audit.core.errors.NotApplicable`.
     rng : None, int or numpy.random.Generator
         Seed for the bootstrap.
 

@@ -1,45 +1,45 @@
-"""Readers: each results format becomes one :class:`audit.canonical.StationTable`.
+"""Readers: each results format becomes one :class:`audit.tables.station_table.StationTable`.
 
->>> from audit.io import read
+>>> from audit.tables.readers import read
 >>> table = read("2020.csv.zip", format="ru-cik")      # doctest: +SKIP
 
 Formats (presets):
 
 ``ru-cik``
     Russian Central Election Commission files (``dkobak/elections``);
-    protocol lines matched by meaning, see :mod:`audit.io.ru_cik`.
+    protocol lines matched by meaning, see :mod:`audit.tables.readers.ru_cik`.
 ``ua-cvk``
     Ukrainian 2019 station files (``RomanKyrychenko/ukrainian_elections``),
-    see :mod:`audit.io.ua_cvk`.
+    see :mod:`audit.tables.readers.ua_cvk`.
 ``pl-pkw``
     Polish electoral commission (PKW) station files, e.g. the 2020
     presidential ``wyniki_gl_na_kand_po_obwodach_csv.zip``; region is the
     voivodeship ("abroad" / "ships" for those stations), district the gmina
-    (TERYT code and name), see :mod:`audit.io.pl_pkw`.
+    (TERYT code and name), see :mod:`audit.tables.readers.pl_pkw`.
 ``cz-volby``
     Czech statistics office presidential ``pet1`` files (volby.cz); one
     round (``round=1`` or ``2``), region = first two digits of the district
-    code, district = municipality, see :mod:`audit.io.cz_volby`.
+    code, district = municipality, see :mod:`audit.tables.readers.cz_volby`.
 ``ca-pollbypoll``
     Elections Canada poll-by-poll files, a folder of one file per riding
     (or one file); options are the riding's candidates by rank
-    (``rank1`` = the riding's winner), see :mod:`audit.io.ca_pollbypoll`.
+    (``rank1`` = the riding's winner), see :mod:`audit.tables.readers.ca_pollbypoll`.
 ``canonical``
     A table already in canonical shape, or any table with a column
-    mapping (dict or YAML file), see :mod:`audit.io.canonical`.
+    mapping (dict or YAML file), see :mod:`audit.tables.readers.canonical`.
 
 Every preset reads the same containers, told apart by content: delimited
 text (UTF-8 with or without BOM, UTF-16 with BOM, Windows-1251; comma,
 semicolon, tab or bar), ``.xlsx`` workbooks (``sheet=`` picks a sheet; see
-:mod:`audit.io.excel` for the header rule), Parquet, and any of these in a
+:mod:`audit.tables.excel` for the header rule), Parquet, and any of these in a
 zip archive or gzip-compressed.  Count cells may use thousands separators
-and zero decimals (:mod:`audit.io.numbers`).  What was detected is recorded
+and zero decimals (:mod:`audit.tables.numbers`).  What was detected is recorded
 in ``StationTable.source`` (``file_format``, ``encoding``, ``delimiter``,
 ``thousands``, ``decimal``, ``sheet``, ``header_rows``, ...).
 
 Problems are reported in one of three ways, never silently:
 
-* :class:`audit.errors.InputError`, one line naming the file, row and
+* :class:`audit.core.errors.InputError`, one line naming the file, row and
   column: files that are empty, truncated, damaged or not tables; missing
   columns (with the closest name the file has); text, negative or
   fractional values in count columns; ragged rows; repeated names;
@@ -53,7 +53,7 @@ Problems are reported in one of three ways, never silently:
 
 from __future__ import annotations
 
-from ._common import READER_VERSION
+from ...core.versions import READER_VERSION
 from .ca_pollbypoll import read_ca_pollbypoll
 from .canonical import read_canonical
 from .cz_volby import read_cz_volby
@@ -91,7 +91,7 @@ def read(path, format: str, *, mapping=None, **options):
         failure inside a reader (a bug) is also reported as one line, with
         the exception type, rather than a traceback.
     """
-    from ..errors import InputError
+    from ...core.errors import InputError
 
     if format not in FORMATS:
         raise InputError(f"unknown format {format!r}; expected one of "
@@ -118,8 +118,8 @@ def read(path, format: str, *, mapping=None, **options):
 
 def _unexpected(exc, path, format):
     """Last line of defence: a reader bug still gives one line, not a traceback."""
-    from ..errors import InputError
-    from ._common import one_line
+    from ...core.errors import InputError
+    from ..text import one_line
 
     return InputError(f"cannot read the file as {format!r} ({type(exc).__name__}: "
                       f"{one_line(exc, 160)}; please report this)", file=path)

@@ -64,8 +64,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
-from ._common import assemble, empty_excluded, excluded_frame, to_counts
+from ...core.errors import InputError
+from ..assemble import assemble, empty_excluded, excluded_frame
+from ..numbers import to_counts
 
 #: First two digits of a riding number -> province or territory.
 PROVINCES = {"10": "NL", "11": "PE", "12": "NS", "13": "NB", "24": "QC", "35": "ON",
@@ -92,10 +93,11 @@ def _load(file: Path):
     there): 1 row of riding 24032 and 4 of riding 47002 in 2011.  Such a
     row, one field short, is padded with that empty field and its row
     number recorded in ``padded_rows``; any other ragged row is still an
-    error (:func:`audit.io._common.read_table`'s rule).
+    error (:func:`audit.tables.containers.read_table`'s rule).
     """
-    from ..datapackage import sha256_of
-    from ._common import _finish, _read_delimited
+    from ...core.outputs import sha256_of
+    from ..containers import finish_table
+    from ..delimited import read_delimited
 
     try:
         raw = file.read_bytes()
@@ -119,10 +121,10 @@ def _load(file: Path):
         if n == width - 1:
             lines[i] = body + "," + line[len(body):]
             padded.append(i + 1)
-    df, info = _read_delimited("".join(lines).encode("utf-8"), file)
+    df, info = read_delimited("".join(lines).encode("utf-8"), file)
     source = {"path": str(file), "sha256": sha256_of(file), **info,
               "encoding": "latin-1"}
-    df, blank = _finish(df, source, file)
+    df, blank = finish_table(df, source, file)
     source["padded_rows"] = padded
     return df, source, blank
 

@@ -28,7 +28,7 @@ an option.  Every error names the closest column the file does have.
 
 The file may be CSV (any encoding, delimiter and number style the readers
 detect, plain, zipped or gzipped), ``.xlsx`` or Parquet; see
-:mod:`audit.io._common` and :mod:`audit.io.excel`.
+:mod:`audit.tables.containers` and :mod:`audit.tables.excel`.
 """
 
 from __future__ import annotations
@@ -40,10 +40,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..canonical import COUNTS, HIERARCHY
-from ..errors import InputError
-from ._common import (assemble, closest, excluded_frame, missing_column, one_line,
-                      read_table, to_counts)
+from ..station_table import COUNTS, HIERARCHY
+from ...core.errors import InputError
+from ..assemble import assemble, excluded_frame
+from ..containers import read_table
+from ..numbers import to_counts
+from ..text import closest, missing_column, one_line
 
 _KEYS = set(HIERARCHY) | set(COUNTS) | {"options", "ignore", "sheet"}
 _KEY_ORDER = list(HIERARCHY) + list(COUNTS) + ["options", "ignore", "sheet"]

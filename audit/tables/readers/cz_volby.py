@@ -48,8 +48,11 @@ import re
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
-from ._common import assemble, excluded_frame, missing_column, read_table, to_counts
+from ...core.errors import InputError
+from ..assemble import assemble, excluded_frame
+from ..containers import read_table
+from ..numbers import to_counts
+from ..text import missing_column
 
 _ID = ("TYP_FORM", "OKRES", "OBEC", "OKRSEK", "KOLO")
 _COUNTS = ("VOL_SEZNAM", "VYD_OBALKY", "ODEVZ_OBAL", "PL_HL_CELK")

@@ -52,8 +52,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
-from ._common import assemble, excluded_frame, missing_column, read_table, to_counts
+from ...core.errors import InputError
+from ..assemble import assemble, excluded_frame
+from ..containers import read_table
+from ..numbers import to_counts
+from ..text import missing_column
 
 VOIVODESHIP = "Województwo"
 TERYT = "Kod TERYT"

@@ -36,8 +36,11 @@ import re
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
-from ._common import assemble, closest, excluded_frame, read_table, to_counts
+from ...core.errors import InputError
+from ..assemble import assemble, excluded_frame
+from ..containers import read_table
+from ..numbers import to_counts
+from ..text import closest
 
 _HIERARCHY_ALIASES = {
     "region": ("region", "регион", "субъект", "субъект рф"),

@@ -31,8 +31,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
-from ._common import assemble, closest, excluded_frame, read_table, to_counts
+from ...core.errors import InputError
+from ..assemble import assemble, excluded_frame
+from ..containers import read_table
+from ..numbers import to_counts
+from ..text import closest
 
 # Single-member districts by oblast (inclusive ranges), with the oblast's
 # KOATUU code (first two digits of its polling-station numbers).
