@@ -168,29 +168,34 @@ def _inputs(path: str, file: Path | None, mapping) -> tuple[list, list[Path]]:
 
 
 def _figures(battery, folder, *, alpha: float, provenance=None) -> list[str]:
-    """Evidence overview plus one figure per national result with a table."""
-    import matplotlib.pyplot as plt
+    """Evidence overview plus one figure per national result with a table.
+
+    The figures are :class:`~matplotlib.figure.Figure` objects made without
+    pyplot: they need no backend (each format is written by its own canvas),
+    so the command line never changes the backend of the process it runs in.
+    """
+    from matplotlib.figure import Figure
 
     from ..plots import save_figure, style
     from ..plots.battery import plot_evidence, plot_result_table
 
     written = []
     with style():
-        fig, ax = plt.subplots()
+        fig = Figure()
+        ax = fig.subplots()
         plot_evidence(battery.evidence, alpha=alpha, ax=ax)
         save_figure(fig, folder, "evidence", provenance=provenance)
-        plt.close(fig)
         written.append("evidence")
         for (_, row), result in zip(battery.evidence.iterrows(), battery.results):
             if row["scope"] != "national" or result is None or result.table is None:
                 continue
             if len(result.table) == 0:
                 continue
-            fig, ax = plt.subplots()
+            fig = Figure()
+            ax = fig.subplots()
             plot_result_table(result, ax=ax)
             name = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in row["test"])
             save_figure(fig, folder, name, provenance=provenance)
-            plt.close(fig)
             written.append(name)
     return written
 

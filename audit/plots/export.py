@@ -1,4 +1,10 @@
-"""House style and reproducible figure export."""
+"""House style and reproducible figure export.
+
+Importing this module leaves matplotlib's backend alone, so a notebook keeps
+its interactive one: the command line draws on :class:`matplotlib.figure.Figure`
+objects that need no backend, and the report runs its notebooks with the
+Agg backend (:mod:`audit.reporting.report`).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,7 @@ import contextlib
 from importlib import resources
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 FORMATS = ("svg", "pdf", "png")
 # No timestamps or software strings that change between versions or runs.

@@ -15,9 +15,11 @@ inputs and parameters give the same bytes in every file.
 from __future__ import annotations
 
 import ast
+import contextlib
 import html
 import importlib.metadata
 import json
+import os
 import platform
 import re
 import tempfile
@@ -259,6 +261,22 @@ def _coerce(value: str):
         return value
 
 
+@contextlib.contextmanager
+def _headless_kernel():
+    """Start notebook kernels with matplotlib's Agg backend: the report writes
+    its figures to files and shows none (the kernel reads ``MPLBACKEND`` from
+    the environment it inherits; this process's own backend is left alone)."""
+    before = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = "Agg"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = before
+
+
 def run_notebook(source: Path, folder: Path, parameters: dict | None = None) -> Path:
     """Execute ``source`` (py:percent) with papermill; write ``folder/index.html``."""
     import jupytext
@@ -282,10 +300,11 @@ def run_notebook(source: Path, folder: Path, parameters: dict | None = None) -> 
         dst = Path(tmp) / "output.ipynb"
         nbformat.write(nb, src)
         try:
-            papermill.execute_notebook(str(src), str(dst), parameters=params,
-                                       kernel_name="python3", cwd=str(ROOT),
-                                       progress_bar=False, log_output=False,
-                                       extra_arguments=["--IPKernelApp.log_level=ERROR"])
+            with _headless_kernel():
+                papermill.execute_notebook(str(src), str(dst), parameters=params,
+                                           kernel_name="python3", cwd=str(ROOT),
+                                           progress_bar=False, log_output=False,
+                                           extra_arguments=["--IPKernelApp.log_level=ERROR"])
         except papermill.PapermillExecutionError as exc:
             raise AuditError(f"{source.name}: cell {exc.exec_count} failed: {exc.ename}: "
                              f"{exc.evalue}") from None
