@@ -48,14 +48,14 @@ ALPHA = 0.05
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
+from audit.plots import referenda as rp
+from audit.plots import style
 from audit.referenda import casestudy as cs
+from audit.referenda.bundle import load_evidence
 from audit.referenda.checks import CONFIRMED_ONLY, SCENARIOS, VERDICT_RULES, run_checks, sensitivity
 from audit.referenda.checks.base import ALLOWED, KINDS
 from audit.referenda.checks.baselines import POLITICAL_PROXIES
 from audit.referenda.checks.claims import CLAIM_RULES
-from audit.referenda.bundle import load_evidence
-from audit.plots import referenda as rp
-from audit.plots import style
 from audit.reporting.report import Outputs, versions
 
 out = Outputs(OUTPUT_DIR)

@@ -57,13 +57,13 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from audit.tables import datasets
-from audit.stations.battery import run_battery
 from audit.plots import style
 from audit.plots.battery import plot_evidence
 from audit.plots.fingerprint import plot_fingerprint
 from audit.plots.stations import plot_digits, plot_integer_percentages
 from audit.reporting.report import Outputs, versions
+from audit.stations.battery import run_battery
+from audit.tables import datasets
 
 out = Outputs(OUTPUT_DIR)
 tests = [t for t in TESTS.split(",") if t]

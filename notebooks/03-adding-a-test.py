@@ -48,10 +48,10 @@ import numpy as np
 from IPython.display import Markdown, display
 from scipy import stats
 
-from audit.stations.calibration.simulated import calibrate, call_test
 from audit.core.errors import NotApplicable
-from audit.stations.registry import REGISTRY, register
 from audit.reporting.report import Outputs, versions
+from audit.stations.calibration.simulated import calibrate, call_test
+from audit.stations.registry import REGISTRY, register
 from audit.stations.result import TestResult
 from audit.stations.simulate import clean_election
 

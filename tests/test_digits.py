@@ -106,8 +106,11 @@ def test_beber_scacco_pair_probabilities():
 # calibration on clean counts and power against planted patterns
 # --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("test", [D.last_digit, D.count_05, D.last_two_repeat,
-                                  D.last_two_adjacent])
+@pytest.mark.parametrize("test", [
+    D.last_digit, D.count_05,
+    # the pair tests share the machinery of count_05 (slower to run: make test-all)
+    pytest.param(D.last_two_repeat, marks=pytest.mark.slow),
+    pytest.param(D.last_two_adjacent, marks=pytest.mark.slow)])
 def test_uniform_last_digits_flagged_at_nominal_rate(test):
     rng = np.random.default_rng(3)
     pvalues = np.array([test(_clean_counts(rng, 400)).pvalue
@@ -329,8 +332,11 @@ def _clean_matrix(rng, stations, sizes=(300, 3000), k=3):
     return rng.multinomial(size, shares)
 
 
-@pytest.mark.parametrize("test", [D.last_digit, D.count_05, D.last_two_repeat,
-                                  D.last_two_adjacent])
+@pytest.mark.parametrize("test", [
+    D.last_digit, D.count_05,
+    # the pair tests share the machinery of count_05 (slower to run: make test-all)
+    pytest.param(D.last_two_repeat, marks=pytest.mark.slow),
+    pytest.param(D.last_two_adjacent, marks=pytest.mark.slow)])
 def test_binomial_null_holds_its_size_on_clean_matrices(test):
     # small stations and a small party: the classical null's weak spots
     rng = np.random.default_rng(13)

@@ -80,6 +80,7 @@ def test_mapper_keeps_order_and_runs_on_workers(client):
     assert dask_mapper(client)(abs, []) == []
 
 
+@pytest.mark.slow  # the battery on Dask and dask_mapper stay fast
 def test_calibration_identical_on_dask(client):
     want = calibrate(CAL_TESTS, **CAL_OPTIONS)
     got = calibrate_on_dask(CAL_TESTS, address=client, **CAL_OPTIONS)

@@ -285,6 +285,7 @@ def test_sobyanin_slope_matches_least_squares():
     assert res.expected == pytest.approx(lead.sum() / cast.sum())
 
 
+@pytest.mark.slow  # size by simulation
 def test_sobyanin_holds_size_on_homogeneous_clean_elections():
     rng = np.random.default_rng(31)
     p = []
@@ -395,6 +396,7 @@ def test_groups_remove_regional_confounding():
     assert ss_within.statistic == pytest.approx(beta[0])
 
 
+@pytest.mark.slow  # size by simulation; the correlation's size check stays fast
 def test_grouped_tests_hold_size_on_heterogeneous_clean_elections():
     rng = np.random.default_rng(77)
     pc, ps = [], []

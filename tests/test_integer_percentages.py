@@ -322,6 +322,7 @@ def test_simulation_is_reproducible_and_pvalue_never_zero():
     assert a.pvalue == pytest.approx(1 / 51)
 
 
+@pytest.mark.slow  # size by simulation; the exact mean and SD stay fast
 def test_clean_elections_are_flagged_at_about_the_nominal_rate():
     rng = np.random.default_rng(9)
     pvalues = []

@@ -51,6 +51,7 @@ def test_narrative_numbers_come_from_the_audit(report, evidence):
     assert f"<strong>{len(evidence.announcements)} announced figures</strong>" in page
 
 
+@pytest.mark.slow  # byte-stable outputs: test_outputs.py and test_plots_export.py in the fast loop
 def test_same_inputs_give_the_same_bytes(report, tmp_path):
     again = build_reports(out=tmp_path, stations="no")["referenda-2022"]
     first, second = _digest(report), _digest(again)
