@@ -251,6 +251,7 @@ def test_correlation_sequential_pvalue_stops_at_the_hit():
     assert res.details["permutations"] == 299 and res.pvalue == pytest.approx(1 / 300)
 
 
+@pytest.mark.slow  # size by simulation; the permutation/Fisher size check stays fast
 def test_correlation_sequential_pvalue_holds_its_size():
     # Besag-Clifford p-values are valid: P(p <= a) <= a under the null
     rng = np.random.default_rng(21)
