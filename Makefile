@@ -1,4 +1,5 @@
-# Two commands on a fresh machine: `make report` and `make test`.
+# Two commands on a fresh machine: `make report` and `make test-all` (what CI runs);
+# `make test` is the fast loop (the suite without the slow and browser tests).
 # Each creates .venv and installs the project when it is missing or out of date.
 
 PYTHON ?= python3
@@ -8,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 # Tests and CI read the public datasets from the shared folder beside the project.
 export AUDIT_DATA_DIR ?= $(abspath ../shared/datasets)
 
-.PHONY: install report test bench calibrate clean
+.PHONY: install report test test-all lint-imports bench calibrate clean
 
 install: $(STAMP)
 
@@ -21,8 +22,17 @@ $(STAMP): pyproject.toml
 report: $(STAMP)
 	$(PY) -m audit report
 
+# The fast suite: pyproject's addopts leave out tests marked slow or browser.
 test: $(STAMP)
 	$(PY) -m pytest
+
+# Everything, as CI runs it: -m "" replaces the fast suite's marker expression.
+test-all: $(STAMP)
+	$(PY) -m pytest -m ""
+
+# The import rules of pyproject.toml alone (tests/test_layout.py runs them too).
+lint-imports: $(STAMP)
+	$(VENV)/bin/lint-imports
 
 # Speed benchmarks beside the field's reference procedures (prints one table).
 bench: $(STAMP)

@@ -11,8 +11,8 @@ Sections of the table (every figure is measured in this run, on this machine):
 
 ``load``
     Reading and validating the Russian 2020 file from the zip
-    (``audit.datasets.load(name, cache=False)``: sha256 check, parse,
-    validation) and from the cached Parquet copy (``audit.datasets.load``).
+    (``audit.tables.datasets.load(name, cache=False)``: sha256 check, parse,
+    validation) and from the cached Parquet copy (``audit.tables.datasets.load``).
 ``test``
     Each registered test on the whole file, as run by the national battery
     (``run_battery(table, tests=None)``; each test timed inside it).
@@ -29,10 +29,10 @@ Sections of the table (every figure is measured in this run, on this machine):
     and ``benfordslaw`` (rows say "not installed" when they are absent).
 ``scaling``
     Synthetic clean elections of 10 thousand to 10 million stations: read
-    and validate from Parquet (``audit.io.read(path, "canonical")``), then
+    and validate from Parquet (``audit.tables.readers.read(path, "canonical")``), then
     the integer-percentage test.
 ``calibration``
-    The calibration harness (``audit.calibration.calibrate``) on the whole
+    The calibration harness (``audit.stations.calibration.simulated.calibrate``) on the whole
     battery (every registered test and variant, at the harness's own
     options) for ``--cal-sims`` clean elections of 10,000 stations, in
     processes on the machine's cores: measured throughput, per-test cost,
@@ -243,7 +243,7 @@ def _g(x, digits=4) -> str:
 def header(args) -> str:
     import scipy
 
-    from audit._threads import worker_threads
+    from audit.core.threads import worker_threads
 
     try:
         cores = len(os.sched_getaffinity(0))
@@ -298,7 +298,7 @@ def _available_bytes() -> float:
 
 # ---------------------------------------------------------------- load
 def bench_load(t: Table, args):
-    from audit import datasets
+    from audit.tables import datasets
 
     name = args.dataset
     if not datasets.available([name]):
@@ -341,8 +341,8 @@ def timed_registry(clock: dict, options: dict | None = None):
     """Wrap every registered test so the battery's time is attributed to
     (test, level), optionally with other keyword options (``--quick``).
     The registry is restored on exit."""
-    import audit.forensics  # noqa: F401
-    from audit import registry
+    import audit.stations.forensics  # noqa: F401
+    from audit.stations import registry
 
     saved = dict(registry.REGISTRY)
     options = options or {}
@@ -374,7 +374,7 @@ def level_tracker(clock: dict, n_national: int):
     """Record, inside ``run_battery``, whether each task is national or
     regional, and when the first regional task starts (the battery runs
     every national task first), through the ``bind`` it calls."""
-    from audit import battery as battery_mod
+    from audit.stations import battery as battery_mod
 
     original = battery_mod.bind
 
@@ -396,12 +396,12 @@ def bench_tests_and_battery(t: Table, table, args):
     """One ``run_battery(by="region")`` call: the national part (every
     national row comes first) gives the per-test rows and the national
     battery time; the rest is the regional part."""
-    from audit.battery import run_battery
+    from audit.stations.battery import run_battery
 
     by = None if args.no_regions else "region"
     options = {}
     if args.quick:
-        from audit.calibration import TEST_OPTIONS
+        from audit.stations.calibration.simulated import TEST_OPTIONS
 
         options = {**TEST_OPTIONS, "spikes": {"n_boot": 50}}
     clock: dict = {}
@@ -468,7 +468,7 @@ def _role_arrays(table, leader):
 
 
 def bench_integer(t: Table, table, args):
-    from audit.forensics.integer_percentages import integer_percentages
+    from audit.stations.forensics.integer_percentages import integer_percentages
 
     cols = _role_arrays(table, args.leader)
     with Measure() as m_exact:
@@ -529,7 +529,7 @@ def _benfordslaw(c, pos):
 
 
 def bench_digits(t: Table, table, args):
-    from audit.forensics.digits import first_digit, second_digit
+    from audit.stations.forensics.digits import first_digit, second_digit
 
     votes = table.data[list(table.options)].to_numpy(dtype=float, na_value=np.nan)
     flat = votes.ravel()
@@ -582,7 +582,7 @@ def _write_synthetic(path, n, chunk):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from audit.simulate import clean_election
+    from audit.stations.simulate import clean_election
 
     seeds = np.random.SeedSequence(20261125).spawn(max(1, math.ceil(n / chunk)))
     writer = None
@@ -603,9 +603,9 @@ def _write_synthetic(path, n, chunk):
 
 
 def bench_scaling(t: Table, args):
-    import audit.forensics  # noqa: F401  (fills the registry)
-    from audit.calibration import call_test
-    from audit.io import read
+    import audit.stations.forensics  # noqa: F401  (fills the registry)
+    from audit.stations.calibration.simulated import call_test
+    from audit.tables.readers import read
 
     sizes = [s for s in args.sizes if s <= args.max_stations]
     budget = args.memory_budget * GIB if args.memory_budget else None
@@ -689,7 +689,7 @@ def bench_scaling(t: Table, args):
 # ---------------------------------------------------------------- calibration
 def bench_calibration(t: Table, args):
     """Throughput of the calibration harness on the whole battery."""
-    from audit.calibration import MAX_SIMS, TEST_OPTIONS, calibrate
+    from audit.stations.calibration.simulated import MAX_SIMS, TEST_OPTIONS, calibrate
 
     try:
         cores = len(os.sched_getaffinity(0))

@@ -56,17 +56,18 @@ SEED = 0
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from audit import casestudy as cs
-from audit.checks import CONFIRMED_ONLY, SCENARIOS, VERDICT_RULES, run_checks, sensitivity
-from audit.checks.base import ALLOWED, KINDS
-from audit.checks.baselines import POLITICAL_PROXIES
-from audit.checks.claims import CLAIM_RULES
-from audit.evidence import load_evidence
 from audit.plots import referenda as rp
 from audit.plots import style
 from audit.plots.fingerprint import plot_fingerprint
 from audit.plots.stations import plot_integer_percentages
-from audit.report import Outputs, versions
+from audit.referenda import casestudy as cs
+from audit.stations import slices
+from audit.referenda.bundle import load_evidence
+from audit.referenda.checks import CONFIRMED_ONLY, SCENARIOS, VERDICT_RULES, run_checks, sensitivity
+from audit.referenda.checks.base import ALLOWED, KINDS
+from audit.referenda.checks.baselines import POLITICAL_PROXIES
+from audit.referenda.checks.claims import CLAIM_RULES
+from audit.reporting.report import Outputs, versions
 
 out = Outputs(OUTPUT_DIR)
 ev = load_evidence()
@@ -467,14 +468,14 @@ display(Markdown(
 
 # %%
 annexed = [r for r in ANNEXED_2024.split(",") if r]
-run24 = cs.annexed_stations(STATIONS_2024, annexed, leader=LEADER_2024, rng=SEED)
+run24 = slices.run_on_regions(STATIONS_2024, annexed, leader=LEADER_2024, rng=SEED)
 if not run24.ran:
     display(Markdown(f"**Skipped:** {run24.skipped}. Nothing else in this report depends on "
                      "this section."))
 else:
-    stations24 = cs.station_summary(run24)
+    stations24 = slices.station_summary(run24)
     display(out.table(stations24, "stations_2024_summary"))
-    battery24 = cs.station_evidence(run24).drop(columns=["details"])
+    battery24 = slices.station_evidence(run24).drop(columns=["details"])
     out.save(battery24, "stations_2024_battery")
     cols24 = ["test", "statistic", "pvalue", "p_holm", "n", "status"]
     display(Markdown("**Evidence tests** (Holm adjustment within the class):"))

@@ -57,13 +57,13 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from audit import datasets
-from audit.battery import run_battery
 from audit.plots import style
 from audit.plots.battery import plot_evidence
 from audit.plots.fingerprint import plot_fingerprint
 from audit.plots.stations import plot_digits, plot_integer_percentages
-from audit.report import Outputs, versions
+from audit.reporting.report import Outputs, versions
+from audit.stations.battery import run_battery
+from audit.tables import datasets
 
 out = Outputs(OUTPUT_DIR)
 tests = [t for t in TESTS.split(",") if t]
@@ -120,7 +120,7 @@ for i, (label, (t, lead)) in enumerate(tables.items()):
     ev.insert(0, "data", label)
     rows.append(ev)
 evidence = pd.concat(rows, ignore_index=True)
-from audit.battery import p_adjust_bh, p_adjust_holm  # noqa: E402
+from audit.stations.battery import p_adjust_bh, p_adjust_holm  # noqa: E402
 
 evidence["class"] = np.where(evidence["evidence"].astype(bool), "evidence", "descriptive")
 evidence["p_bh_all"] = np.nan

@@ -48,12 +48,12 @@ import numpy as np
 from IPython.display import Markdown, display
 from scipy import stats
 
-from audit.calibration import calibrate, call_test
-from audit.errors import NotApplicable
-from audit.registry import REGISTRY, register
-from audit.report import Outputs, versions
-from audit.result import TestResult
-from audit.simulate import clean_election
+from audit.core.errors import NotApplicable
+from audit.reporting.report import Outputs, versions
+from audit.stations.calibration.simulated import calibrate, call_test
+from audit.stations.registry import REGISTRY, register
+from audit.stations.result import TestResult
+from audit.stations.simulate import clean_election
 
 out = Outputs(OUTPUT_DIR)
 REGISTRY.pop("ballots_end_in_zero", None)   # re-running the notebook registers it afresh

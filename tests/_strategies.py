@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from hypothesis import strategies as st
 
-from audit.binding import bind
-from audit.canonical import COUNTS, StationTable
+from audit.stations.binding import bind
+from audit.tables.station_table import COUNTS, StationTable
 
 # Regimes, repeated to weight them (hypothesis shrinks towards the first).
 SIZES = ("mixed", "large", "mixed", "small", "tiny", "some_zero", "huge", "equal",
@@ -110,7 +110,7 @@ def station_tables(draw, min_n: int = 1, max_n: int = 300, max_options: int = 4,
 
 def battery_args(spec, table: StationTable, leader: str | None = None):
     """Positional and keyword arguments exactly as the battery builds them
-    (``audit.binding.bind``: the labels of the finest hierarchy level passed
+    (``audit.stations.binding.bind``: the labels of the finest hierarchy level passed
     as ``groups`` to a test that takes them when there are two units or
     more)."""
     if table.data.empty:        # no station: the battery would not call it

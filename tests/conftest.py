@@ -40,8 +40,8 @@ def make_evidence(tmp_path):
     ``announcements`` rows need region, quantity and value; the rest default.
     Baselines, sub-units and comparisons default to none.
     """
-    from audit.datapackage import parse_table
-    from audit.evidence import Evidence, load_evidence
+    from audit.tables.datapackage import parse_table
+    from audit.referenda.bundle import Evidence, load_evidence
 
     real = load_evidence()
 
@@ -74,6 +74,6 @@ def make_evidence(tmp_path):
 
 @pytest.fixture(scope="session")
 def evidence():
-    from audit.evidence import load_evidence
+    from audit.referenda.bundle import load_evidence
 
     return load_evidence()

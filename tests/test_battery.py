@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 import scipy.stats
 
-import audit.forensics  # noqa: F401  (real tests register before the toys swap in)
-import audit.registry
-from audit.battery import COLUMNS, p_adjust_bh, p_adjust_holm, run_battery
-from audit.canonical import StationTable
-from audit.errors import InputError, NotApplicable
-from audit.registry import register
-from audit.result import TestResult
+import audit.stations.forensics  # noqa: F401  (real tests register before the toys swap in)
+import audit.stations.registry
+from audit.stations.battery import COLUMNS, p_adjust_bh, p_adjust_holm, run_battery
+from audit.tables.station_table import StationTable
+from audit.core.errors import InputError, NotApplicable
+from audit.stations.registry import register
+from audit.stations.result import TestResult
 
 # --------------------------------------------------------------- adjustments
 
@@ -61,8 +61,8 @@ def test_adjustment_rejects_bad_pvalues():
 @pytest.fixture
 def toys(monkeypatch):
     reg: dict = {}
-    monkeypatch.setattr(audit.registry, "REGISTRY", reg)
-    monkeypatch.setattr(audit.registry, "load_plugins", lambda: [])
+    monkeypatch.setattr(audit.stations.registry, "REGISTRY", reg)
+    monkeypatch.setattr(audit.stations.registry, "load_plugins", lambda: [])
     calls = []
 
     @register("toy_share", family="toy", min_units=3)
@@ -261,7 +261,7 @@ def test_plot_layouts():
 
 
 def test_district_labels_reach_tests_that_take_them_and_classes_are_reported():
-    from audit.simulate import clean_election
+    from audit.stations.simulate import clean_election
 
     table = clean_election(1500, rng=3)
     ev, res = run_battery(table, leader="leader", rng=1,
@@ -282,7 +282,7 @@ def test_district_labels_reach_tests_that_take_them_and_classes_are_reported():
 
 
 def test_within_a_region_the_districts_are_the_groups():
-    from audit.simulate import clean_election
+    from audit.stations.simulate import clean_election
 
     table = clean_election(1500, rng=3)
     ev, res = run_battery(table, leader="leader", rng=1, by="region",
@@ -299,11 +299,11 @@ def test_within_a_region_the_districts_are_the_groups():
 def test_stations_left_out_are_listed_by_source_row(monkeypatch):
     import pickle
 
-    from audit.battery import excluded_stations
-    from audit.result import exclusion_table
+    from audit.stations.battery import excluded_stations
+    from audit.stations.result import exclusion_table
 
-    monkeypatch.setattr(audit.registry, "REGISTRY", {})
-    monkeypatch.setattr(audit.registry, "load_plugins", lambda: [])
+    monkeypatch.setattr(audit.stations.registry, "REGISTRY", {})
+    monkeypatch.setattr(audit.stations.registry, "load_plugins", lambda: [])
 
     @register("toy_small", family="toy", min_units=1)
     def toy_small(ballots_cast, leader, *, rng=None):

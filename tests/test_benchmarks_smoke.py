@@ -44,7 +44,7 @@ def load_module(monkeypatch):
 
 
 def _have_2020() -> bool:
-    from audit import datasets
+    from audit.tables import datasets
 
     return datasets.available([DATASET])
 
@@ -52,8 +52,8 @@ def _have_2020() -> bool:
 @pytest.mark.slow
 @pytest.mark.skipif(not _have_2020(), reason=f"{DATASET} is not in AUDIT_DATA_DIR")
 def test_quick_run_prints_every_row(tmp_path):
-    import audit.forensics  # noqa: F401
-    from audit.registry import REGISTRY
+    import audit.stations.forensics  # noqa: F401
+    from audit.stations.registry import REGISTRY
 
     out_csv = tmp_path / "bench.csv"
     env = {**os.environ, "MPLBACKEND": "Agg"}
@@ -98,7 +98,7 @@ def test_missing_benford_packages_give_rows_not_errors(monkeypatch, load_module)
     """With benford_py and benfordslaw absent, the digit section still runs
     and says "not installed" for each (``sys.modules[name] = None`` makes
     the import fail)."""
-    from audit.simulate import clean_election
+    from audit.stations.simulate import clean_election
 
     run = load_module("bench_run", BENCH)
     monkeypatch.setitem(sys.modules, "benford", None)

@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from audit.report import build_reports
+from audit.reporting.report import build_reports
 
 pytestmark = pytest.mark.browser
 

@@ -1,16 +1,16 @@
-"""Tests of the calibration harness (audit.calibration)."""
+"""Tests of the calibration harness (audit.stations.calibration.simulated)."""
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
-import audit.forensics  # noqa: F401
-from audit import calibration as cal
-from audit.errors import NotApplicable
-from audit.registry import REGISTRY, TestSpec
-from audit.result import TestResult
-from audit.simulate import clean_election
+import audit.stations.forensics  # noqa: F401
+from audit.stations.calibration import simulated as cal
+from audit.core.errors import NotApplicable
+from audit.stations.registry import REGISTRY, TestSpec
+from audit.stations.result import TestResult
+from audit.stations.simulate import clean_election
 
 
 def _spec(name, func, needs, min_units=1):
@@ -227,23 +227,25 @@ def test_process_pool_gives_same_rows():
 
 
 def test_command_line_and_rows_round_trip(tmp_path):
+    from audit.stations.calibration.command import main
+
     md, rows = tmp_path / "cal.md", tmp_path / "rows.csv"
     base = ["--tests", "turnout_skewness", "sobyanin_sukhovolsky[groups]",
             "--scenarios", "clean", "stuffing", "--n-sim", "6", "--n-stations", "300",
             "--seed", "3"]
-    assert cal.main([*base, "--out", str(md), "--rows", str(rows)]) == 0
+    assert main([*base, "--out", str(md), "--rows", str(rows)]) == 0
     text = md.read_text()
-    assert "python -m audit.calibration " + " ".join(base) in text
+    assert "python -m audit.stations.calibration " + " ".join(base) in text
     assert "--rows" not in text
     md2 = tmp_path / "again.md"
-    cal.main([*base, "--out", str(md2), "--from-rows", str(rows)])
+    main([*base, "--out", str(md2), "--from-rows", str(rows)])
     table = lambda t: t[t.index("| test"):]
     assert table(md2.read_text()) == table(text)
 
 
 def test_every_flagged_test_says_so_in_its_docstring():
-    from audit.calibration import DECLARED_FLAGS
-    from audit.registry import REGISTRY
+    from audit.stations.calibration.simulated import DECLARED_FLAGS
+    from audit.stations.registry import REGISTRY
 
     for label in DECLARED_FLAGS:
         doc = REGISTRY[label.split("[")[0]].func.__doc__ or ""
@@ -268,7 +270,7 @@ def test_a_test_registered_in_main_travels_with_its_task(monkeypatch):
     """A test defined in a notebook (module ``__main__``) cannot be imported
     by name on a worker: its task carries the spec, and a worker whose
     registry lacks it registers it before running."""
-    from audit import registry
+    from audit.stations import registry
 
     def notebook_test(registered, *, rng=None):
         return TestResult("notebook_test", float(len(registered)), 0.5, len(registered))

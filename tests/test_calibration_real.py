@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audit import calibration_real as cr
-from audit import registry
-from audit.calibration_doc import Store, merge, write_page
-from audit.simulate import clean_election
+from audit.stations.calibration import real as cr
+from audit.stations import catalogue, registry
+from audit.stations.calibration.page import Store, merge, write_page
+from audit.stations.simulate import clean_election
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "calibration.md"
@@ -122,7 +122,7 @@ def test_page_is_updated_one_test_at_a_time(tmp_path):
 
 def test_cli_calibrate_refuses_to_overwrite_and_runs_named_tests(tmp_path, monkeypatch,
                                                                   small_sources, capsys):
-    from audit.cli import main
+    from audit.cli.main import main
 
     page = tmp_path / "cal.md"
     monkeypatch.setattr(cr, "TWIN_SOURCES", ("sim/b",))
@@ -150,7 +150,7 @@ def committed():
 
 def test_committed_table_covers_every_evidence_test(committed):
     runs = set(committed["rates"].test) | set(committed["real"].test)
-    for label, (_, _, cal) in registry.calibration_labels().items():
+    for label, (_, _, cal) in catalogue.calibration_labels().items():
         if cal.evidence:
             assert label in runs, f"{label} is declared evidence but was never calibrated"
 
@@ -190,7 +190,7 @@ def test_evidence_tests_cover_digits_and_integer_percentages():
     integer-percentage families.  (No distribution, spike or fraud-model
     test holds its size on the real-data corpus yet: they are descriptive,
     with their reasons, see docs/calibration.md.)"""
-    labels = registry.calibration_labels()
+    labels = catalogue.calibration_labels()
     evidence = [label for label, (_, _, cal) in labels.items() if cal.evidence]
     fams = {registry.REGISTRY[labels[label][0]].family for label in evidence}
     assert len(evidence) >= 8, evidence
@@ -209,8 +209,8 @@ def test_integer_test_keeps_its_power_on_rounded_twins(committed):
 
 
 def test_overwriting_one_part_keeps_the_other(tmp_path, monkeypatch, small_sources):
-    from audit import calibration as cal
-    from audit.cli import main
+    from audit.stations.calibration import simulated as cal
+    from audit.cli.main import main
 
     page = tmp_path / "cal.md"
     sim = cal.calibrate(["last_digit"], scenarios=["clean"], n_sim=2, n_stations=200)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from audit import casestudy as cs
+from audit.referenda import casestudy as cs
 
 
 def test_cross_votes_hold_2022_2023_2024_for_every_region(evidence):
@@ -60,36 +60,3 @@ def test_support_by_vote_says_what_each_share_is(evidence):
     assert (s[s["year"] == 2022]["kind"] == "referendum").all()
     assert (s[s["year"] == 2024]["kind"] == "election").all()
     assert s["source_url"].str.startswith("http").all()
-
-
-def test_annexed_stations_are_skipped_without_the_file_and_never_downloaded(
-        tmp_path, monkeypatch):
-    import urllib.request
-
-    def no_network(*a, **k):
-        raise AssertionError("the report must not download")
-
-    monkeypatch.setenv("AUDIT_DATA_DIR", str(tmp_path))
-    monkeypatch.setattr(urllib.request, "urlopen", no_network)
-    run = cs.annexed_stations("ru-cik/2024.csv.zip", ["город Севастополь"], leader="Путин")
-    assert not run.ran
-    assert "ru-cik/2024.csv.zip" in run.skipped and "AUDIT_DATA_DIR" in run.skipped
-    assert str(tmp_path) not in run.skipped     # no machine's path in the page
-    assert not cs.annexed_stations("no/such.csv", ["x"], leader="y").ran
-
-
-def test_crimea_and_sevastopol_stations(evidence):
-    from audit import datasets
-
-    if not datasets.available(["ru-cik/2024.csv.zip"]):
-        pytest.skip("2024 station file not in the data folder")
-    run = cs.annexed_stations("ru-cik/2024.csv.zip",
-                              ["Республика Крым", "город Севастополь"], leader="Путин",
-                              tests=["integer_percentages", "last_digit", "turnout_skewness"])
-    summary = cs.station_summary(run).set_index("region")
-    # station counts from the dataset's README: Crimea 1,165, Sevastopol 188
-    assert summary.loc["Республика Крым", "stations"] == 1165
-    assert summary.loc["город Севастополь", "stations"] == 188
-    table = cs.station_evidence(run)
-    assert set(table[table["test"] == "turnout_skewness"]["class"]) == {"descriptive"}
-    assert set(table[table["test"] == "integer_percentages"]["class"]) == {"evidence"}

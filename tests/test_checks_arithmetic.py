@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from audit.checks import arithmetic
-from audit.checks.base import (CONSISTENT, INCONSISTENT, Interval, interval, worst)
+from audit.referenda.checks import arithmetic
+from audit.referenda.checks.base import (CONSISTENT, INCONSISTENT, Interval, interval, worst)
 
 
 def _row(value, resolution, bound):

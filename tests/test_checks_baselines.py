@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from audit.checks import baselines
-from audit.checks.base import CONSISTENT, IMPLAUSIBLE, NOT_CHECKABLE, UNUSUAL
+from audit.referenda.checks import baselines
+from audit.referenda.checks.base import CONSISTENT, IMPLAUSIBLE, NOT_CHECKABLE, UNUSUAL
 
 
 def _base(unit, region, quantity, value, date="2021-01-01", uom="persons"):

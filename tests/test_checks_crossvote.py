@@ -5,8 +5,8 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from audit.checks import SCENARIOS, crossvote, run_checks
-from audit.checks.base import (CONSISTENT, IMPLAUSIBLE, INCONCLUSIVE, INCONSISTENT, rule_holds)
+from audit.referenda.checks import SCENARIOS, crossvote, run_checks
+from audit.referenda.checks.base import (CONSISTENT, IMPLAUSIBLE, INCONCLUSIVE, INCONSISTENT, rule_holds)
 
 
 def _timeline(evidence, rows):

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from audit.checks import timeline
-from audit.checks.base import CONSISTENT, INCONCLUSIVE, INCONSISTENT
+from audit.referenda.checks import timeline
+from audit.referenda.checks.base import CONSISTENT, INCONCLUSIVE, INCONSISTENT
 
 
 def _one(findings, region):

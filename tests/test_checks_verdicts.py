@@ -6,9 +6,9 @@ import math
 import pandas as pd
 import pytest
 
-from audit import casestudy as cs
-from audit.checks import CONFIRMED_ONLY, SCENARIOS, run_checks, sensitivity
-from audit.checks.base import (ALLOWED, BASELINE, COMPARISON, OWN, VERDICT_RULES, VERDICTS,
+from audit.referenda import casestudy as cs
+from audit.referenda.checks import CONFIRMED_ONLY, SCENARIOS, run_checks, sensitivity
+from audit.referenda.checks.base import (ALLOWED, BASELINE, COMPARISON, OWN, VERDICT_RULES, VERDICTS,
                                rule_holds)
 
 
@@ -86,6 +86,7 @@ def test_confirmed_baselines_scenario_drops_the_unchecked_baselines(evidence):
     assert len(ev.baselines) < len(evidence.baselines)
 
 
+@pytest.mark.slow  # sensitivity() also runs in the report notebook (test_report.py)
 def test_headline_findings_survive_the_confirmed_only_run(sens, evidence):
     head = sens[sens["survives"]]
     assert len(head)
@@ -96,6 +97,7 @@ def test_headline_findings_survive_the_confirmed_only_run(sens, evidence):
         assert rows["verdict"].isin(["inconsistent", "implausible"]).any()
 
 
+@pytest.mark.slow  # shares the slow sensitivity fixture
 def test_a_finding_on_an_unfound_figure_is_no_headline(sens):
     # DPR yes 2,116,800 rests on one secondary site: its share finding must not survive
     row = sens[sens["subject"].str.contains("2,116,800")]

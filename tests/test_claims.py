@@ -4,10 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from audit.checks import claims, run_checks
-from audit.checks.base import CONSISTENT, IMPLAUSIBLE, INCONSISTENT, NOT_CHECKABLE
-from audit.errors import InputError
-from audit.evidence import load_claims
+from audit.referenda.checks import run_checks
+from audit.referenda.checks import claims
+from audit.referenda.checks.base import CONSISTENT, IMPLAUSIBLE, INCONSISTENT, NOT_CHECKABLE
+from audit.core.errors import InputError
+from audit.referenda.bundle import load_claims
 
 LEDGER = Path(__file__).resolve().parent.parent / "seeds" / "claims.yaml"
 
@@ -33,7 +34,7 @@ def test_a_claim_matching_its_figures_is_never_called_contradicted():
 
 
 def test_ledger_is_valid_and_every_test_and_check_exists():
-    from audit.checks import CHECKS, FAMILY
+    from audit.referenda.checks import CHECKS, FAMILY
 
     ledger = load_claims(LEDGER)
     assert len({c["id"] for c in ledger}) == len(ledger)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from audit.cli import build_parser, main
+from audit.cli.main import build_parser, main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,7 +65,7 @@ def test_doctored_table_is_a_one_line_error(tmp_path, capsys):
     row = next(i for i, line in enumerate(lines) if ",percent," in line)
     lines[row] = lines[row].replace(",percent,", ",percnt,", 1)
     table.write_text("\n".join(lines) + "\n")
-    from audit.datapackage import refresh
+    from audit.tables.datapackage import refresh
 
     refresh(dp)    # the hash matches, so the schema check must catch it
     err = _one_line_error(capsys, ["check-data", "--datapackage", str(dp)])
@@ -81,7 +81,7 @@ def test_missing_and_broken_datapackage(tmp_path, capsys):
 
 
 def test_debug_shows_the_traceback(tmp_path):
-    from audit.errors import InputError
+    from audit.core.errors import InputError
 
     with pytest.raises(InputError):
         main(["--debug", "check-data", "--datapackage", str(tmp_path / "none.json")])
@@ -94,12 +94,12 @@ def test_unknown_report_parameter(capsys, tmp_path):
 
 def _failing_command(monkeypatch, exc):
     """Make ``audit tests`` raise ``exc`` (a stand-in for a bug deep inside)."""
-    import audit.cli_stations
+    import audit.cli.stations
 
     def boom(args):
         raise exc
 
-    monkeypatch.setattr(audit.cli_stations, "_cmd_tests", boom)
+    monkeypatch.setattr(audit.cli.stations, "_cmd_tests", boom)
 
 
 @pytest.mark.parametrize("exc, shown", [
@@ -143,10 +143,10 @@ def test_os_errors_are_one_line_with_status_2(monkeypatch, capsys):
 def test_internal_error_from_a_real_subprocess_has_no_traceback(tmp_path):
     """The installed entry point: an unexpected exception inside ``audit run``
     (a reader patched to fail) gives one line and status 3."""
-    script = ("import sys, audit.io\n"
+    script = ("import sys, audit.tables.readers\n"
               "def broken(*a, **k): raise ValueError('bug in the reader')\n"
-              "audit.io.read = broken\n"
-              "from audit.cli import main\n"
+              "audit.tables.readers.read = broken\n"
+              "from audit.cli.main import main\n"
               "sys.exit(main(sys.argv[1:]))\n")
     data = ROOT / "tests" / "data" / "stations" / "canonical.csv"
     res = subprocess.run([sys.executable, "-c", script, "run", str(data), "--format",

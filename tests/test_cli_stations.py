@@ -1,4 +1,4 @@
-"""``audit run`` and ``audit tests`` through :func:`audit.cli.main`."""
+"""``audit run`` and ``audit tests`` through :func:`audit.cli.main.main`."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import audit.forensics  # noqa: F401  (real tests register before the toys swap in)
-import audit.registry
-from audit import datasets
-from audit.cli import main
-from audit.registry import register
-from audit.result import TestResult
+import audit.stations.forensics  # noqa: F401  (real tests register before the toys swap in)
+import audit.stations.registry
+from audit.tables import datasets
+from audit.cli.main import main
+from audit.stations.registry import register
+from audit.stations.result import TestResult
 
 DATA = Path(__file__).parent / "data" / "stations"
 SHARED = Path(os.environ.get("AUDIT_DATA_DIR", "/work/shared/datasets"))
@@ -25,8 +25,8 @@ SHARED = Path(os.environ.get("AUDIT_DATA_DIR", "/work/shared/datasets"))
 @pytest.fixture
 def toys(monkeypatch):
     reg: dict = {}
-    monkeypatch.setattr(audit.registry, "REGISTRY", reg)
-    monkeypatch.setattr(audit.registry, "load_plugins", lambda: [])
+    monkeypatch.setattr(audit.stations.registry, "REGISTRY", reg)
+    monkeypatch.setattr(audit.stations.registry, "load_plugins", lambda: [])
 
     @register("toy_share", family="toy", min_units=2)
     def toy_share(ballots_cast, leader, *, rng=None):
@@ -185,7 +185,7 @@ def test_real_battery_on_2024(tmp_path, capsys, monkeypatch):
     """Integer-percentage excess on 2024, published by Kobak, Shpilkin and
     Pshenichnikov (dkobak/elections, analysis/2024) as about 2,931 stations
     with a simulation standard deviation of about 115."""
-    if "integer_percentages" not in audit.registry.REGISTRY:
+    if "integer_percentages" not in audit.stations.registry.REGISTRY:
         pytest.skip("integer_percentages is not registered yet")
     monkeypatch.setenv("AUDIT_DATA_DIR", str(SHARED))
     monkeypatch.setattr(datasets, "DEFAULT_DIR", tmp_path / "home-cache")
@@ -216,7 +216,7 @@ def test_sheet_option_picks_a_worksheet(tmp_path, capsys):
 def _leaves_out_run(tmp_path):
     # 30 stations without ballots issued: the battery cannot pass them to
     # the integer test; 5 tiny stations fall below its min_registered
-    from audit.simulate import clean_election
+    from audit.stations.simulate import clean_election
 
     data = clean_election(600, rng=3).data.copy()
     data["ballots_issued"] = data["ballots_issued"].astype("Int64")

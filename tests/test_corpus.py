@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from audit.cli import main
-from audit.io import read
+from audit.cli.main import main
+from audit.tables.readers import read
 
 CORPUS = Path(__file__).parent / "corpus"
 MANIFEST = list(csv.DictReader(open(CORPUS / "MANIFEST.csv", encoding="utf-8")))

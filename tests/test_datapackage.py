@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from audit import datapackage
-from audit.errors import InputError
+from audit.tables import datapackage
+from audit.core.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 DP = ROOT / "data" / "datapackage.json"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from audit import datasets
-from audit.errors import InputError
+from audit.tables import datasets
+from audit.core.errors import InputError
 
 SHARED = Path(os.environ.get("AUDIT_DATA_DIR", "/work/shared/datasets"))
 README = SHARED / "README.md"

@@ -1,4 +1,4 @@
-"""Tests of audit.forensics.digits."""
+"""Tests of audit.stations.forensics.digits."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audit.errors import NotApplicable
-from audit.forensics import digits as D
-from audit.registry import REGISTRY
-from audit.result import TestResult
+from audit.core.errors import NotApplicable
+from audit.stations.forensics import digits as D
+from audit.stations.registry import REGISTRY
+from audit.stations.result import TestResult
 
 ALL_VOTES_TESTS = [D.first_digit, D.second_digit_mean, D.second_digit,
                    D.last_digit, D.count_05, D.last_two_repeat,
@@ -106,8 +106,11 @@ def test_beber_scacco_pair_probabilities():
 # calibration on clean counts and power against planted patterns
 # --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("test", [D.last_digit, D.count_05, D.last_two_repeat,
-                                  D.last_two_adjacent])
+@pytest.mark.parametrize("test", [
+    D.last_digit, D.count_05,
+    # the pair tests share the machinery of count_05 (slower to run: make test-all)
+    pytest.param(D.last_two_repeat, marks=pytest.mark.slow),
+    pytest.param(D.last_two_adjacent, marks=pytest.mark.slow)])
 def test_uniform_last_digits_flagged_at_nominal_rate(test):
     rng = np.random.default_rng(3)
     pvalues = np.array([test(_clean_counts(rng, 400)).pvalue
@@ -260,7 +263,7 @@ def test_percent_05_lists_excluded_stations_at_their_positions():
 # the binomial per-count null
 # --------------------------------------------------------------------------
 
-from audit.forensics import _digit_law as L  # noqa: E402
+from audit.stations.forensics import _digit_law as L  # noqa: E402
 
 
 def _truncated_draws(rng, n, p, t, size):
@@ -314,7 +317,7 @@ def test_percent_05_law_matches_monte_carlo():
         x = rng.binomial(cst, ld / cst, size=200_000)
         pct = (200 * x + cst) // (2 * cst)
         mc = np.mean(pct % 5 == 0)
-        from audit.forensics.integer_percentages import integer_probabilities
+        from audit.stations.forensics.integer_percentages import integer_probabilities
         exact = integer_probabilities([cst], [ld], window=1.0, period=5.0)[0]
         assert abs(mc - exact) < 5 * np.sqrt(exact * (1 - exact) / x.size)
     assert res.params["null"] == "binomial"
@@ -329,8 +332,11 @@ def _clean_matrix(rng, stations, sizes=(300, 3000), k=3):
     return rng.multinomial(size, shares)
 
 
-@pytest.mark.parametrize("test", [D.last_digit, D.count_05, D.last_two_repeat,
-                                  D.last_two_adjacent])
+@pytest.mark.parametrize("test", [
+    D.last_digit, D.count_05,
+    # the pair tests share the machinery of count_05 (slower to run: make test-all)
+    pytest.param(D.last_two_repeat, marks=pytest.mark.slow),
+    pytest.param(D.last_two_adjacent, marks=pytest.mark.slow)])
 def test_binomial_null_holds_its_size_on_clean_matrices(test):
     # small stations and a small party: the classical null's weak spots
     rng = np.random.default_rng(13)

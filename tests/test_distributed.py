@@ -18,17 +18,17 @@ import pytest
 pytest.importorskip("dask.distributed",
                     reason='dask.distributed not installed (pip install "dask[distributed]")')
 
-import audit.registry  # noqa: E402
-from audit.battery import p_adjust_bh, run_battery  # noqa: E402
-from audit.calibration import calibrate  # noqa: E402
-from audit.canonical import StationTable  # noqa: E402
-from audit.distributed import (assemble_battery, battery_on_dask,  # noqa: E402
+import audit.stations.registry  # noqa: E402
+from audit.stations.battery import p_adjust_bh, run_battery  # noqa: E402
+from audit.stations.calibration.simulated import calibrate  # noqa: E402
+from audit.tables.station_table import StationTable  # noqa: E402
+from audit.stations.distributed import (assemble_battery, battery_on_dask,  # noqa: E402
                                calibrate_on_dask, cluster, dask_mapper, plan_battery,
                                run_battery_task, sweep_on_dask)
-from audit.errors import NotApplicable  # noqa: E402
-from audit.registry import register  # noqa: E402
-from audit.result import TestResult  # noqa: E402
-from audit.simulate import clean_election  # noqa: E402
+from audit.core.errors import NotApplicable  # noqa: E402
+from audit.stations.registry import register  # noqa: E402
+from audit.stations.result import TestResult  # noqa: E402
+from audit.stations.simulate import clean_election  # noqa: E402
 
 CAL_TESTS = ["turnout_leader_correlation", "last_digit", "integer_percentages"]
 CAL_OPTIONS = dict(scenarios=["clean", "stuffing"], n_sim=10, n_stations=500, root_seed=7)
@@ -80,6 +80,7 @@ def test_mapper_keeps_order_and_runs_on_workers(client):
     assert dask_mapper(client)(abs, []) == []
 
 
+@pytest.mark.slow  # the battery on Dask and dask_mapper stay fast
 def test_calibration_identical_on_dask(client):
     want = calibrate(CAL_TESTS, **CAL_OPTIONS)
     got = calibrate_on_dask(CAL_TESTS, address=client, **CAL_OPTIONS)
@@ -139,8 +140,8 @@ def test_sweep_by_scheduler_address_identical(dask_cluster):
 
 @pytest.fixture
 def toys(monkeypatch):
-    monkeypatch.setattr(audit.registry, "REGISTRY", {})
-    monkeypatch.setattr(audit.registry, "load_plugins", lambda: [])
+    monkeypatch.setattr(audit.stations.registry, "REGISTRY", {})
+    monkeypatch.setattr(audit.stations.registry, "load_plugins", lambda: [])
 
     @register("toy_uniform", family="toy", min_units=3)
     def toy_uniform(ballots_cast, leader, *, rng=None):
@@ -226,8 +227,8 @@ def test_command_line_on_a_running_cluster_gives_the_same_results(dask_cluster, 
     """`audit run --scheduler ADDRESS` against a cluster started outside the command."""
     import json
 
-    from audit.cli import main
-    from audit.simulate import clean_election
+    from audit.cli.main import main
+    from audit.stations.simulate import clean_election
 
     local, _ = dask_cluster
     path = tmp_path / "election.parquet"

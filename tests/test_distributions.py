@@ -1,16 +1,17 @@
-"""Tests of audit.forensics.distributions."""
+"""Tests of audit.stations.forensics.distributions."""
 
 import numpy as np
 import pytest
 from scipy import stats
 from scipy.optimize import linprog
 
-from audit.errors import NotApplicable
-from audit.forensics.distributions import (
-    _DIP_TABLE, dip_pvalue, dip_statistic, leader_share_kurtosis,
+from audit.core.errors import NotApplicable
+from audit.stations.forensics.distributions import (
+    dip_pvalue, dip_statistic, leader_share_kurtosis,
     leader_share_skewness, sobyanin_sukhovolsky, turnout_dip,
     turnout_kurtosis, turnout_leader_correlation, turnout_skewness)
-from audit.simulate import ballot_stuffing, clean_election, klimek_fraud
+from audit.stations.forensics.distributions.dip import _DIP_TABLE
+from audit.stations.simulate import ballot_stuffing, clean_election, klimek_fraud
 
 
 def cols(table, *names):
@@ -250,6 +251,7 @@ def test_correlation_sequential_pvalue_stops_at_the_hit():
     assert res.details["permutations"] == 299 and res.pvalue == pytest.approx(1 / 300)
 
 
+@pytest.mark.slow  # size by simulation; the permutation/Fisher size check stays fast
 def test_correlation_sequential_pvalue_holds_its_size():
     # Besag-Clifford p-values are valid: P(p <= a) <= a under the null
     rng = np.random.default_rng(21)
@@ -284,6 +286,7 @@ def test_sobyanin_slope_matches_least_squares():
     assert res.expected == pytest.approx(lead.sum() / cast.sum())
 
 
+@pytest.mark.slow  # size by simulation
 def test_sobyanin_holds_size_on_homogeneous_clean_elections():
     rng = np.random.default_rng(31)
     p = []
@@ -394,6 +397,7 @@ def test_groups_remove_regional_confounding():
     assert ss_within.statistic == pytest.approx(beta[0])
 
 
+@pytest.mark.slow  # size by simulation; the correlation's size check stays fast
 def test_grouped_tests_hold_size_on_heterogeneous_clean_elections():
     rng = np.random.default_rng(77)
     pc, ps = [], []
@@ -462,7 +466,7 @@ def test_label_codes_and_canonical_order_match_numpy():
     """Group codes taken per run of equal labels equal numpy.unique's, and
     the packed-key sort orders stations as numpy.lexsort does (up to
     stations equal in every key)."""
-    from audit.forensics.distributions import _canonical_order, _label_codes
+    from audit.stations.forensics.distributions._common import _canonical_order, _label_codes
     rng = np.random.default_rng(0)
     names = np.array(["b", "a", "Zeta", "ä", "a b", "10", "9"])
     for runs in (True, False):
@@ -485,7 +489,7 @@ def test_label_codes_and_canonical_order_match_numpy():
 
 
 def test_group_codes_skip_labels_whose_stations_are_all_excluded():
-    from audit.forensics.distributions import _clean_pairs
+    from audit.stations.forensics.distributions._common import _clean_pairs
     reg = np.array([10., 10, 0, 0, 10, 10])          # region "b" has no voters
     a = {"registered": reg, "ballots_cast": np.full(6, 5.), "leader": np.full(6, 2.)}
     for labels in (np.array(["c", "a", "b", "b", "c", "a"]),
@@ -639,7 +643,7 @@ def test_sobyanin_variance_option():
 
 
 def test_dip_within_groups_removes_district_centres_and_drops_singletons():
-    from audit.forensics.distributions import turnout_dip
+    from audit.stations.forensics.distributions import turnout_dip
 
     rng = np.random.default_rng(11)
     reg = rng.integers(500, 2000, 2000)

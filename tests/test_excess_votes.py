@@ -1,4 +1,4 @@
-"""Tests of audit.forensics.excess_votes (Shpilkin's method).
+"""Tests of audit.stations.forensics.excess_votes (Shpilkin's method).
 
 Published numbers for the 2020 all-Russian vote on the constitutional
 amendments: Sergey Shpilkin ("Как Россия поменяла Конституцию голосами 29%
@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audit.errors import NotApplicable
-from audit.forensics.excess_votes import ExcessVotesResult, excess_votes
-from audit.registry import REGISTRY
+from audit.core.errors import NotApplicable
+from audit.stations.forensics.excess_votes import ExcessVotesResult, excess_votes
+from audit.stations.registry import REGISTRY
 
 DATA = Path(os.environ.get("AUDIT_DATA_DIR", "/work/shared/datasets")) / "ru-cik"
 

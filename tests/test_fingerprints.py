@@ -1,4 +1,4 @@
-"""Tests of audit.forensics.fingerprints (Klimek et al. 2012 fraud model).
+"""Tests of audit.stations.forensics.fingerprints (Klimek et al. 2012 fraud model).
 
 The fit is checked on elections simulated with known f_i and f_e (the
 truth must fall in the reported intervals, the p-value must separate clean
@@ -17,11 +17,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audit.errors import NotApplicable
-from audit.forensics.fingerprints import (
-    FingerprintResult, _apply_fraud, _tail_pvalue, _summaries, fingerprint, fingerprint_histogram,
-    simulate_klimek)
-from audit.registry import REGISTRY
+from audit.core.errors import NotApplicable
+from audit.stations.forensics.fingerprints import (
+    FingerprintResult, fingerprint, fingerprint_histogram, simulate_klimek)
+from audit.stations.forensics.fingerprints.model import _apply_fraud, _summaries
+from audit.stations.forensics.fingerprints.test import _tail_pvalue
+from audit.stations.registry import REGISTRY
 
 DATA = Path(os.environ.get("AUDIT_DATA_DIR", "/work/shared/datasets")) / "ru-cik"
 FAIR = [0.55, 0.07, 0.55, 0.07]
@@ -288,8 +289,8 @@ def test_tail_pvalue_holds_size_on_clean_elections_at_calibration_settings():
     # with the harness's cheap settings (19 null refits): rejections at 0.05
     # within a 99% binomial interval, and none at 0.005
     from scipy import stats
-    from audit.simulate import clean_election
-    # the calibration harness's settings (audit.calibration)
+    from audit.stations.simulate import clean_election
+    # the calibration harness's settings (audit.stations.calibration.simulated)
     opts = {"n_null": 19, "n_boot": 0, "n_sim": 2, "n_correct": 1, "step": 0.02}
     p = []
     for i in range(80):

@@ -1,4 +1,4 @@
-"""Tests of audit.forensics.integer_percentages.
+"""Tests of audit.stations.forensics.integer_percentages.
 
 The published numbers come from Kobak, Shpilkin & Pshenichnikov's analyses
 of the Russian polling-station files (dkobak/elections, reproduced in
@@ -20,11 +20,12 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from audit.errors import NotApplicable
-from audit.forensics.integer_percentages import (
-    integer_percentages, integer_probabilities, poisson_binomial_sf)
-from audit.registry import REGISTRY
-from audit.result import TestResult
+from audit.core.errors import NotApplicable
+from audit.stations.forensics.integer_percentages import (
+    integer_percentages, integer_probabilities)
+from audit.stations.forensics._poisson_binomial import poisson_binomial_sf
+from audit.stations.registry import REGISTRY
+from audit.stations.result import TestResult
 
 DATA = Path(os.environ.get("AUDIT_DATA_DIR", "/work/shared/datasets")) / "ru-cik"
 LEADERS = {2020: "ДА", 2021: "ЕДИНАЯ РОССИЯ", 2024: "Путин"}
@@ -70,10 +71,10 @@ def _load_raw(year: int) -> dict:
 @functools.lru_cache(maxsize=None)
 def _read(year: int) -> dict:
     try:   # the package reader is written in parallel; fall back if broken
-        from audit.io import read
+        from audit.tables.readers import read
         table = read(DATA / f"{year}.csv.zip", format="ru-cik")
     except Exception as exc:  # noqa: BLE001
-        warnings.warn(f"audit.io unusable ({exc!r}); reading with pandas")
+        warnings.warn(f"audit.tables.readers unusable ({exc!r}); reading with pandas")
         return _read_raw(year)
     data = table.data
     return {"registered": data["registered"],
@@ -190,7 +191,7 @@ def test_rates_of_zero_and_one_are_point_masses():
 
 
 def test_log_factorials_fallback_matches_the_table(monkeypatch):
-    from audit.forensics import integer_percentages as ip
+    from audit.stations.forensics import integer_percentages as ip
 
     n = np.array([150, 999, 3001, 12345])
     k = np.array([70, 600, 1500, 8000])
@@ -202,14 +203,14 @@ def test_log_factorials_fallback_matches_the_table(monkeypatch):
 def test_saddlepoint_for_very_many_stations_matches_exact(monkeypatch):
     # the path taken above _EXACT_MAX stations, checked against the exact
     # pmf on 200,000 stations, in the centre and far into both tails
-    from audit.forensics import integer_percentages as ip
+    from audit.stations.forensics import _poisson_binomial as pb
 
     rng = np.random.default_rng(8)
     p = rng.uniform(0.02, 0.4, 200_000)
     mean, sd = p.sum(), np.sqrt(np.sum(p * (1 - p)))
     xs = [mean - 4 * sd, mean - sd, mean + 0.5, mean + 2 * sd, mean + 5 * sd]
     exact = [poisson_binomial_sf(p, x) for x in xs]
-    monkeypatch.setattr(ip, "_EXACT_MAX", 1000)
+    monkeypatch.setattr(pb, "_EXACT_MAX", 1000)
     approx = [poisson_binomial_sf(p, x) for x in xs]
     for (pe, _, how_e), (pa, _, how_a) in zip(exact, approx):
         assert how_e == "exact" and how_a == "saddlepoint"
@@ -217,7 +218,7 @@ def test_saddlepoint_for_very_many_stations_matches_exact(monkeypatch):
 
 
 def test_blocks_give_the_same_answer_as_one_pass(monkeypatch):
-    from audit.forensics import integer_percentages as ip
+    from audit.stations.forensics import integer_percentages as ip
 
     rng = np.random.default_rng(4)
     reg = rng.integers(100, 3000, 5000)
@@ -321,6 +322,7 @@ def test_simulation_is_reproducible_and_pvalue_never_zero():
     assert a.pvalue == pytest.approx(1 / 51)
 
 
+@pytest.mark.slow  # size by simulation; the exact mean and SD stay fast
 def test_clean_elections_are_flagged_at_about_the_nominal_rate():
     rng = np.random.default_rng(9)
     pvalues = []
@@ -459,7 +461,7 @@ def test_is_registered():
 
 
 def test_voter_weighted_tail_matches_simulation():
-    from audit.forensics.integer_percentages import _saddlepoint_log_sf
+    from audit.stations.forensics._poisson_binomial import _saddlepoint_log_sf
     rng = np.random.default_rng(19)
     p = rng.uniform(0.05, 0.4, size=300)
     w = rng.integers(100, 3000, size=300).astype(float)

@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from audit.errors import InputError
-from audit.io import read
-from audit.io.canonical import load_mapping, read_canonical
+from audit.core.errors import InputError
+from audit.tables.readers import read
+from audit.tables.readers.canonical import load_mapping, read_canonical
 
 DATA = Path(__file__).parent / "data" / "stations"
 

@@ -16,11 +16,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from audit import datasets
-from audit.errors import InputError
-from audit.io import read
-from audit.io.ca_pollbypoll import read_ca_pollbypoll
-from audit.io.cz_volby import read_cz_volby
+from audit.tables import datasets
+from audit.core.errors import InputError
+from audit.tables.readers import read
+from audit.tables.readers.ca_pollbypoll import read_ca_pollbypoll
+from audit.tables.readers.cz_volby import read_cz_volby
 
 SHARED = Path(os.environ.get("AUDIT_DATA_DIR", "/work/shared/datasets"))
 PL = "clean/poland_pres2020_r1_obwody_csv.zip"
@@ -213,6 +213,7 @@ def _canada_raw():
     return rows, totals
 
 
+@pytest.mark.slow  # the whole Canadian folder; the small Canada tests below stay fast
 def test_canada_totals_match_raw_files(canada):
     rows, totals = _canada_raw()
     assert len(canada.data) + len(canada.excluded) == len(rows) == canada.source["rows"]
@@ -238,6 +239,7 @@ def test_canada_totals_match_raw_files(canada):
     assert (canada.data["ballots_issued"].isna()).all()
 
 
+@pytest.mark.slow  # whole Canadian folder
 def test_canada_void_and_merged_polls_are_excluded(canada):
     rows, _ = _canada_raw()
     void = [r for r in rows if r["status"].startswith("Void")]
@@ -254,6 +256,7 @@ def test_canada_void_and_merged_polls_are_excluded(canada):
     assert "10001/4" not in set(canada.data["station"])
 
 
+@pytest.mark.slow  # whole Canadian folder
 def test_canada_votes_above_electors_are_findings(canada):
     rows, _ = _canada_raw()
     over = sum(r["electors"] is not None and r["total"] > r["electors"]
@@ -294,6 +297,7 @@ def test_folder_dataset_pinned_by_its_manifest():
         assert shared.read_bytes() == shipped.read_bytes()
 
 
+@pytest.mark.slow  # whole Canadian folder
 def test_parquet_copy_of_a_folder_dataset(canada, cache):
     again = datasets.load(CA)
     assert "parquet_cache" in again.source

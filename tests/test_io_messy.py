@@ -16,10 +16,10 @@ import zipfile
 import pandas as pd
 import pytest
 
-from audit.errors import InputError
-from audit.io import read
-from audit.io.canonical import read_canonical
-from audit.io.ru_cik import read_ru_cik
+from audit.core.errors import InputError
+from audit.tables.readers import read
+from audit.tables.readers.canonical import read_canonical
+from audit.tables.readers.ru_cik import read_ru_cik
 
 HEADER = ["region", "district", "station", "registered", "ballots_issued",
           "ballots_cast", "invalid", "Alpha", "Beta"]
@@ -385,7 +385,7 @@ def test_damaged_utf8_is_not_read_as_cp1251(tmp_path):
 
 
 def test_reader_bug_is_one_line(tmp_path, monkeypatch):
-    import audit.io as aio
+    import audit.tables.readers as aio
 
     def broken(path, **kw):
         raise KeyError("surprise\nsecond line")

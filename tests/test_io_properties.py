@@ -21,8 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audit.errors import InputError
-from audit.io import FORMATS, read
+from audit.core.errors import InputError
+from audit.tables.readers import FORMATS, read
 
 HEADER = ["region", "district", "station", "registered", "ballots_issued",
           "ballots_cast", "invalid", "Иванов", "Petrov"]
@@ -179,7 +179,7 @@ def test_malformed_value_names_row_and_column(tmp_path_factory, rows, data, kind
     (["1.234", "1,234"], None),             # both marks as thousands separators
 ])
 def test_number_style_rule(text, expected):
-    from audit.io.numbers import to_counts
+    from audit.tables.numbers import to_counts
 
     s = pd.Series(text, index=range(2, 2 + len(text)))
     if expected is None:

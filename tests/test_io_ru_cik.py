@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audit.errors import InputError
-from audit.io import read
-from audit.io.ru_cik import match_columns, read_ru_cik
+from audit.core.errors import InputError
+from audit.tables.readers import read
+from audit.tables.readers.ru_cik import match_columns, read_ru_cik
 
 DATA = Path(__file__).parent / "data" / "stations"
 SHARED = Path(os.environ.get("AUDIT_DATA_DIR", "/work/shared/datasets"))

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audit.errors import InputError
-from audit.io import read
-from audit.io.ua_cvk import DISTRICT_OBLAST, oblast_of_district, read_ua_cvk
+from audit.core.errors import InputError
+from audit.tables.readers import read
+from audit.tables.readers.ua_cvk import DISTRICT_OBLAST, oblast_of_district, read_ua_cvk
 
 DATA = Path(__file__).parent / "data" / "stations"
 SHARED = Path(os.environ.get("AUDIT_DATA_DIR", "/work/shared/datasets")) / "ua-cvk"

@@ -5,8 +5,8 @@ import jupytext
 import pandas as pd
 import pytest
 
-from audit import datasets
-from audit.report import NOTEBOOK_DIR, NOTEBOOKS, notebook_parameters, run_notebook
+from audit.tables import datasets
+from audit.reporting.report import NOTEBOOK_DIR, NOTEBOOKS, notebook_parameters, run_notebook
 
 FILES = sorted(NOTEBOOK_DIR.glob("*.py"))
 
@@ -33,7 +33,7 @@ def test_every_notebook_is_registered():
 
 
 def test_adding_a_test_notebook_runs_with_small_parameters(tmp_path):
-    from audit.registry import REGISTRY
+    from audit.stations.registry import REGISTRY
 
     run_notebook(NOTEBOOK_DIR / "03-adding-a-test.py", tmp_path, {"N_SIM": 20, "N_STATIONS": 400})
     table = pd.read_csv(tmp_path / "tables" / "calibration.csv")

@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import audit.forensics  # real tests register before the toys swap in
-import audit.registry
-from audit.cli import main
-from audit.errors import InputError, NotApplicable
-from audit.outputs import (
+import audit.stations.forensics  # real tests register before the toys swap in
+import audit.stations.registry
+from audit.cli.main import main
+from audit.core.errors import InputError, NotApplicable
+from audit.core.outputs import (
     OutputFolder,
     csv_text,
     neutralise,
@@ -28,8 +28,8 @@ from audit.outputs import (
     safe_path,
     write_csv,
 )
-from audit.registry import register
-from audit.result import TestResult
+from audit.stations.registry import register
+from audit.stations.result import TestResult
 
 DATA = Path(__file__).parent / "data" / "stations"
 # What a spreadsheet takes as the start of a formula (OWASP "CSV Injection").
@@ -199,7 +199,7 @@ def test_provenance_content(tmp_path, monkeypatch):
     import scipy
 
     from audit import __version__
-    from audit.io import READER_VERSION
+    from audit.tables.readers import READER_VERSION
 
     sw = p["software"]
     assert sw["vote-audit"] == __version__ and sw["numpy"] == np.__version__
@@ -258,8 +258,8 @@ def test_hostile_region_names_are_neutralised(tmp_path, capsys):
 @pytest.fixture
 def toys(monkeypatch):
     reg: dict = {}
-    monkeypatch.setattr(audit.registry, "REGISTRY", reg)
-    monkeypatch.setattr(audit.registry, "load_plugins", list)
+    monkeypatch.setattr(audit.stations.registry, "REGISTRY", reg)
+    monkeypatch.setattr(audit.stations.registry, "load_plugins", list)
 
     @register("toy_negative", family="toy", min_units=2)
     def toy_negative(ballots_cast, leader, *, rng=None):

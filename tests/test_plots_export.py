@@ -6,8 +6,8 @@ import matplotlib
 import matplotlib.pyplot as plt
 import pytest
 
-from audit import casestudy as cs
-from audit.checks import run_checks
+from audit.referenda import casestudy as cs
+from audit.referenda.checks import run_checks
 from audit.plots import referenda as rp
 from audit.plots import save_figure, style
 
@@ -101,3 +101,40 @@ def test_case_study_plots_return_their_axes(evidence):
             assert func(table, ax=ax) is ax
             assert ax.has_data() or ax.patches
         plt.close(fig)
+
+
+def test_importing_the_plots_leaves_the_backend_alone():
+    # A notebook's interactive backend must survive `import audit.plots`: the
+    # check runs in a fresh interpreter whose backend was chosen beforehand
+    # (svg here, as no display is needed), then imports every plot module.
+    import os
+    import subprocess
+    import sys
+
+    code = ("import matplotlib\n"
+            "matplotlib.use('svg')\n"
+            "before = matplotlib.get_backend()\n"
+            "import audit.plots, audit.plots.battery, audit.plots.fingerprint\n"
+            "import audit.plots.referenda, audit.plots.stations, audit.plots.export\n"
+            "import audit.cli.stations\n"
+            "print(before, matplotlib.get_backend())\n")
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, check=True).stdout.split()
+    assert out == ["svg", "svg"]
+
+
+def test_the_command_line_draws_without_touching_the_backend(tmp_path, monkeypatch):
+    # `audit run` writes figures through Figure objects, which need no backend.
+    from audit.cli.main import main
+    from audit.stations import registry
+    from audit.stations.simulate import clean_election
+
+    monkeypatch.setattr(registry, "load_plugins", lambda: [])
+    before = matplotlib.get_backend()
+    path = tmp_path / "e.csv"
+    clean_election(400, rng=1).data.to_csv(path, index=False)
+    assert main(["run", str(path), "--format", "canonical", "--tests", "last_digit",
+                 "--out", str(tmp_path / "out")]) == 0
+    assert list((tmp_path / "out" / "figures").glob("*.svg"))
+    assert matplotlib.get_backend() == before

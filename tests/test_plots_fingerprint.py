@@ -11,9 +11,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.colors import LogNorm  # noqa: E402
 
-from audit.forensics.excess_votes import excess_votes  # noqa: E402
-from audit.forensics.fingerprints import fingerprint, simulate_klimek  # noqa: E402
-from audit.forensics.spikes import spikes  # noqa: E402
+from audit.stations.forensics.excess_votes import excess_votes  # noqa: E402
+from audit.stations.forensics.fingerprints import fingerprint, simulate_klimek  # noqa: E402
+from audit.stations.forensics.spikes import spikes  # noqa: E402
 from audit.plots import save_figure, style  # noqa: E402
 from audit.plots.fingerprint import (  # noqa: E402
     plot_excess_votes, plot_fingerprint, plot_spikes)

@@ -4,7 +4,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from audit import casestudy as cs  # noqa: E402
+from audit.referenda import casestudy as cs  # noqa: E402
 from audit.plots import referenda as rp  # noqa: E402
 
 

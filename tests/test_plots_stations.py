@@ -10,8 +10,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from audit.forensics import digits as D  # noqa: E402
-from audit.forensics.integer_percentages import integer_percentages  # noqa: E402
+from audit.stations.forensics import digits as D  # noqa: E402
+from audit.stations.forensics.integer_percentages import integer_percentages  # noqa: E402
 from audit.plots import save_figure  # noqa: E402
 from audit.plots.stations import plot_digits, plot_integer_percentages  # noqa: E402
 

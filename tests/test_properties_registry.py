@@ -1,9 +1,9 @@
 """Property-based tests (hypothesis) of every registered station-level test.
 
-Parametrised over every name in :data:`audit.registry.REGISTRY`, so a newly
+Parametrised over every name in :data:`audit.stations.registry.REGISTRY`, so a newly
 registered test is covered without editing this file.  Arguments are built
 from hypothesis-drawn station tables (``tests/_strategies.py``) through the
-battery's own binding (``audit.binding.bind``), so the
+battery's own binding (``audit.stations.binding.bind``), so the
 tests see what the battery gives them, ``groups`` included.
 
 Properties
@@ -53,17 +53,17 @@ from _strategies import battery_args, make_table, station_tables
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-import audit.forensics  # noqa: F401  (fills the registry)
-from audit import calibration as cal
-from audit.errors import NotApplicable
-from audit.registry import REGISTRY
-from audit.result import TestResult
+import audit.stations.forensics  # noqa: F401  (fills the registry)
+from audit.stations.calibration import simulated as cal
+from audit.core.errors import NotApplicable
+from audit.stations.registry import REGISTRY
+from audit.stations.result import TestResult
 
 NAMES = sorted(REGISTRY)
 BAD_INPUT = (ValueError, TypeError)
 
 #: Monte Carlo knobs set small when a test has them (then the calibration's
-#: own fast options, ``audit.calibration.TEST_OPTIONS``, on top).
+#: own fast options, ``audit.stations.calibration.simulated.TEST_OPTIONS``, on top).
 SMALL = {"n_resamples": 99, "n_boot": 20, "n_null": 19, "n_density": 5}
 
 #: Relative tolerance for "the same result" computed from the same data in
@@ -80,7 +80,7 @@ DEEP = 8
 
 
 #: Known failures, as strict xfails: (test, property or kind) -> reason.
-#: Both are in ``audit/forensics/fingerprints.py``, under rewrite elsewhere.
+#: Both are in ``audit/stations/forensics/fingerprints/``, under rewrite elsewhere.
 KNOWN: dict = {}
 
 
@@ -189,7 +189,7 @@ def _position_map(spec, table, order, leader):
 
     The battery passes only the rows complete in the test's columns, so
     positions count complete rows; ``order`` shuffles all rows."""
-    from audit.binding import bind
+    from audit.stations.binding import bind
 
     def complete(data):
         return np.flatnonzero(bind(spec, data, list(table.options), leader).complete)

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from audit.checks import run_checks
-from audit.report import build_reports
+from audit.referenda.checks import run_checks
+from audit.reporting.report import build_reports
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +51,7 @@ def test_narrative_numbers_come_from_the_audit(report, evidence):
     assert f"<strong>{len(evidence.announcements)} announced figures</strong>" in page
 
 
+@pytest.mark.slow  # byte-stable outputs: test_outputs.py and test_plots_export.py in the fast loop
 def test_same_inputs_give_the_same_bytes(report, tmp_path):
     again = build_reports(out=tmp_path, stations="no")["referenda-2022"]
     first, second = _digest(report), _digest(again)
@@ -64,7 +65,7 @@ def test_same_inputs_give_the_same_bytes(report, tmp_path):
 def test_provenance_and_manifest(report):
     import json
 
-    from audit.evidence import DATAPACKAGE, ROOT
+    from audit.referenda.bundle import DATAPACKAGE, ROOT
 
     prov = json.loads((report / "provenance.json").read_text(encoding="utf-8"))
     inputs = {rec["path"]: rec for rec in prov["inputs"]}
@@ -102,7 +103,7 @@ def test_tables_are_spreadsheet_safe(report):
 
 
 def test_every_verdict_in_the_findings_table_follows_its_rule(report):
-    from audit.checks.base import VERDICT_RULES, rule_holds
+    from audit.referenda.checks.base import VERDICT_RULES, rule_holds
 
     findings = pd.read_csv(report / "tables" / "findings.csv")
     for row in findings.to_dict("records"):
@@ -114,7 +115,7 @@ def test_every_verdict_in_the_findings_table_follows_its_rule(report):
 
 
 def test_claims_have_their_own_verdicts_and_rules(report):
-    from audit.checks.claims import CLAIM_RULES, CLAIM_TESTS, CLAIM_VERDICTS
+    from audit.referenda.checks.claims import CLAIM_RULES, CLAIM_TESTS, CLAIM_VERDICTS
 
     claims = pd.read_csv(report / "tables" / "claims.csv")
     assert claims["verdict"].isin(CLAIM_VERDICTS).all()
@@ -156,7 +157,7 @@ def test_the_page_ends_with_the_narrative(report):
 
 
 def test_cross_vote_findings_are_in_the_findings_table_and_follow_the_rules(report):
-    from audit.checks.base import rule_holds
+    from audit.referenda.checks.base import rule_holds
 
     findings = pd.read_csv(report / "tables" / "findings.csv")
     across = findings[findings["family"] == "across votes"]
@@ -178,7 +179,7 @@ def test_cross_vote_findings_are_in_the_findings_table_and_follow_the_rules(repo
 
 
 def test_crimea_and_sevastopol_section_runs_or_says_why_not(report):
-    from audit import datasets
+    from audit.tables import datasets
 
     page = (report / "index.html").read_text(encoding="utf-8")
     section = _section(page, "Crimea and Sevastopol, March 2024", "Provenance and versions")

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from audit.errors import NotApplicable
-from audit.forensics.round_shares import _bands, _round_chance, round_shares, round_turnout
+from audit.core.errors import NotApplicable
+from audit.stations.forensics.spikes.round import _bands, _round_chance, round_shares, round_turnout
 
 
 def _election(seed, n_st=4000, lo=200, hi=2500):

@@ -1,11 +1,11 @@
-"""Tests of audit.simulate: clean elections and fraud models."""
+"""Tests of audit.stations.simulate: clean elections and fraud models."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from audit.canonical import StationTable
-from audit.simulate import (ballot_stuffing, clean_election, klimek_fraud,
+from audit.tables.station_table import StationTable
+from audit.stations.simulate import (ballot_stuffing, clean_election, klimek_fraud,
                             round_percentages, station_sizes)
 
 

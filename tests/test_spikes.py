@@ -1,4 +1,4 @@
-"""Tests of audit.forensics.spikes (Rozenas' resampled kernel density test).
+"""Tests of audit.stations.forensics.spikes (Rozenas' resampled kernel density test).
 
 The default method (``"rkd"``): its pieces checked by hand (kernel density,
 binomial windows, the envelope estimate), the mixture null against known
@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audit.errors import NotApplicable
-from audit.forensics import spikes as spikes_module
-from audit.forensics.spikes import (
+from audit.core.errors import NotApplicable
+from audit.stations.forensics.spikes import mixture, null
+from audit.stations.forensics.spikes import (
     SpikeResult,
     beta_prior,
     coarse_shares,
@@ -30,8 +30,8 @@ from audit.forensics.spikes import (
     hit_probability,
     spikes,
 )
-from audit.registry import REGISTRY
-from audit.simulate import clean_election
+from audit.stations.registry import REGISTRY
+from audit.stations.simulate import clean_election
 
 
 def _clean(n=3000, seed=0, low=1000, high=3000):
@@ -83,13 +83,13 @@ def test_kernel_density_by_hand():
     # three shares, grid step 0.001, bandwidth 1e-4: the density at 0.5 is
     # (phi(0) + phi(0) + phi(3)) / (3 h), at 0.501 it gets phi(7) from 0.5003
     shares = np.array([[0.5, 0.5, 0.5003]])
-    hist, kde = spikes_module._hist_and_kde(shares, 1001, 0.001, 1e-4)
+    hist, kde = null._hist_and_kde(shares, 1001, 0.001, 1e-4)
     phi = lambda z: math.exp(-z * z / 2) / math.sqrt(2 * math.pi)
     assert kde[0, 500] == pytest.approx((2 * phi(0) + phi(3)) / (3 * 1e-4), rel=1e-9)
     assert kde[0, 501] < 1e-6 and kde[0, 499] < 1e-6
     assert hist[0, 500] == 3 and hist.sum() == 3
     # a wider kernel reaches the neighbours: bandwidth 0.001, by hand
-    hist, kde = spikes_module._hist_and_kde(shares, 1001, 0.001, 1e-3)
+    hist, kde = null._hist_and_kde(shares, 1001, 0.001, 1e-3)
     assert kde[0, 501] == pytest.approx((2 * phi(1) + phi(0.7)) / (3 * 1e-3), rel=1e-9)
 
 
@@ -97,14 +97,14 @@ def test_window_probabilities_by_hand():
     n = np.array([10.0, 7.0])
     p = np.array([0.3, 0.5])
     lo, hi = np.array([0.3, 0.45]), np.array([0.3, 0.55])
-    got = spikes_module._window_probabilities(n, p, lo, hi, closed_hi=True)
+    got = null._window_probabilities(n, p, lo, hi, closed_hi=True)
     # P(Binomial(10, 0.3) = 3); 10 * [0.45, 0.55] = [4.5, 5.5] holds k = 5
     assert got[0, 0] == pytest.approx(math.comb(10, 3) * 0.3 ** 3 * 0.7 ** 7, rel=1e-10)
     assert got[0, 1] == pytest.approx(math.comb(10, 5) * 0.3 ** 5 * 0.7 ** 5, rel=1e-10)
     # 7 * [0.45, 0.55] = [3.15, 3.85]: no integer, an odd n never gives 1/2
     assert got[1, 1] == 0.0
     # a half-open bin [0.25, 0.35) of n = 10 holds k = 3 only
-    got = spikes_module._window_probabilities(n[:1], p[:1], np.array([0.25]),
+    got = null._window_probabilities(n[:1], p[:1], np.array([0.25]),
                                               np.array([0.35]), closed_hi=False)
     assert got[0, 0] == pytest.approx(math.comb(10, 3) * 0.3 ** 3 * 0.7 ** 7, rel=1e-10)
 
@@ -114,7 +114,7 @@ def test_envelope_estimate_by_hand():
     hist = np.array([[5, 9, 4, 5], [5, 3, 4, 5], [5, 5, 4, 5]], float)
     kde = np.array([[1, 9, 2, 1], [1, 2, 3, 1], [1, 4, 1, 1]], float)
     interior = np.array([False, True, True, False])
-    d, counted = spikes_module._leave_one_out_rkd(hist, kde, interior)
+    d, counted = null._leave_one_out_rkd(hist, kde, interior)
     # observed: bin 1 density 9 > max(2, 4), excess 9 - (3 + 5) / 2 = 5;
     # bin 2 density 2 < 3, not counted
     assert d[0] == pytest.approx(5.0)
@@ -155,10 +155,10 @@ def test_logsumexp_shortcut_agrees_with_scipy():
         x[::7] = -np.inf if k == 1 else x[::7]
         with np.errstate(invalid="ignore"):
             want = special.logsumexp(x, axis=1)
-        np.testing.assert_allclose(spikes_module._logsumexp_rows(x), want,
+        np.testing.assert_allclose(mixture._logsumexp_rows(x), want,
                                    rtol=1e-14, atol=1e-13)
         np.testing.assert_allclose(
-            spikes_module._logsumexp_rows(np.ascontiguousarray(x.T), axis=0), want,
+            mixture._logsumexp_rows(np.ascontiguousarray(x.T), axis=0), want,
             rtol=1e-14, atol=1e-13)
 
 
@@ -169,7 +169,7 @@ def test_betaln_from_gammaln_agrees_with_scipy():
         x = g.random((3, 4000)) * scale + 1e-3
         y = g.random((3, 4000)) * scale / 3 + 1e-3
         y[:, ::9] = 2e-3  # a shape far below the other
-        got = spikes_module._betaln_from_gammaln(x, y, special.gammaln(x), special.gammaln(y))
+        got = mixture._betaln_from_gammaln(x, y, special.gammaln(x), special.gammaln(y))
         np.testing.assert_allclose(got, special.betaln(x, y), rtol=1e-13, atol=1e-12)
 
 
@@ -177,7 +177,7 @@ def test_station_sums_agree_with_column_sums():
     g = np.random.default_rng(6)
     for k in (1, 2, 3, 5):
         x = g.random((7001, k)) * g.random((7001, 1)) * 1e3
-        got = spikes_module._station_sums(np.ascontiguousarray(x.T))
+        got = mixture._station_sums(np.ascontiguousarray(x.T))
         np.testing.assert_allclose(got, x.sum(axis=0), rtol=1e-13)
 
 
@@ -221,7 +221,7 @@ def test_mixture_likelihood_shortcut_agrees_with_the_direct_formula(seed):
     p = np.where(g.random(2500) < 0.3, g.beta(20, 40, 2500), g.beta(30, 12, 2500))
     w = g.binomial(n.astype(np.int64), p).astype(float)
     for k in (1, 2, 3):
-        mix, loglik = spikes_module._fit_components(n, w, k)
+        mix, loglik = mixture._fit_components(n, w, k)
         shapes, want = _direct_mixture_fit(n, w, k)
         assert loglik == pytest.approx(want, rel=1e-12)
         assert np.r_[mix.a, mix.b] == pytest.approx(shapes, rel=1e-8)
@@ -232,9 +232,9 @@ def test_kernel_density_in_blocks_of_rows_agrees_with_all_at_once():
     n = g.integers(1, 3000, 400)
     shares = g.binomial(n, g.random(400), size=(9, 400)) / n
     for bandwidth in (1e-4, 5e-4, 3e-3):
-        whole = spikes_module._hist_and_kde(shares, 1001, 0.001, bandwidth, block=10 ** 9)
+        whole = null._hist_and_kde(shares, 1001, 0.001, bandwidth, block=10 ** 9)
         for block in (1, 400, 1000):
-            part = spikes_module._hist_and_kde(shares, 1001, 0.001, bandwidth, block=block)
+            part = null._hist_and_kde(shares, 1001, 0.001, bandwidth, block=block)
             assert np.array_equal(part[0], whole[0]) and np.array_equal(part[1], whole[1])
 
 
@@ -360,7 +360,7 @@ def test_exact_pvalue_is_the_tail_of_simulated_counts():
     size, lead = _clean(1200, seed=14, low=5, high=120)
     res = spikes(size, lead, method="exact", n_boot=0, halfwidth=0.002, rng=0)
     a, b = res.details["prior_a"], res.details["prior_b"]
-    q_each = spikes_module.hit_probability(size, a + lead, b + size - lead,
+    q_each = mixture.hit_probability(size, a + lead, b + size - lead,
                                            np.array(res.params["focal"]), 0.002)
     q = np.clip(q_each.sum(axis=1), 0, 1)
     assert q.sum() == pytest.approx(res.details["expected_focal"])
@@ -517,7 +517,7 @@ def test_not_applicable(method):
 # ------------------------------------------------------------ Russia 2020
 @functools.cache
 def _russia_2020():
-    from audit import datasets
+    from audit.tables import datasets
     try:
         table = datasets.load("ru-cik/2020.csv.zip")
     except Exception as exc:  # noqa: BLE001  (no data here: skip, do not fail)

@@ -10,7 +10,7 @@ import numpy as np  # noqa: F401  (loads the BLAS library the limit acts on)
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from audit import _threads
+from audit.core import threads as _threads
 
 
 def _blas_limits():

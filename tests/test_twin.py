@@ -1,4 +1,4 @@
-"""Clean twins of station files (:mod:`audit.twin`) and ``audit twin``."""
+"""Clean twins of station files (:mod:`audit.stations.twin`) and ``audit twin``."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
-from audit import simulate
-from audit.canonical import StationTable
-from audit.cli import main
-from audit.io import read
-from audit.twin import fit_twin, twin, twin_truth
+from audit.stations import simulate
+from audit.tables.station_table import StationTable
+from audit.cli.main import main
+from audit.tables.readers import read
+from audit.stations.twin import fit_twin, twin, twin_truth
 
 SHARED = Path(os.environ.get("AUDIT_DATA_DIR", "/work/shared/datasets"))
 
@@ -297,7 +297,7 @@ def test_cli_refuses_to_overwrite_its_input(tmp_path, capsys):
 @pytest.mark.skipif(not (SHARED / "ru-cik" / "2020.csv.zip").exists(),
                     reason="ru-cik/2020.csv.zip not in the cache folder")
 def test_twin_of_russia_2020():
-    from audit import datasets
+    from audit.tables import datasets
 
     real = datasets.load("ru-cik/2020.csv.zip")
     model = fit_twin(real, leader="ДА")

@@ -133,7 +133,7 @@ def plot_result_table(result, *, ax=None):
     Examples
     --------
     >>> import pandas as pd
-    >>> from audit.result import TestResult
+    >>> from audit.stations.result import TestResult
     >>> r = TestResult("last_digit", statistic=3.1, pvalue=0.93, n=1000,
     ...                table=pd.DataFrame({"digit": range(10), "observed": [100] * 10,
     ...                                    "expected": [100.0] * 10}))

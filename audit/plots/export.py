@@ -1,4 +1,10 @@
-"""House style and reproducible figure export."""
+"""House style and reproducible figure export.
+
+Importing this module leaves matplotlib's backend alone, so a notebook keeps
+its interactive one: the command line draws on :class:`matplotlib.figure.Figure`
+objects that need no backend, and the report runs its notebooks with the
+Agg backend (:mod:`audit.reporting.report`).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,7 @@ import contextlib
 from importlib import resources
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 FORMATS = ("svg", "pdf", "png")
 # No timestamps or software strings that change between versions or runs.
@@ -45,17 +48,17 @@ def save_figure(fig, folder, name: str, *, formats=FORMATS,
     Parameters
     ----------
     fig : matplotlib.figure.Figure
-    folder : path-like or audit.outputs.OutputFolder
-        Created if missing. An :class:`~audit.outputs.OutputFolder` also
+    folder : path-like or audit.core.outputs.OutputFolder
+        Created if missing. An :class:`~audit.core.outputs.OutputFolder` also
         checks that no input is overwritten and lists the files in its
         manifest.
     name : str
         File stem; must be a plain name (no folders, no ``..``, not hidden),
-        see :func:`audit.outputs.safe_path`.
+        see :func:`audit.core.outputs.safe_path`.
     formats : tuple of str
         Any of ``"svg"``, ``"pdf"``, ``"png"``.
     provenance : dict or str, optional
-        What the figure rests on (see :func:`audit.outputs.provenance`),
+        What the figure rests on (see :func:`audit.core.outputs.provenance`),
         stored as one line of ASCII JSON in the SVG ``<dc:description>``,
         the PDF ``Subject`` and the PNG ``Description`` text chunk.
 
@@ -77,7 +80,7 @@ def save_figure(fig, folder, name: str, *, formats=FORMATS,
     """
     import io
 
-    from ..outputs import OutputFolder, provenance_text, safe_path, write_bytes
+    from ..core.outputs import OutputFolder, provenance_text, safe_path, write_bytes
 
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:

@@ -37,7 +37,7 @@ def plot_fingerprint(result, ax=None, *, which="observed", cmap="viridis",
     Parameters
     ----------
     result : FingerprintResult or DataFrame
-        The result of :func:`audit.forensics.fingerprints.fingerprint` or
+        The result of :func:`audit.stations.forensics.fingerprints.fingerprint` or
         its ``table``.
     ax : matplotlib Axes, optional
     which : {'observed', 'fitted', 'fair'}, default 'observed'
@@ -90,7 +90,7 @@ def plot_spikes(result, ax=None, *, focal=None, xlim=None):
     Parameters
     ----------
     result : SpikeResult or DataFrame
-        The result of :func:`audit.forensics.spikes.spikes` or its ``table``.
+        The result of :func:`audit.stations.forensics.spikes.spikes` or its ``table``.
     ax : matplotlib Axes, optional
     focal : sequence of float, optional
         Focal shares to mark; default the ones the test used (from
@@ -132,7 +132,7 @@ def plot_excess_votes(result, ax=None, *, scale=1e3):
     Parameters
     ----------
     result : ExcessVotesResult or DataFrame
-        The result of :func:`audit.forensics.excess_votes.excess_votes` or
+        The result of :func:`audit.stations.forensics.excess_votes.excess_votes` or
         its ``table``.
     ax : matplotlib Axes, optional
     scale : float, default 1000

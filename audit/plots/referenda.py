@@ -1,5 +1,5 @@
 """Figures of the 2022 case study. Each takes a table from
-:mod:`audit.casestudy` or an audit table, accepts ``ax=None`` and returns
+:mod:`audit.referenda.casestudy` or an audit table, accepts ``ax=None`` and returns
 the Axes; nothing statistical is computed here."""
 
 from __future__ import annotations

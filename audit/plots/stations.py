@@ -1,6 +1,6 @@
 """Figures for the station-level integer-percentage and digit tests.
 
-Each function takes a :class:`~audit.result.TestResult`, draws its
+Each function takes a :class:`~audit.stations.result.TestResult`, draws its
 ``table`` and returns the Axes.  Nothing statistical is computed here: the
 expected counts and their SDs come from the test.
 """
@@ -41,7 +41,7 @@ def plot_integer_percentages(result, quantity="turnout", *, xlim=None, ax=None):
     Parameters
     ----------
     result : TestResult
-        From :func:`audit.forensics.integer_percentages.integer_percentages`.
+        From :func:`audit.stations.forensics.integer_percentages.integer_percentages`.
     quantity : {"turnout", "leader"}
         Which percentage to draw.
     xlim : (float, float), optional
@@ -98,7 +98,7 @@ def plot_digits(result, *, share=True, ax=None):
     Parameters
     ----------
     result : TestResult
-        From a test of :mod:`audit.forensics.digits`.
+        From a test of :mod:`audit.stations.forensics.digits`.
     share : bool, default True
         Draw shares rather than counts.
     ax : matplotlib Axes, optional

@@ -1,0 +1,389 @@
+"""Reports: execute the notebooks and export HTML, figures and tables.
+
+Each report is a folder ``<out>/<name>/`` holding ``index.html`` (no code
+cells), ``figures/`` (every figure as SVG, PDF and PNG), ``tables/`` (CSV),
+``provenance.json`` (the notebook and data files read, with their sha256,
+the parameters, the seed and the package versions) and ``manifest.json``
+(every file written, with its sha256, plus the provenance).  Notebooks are
+stored as py:percent text, run with papermill and converted with nbconvert;
+they reach their output folder through :class:`Outputs`, which writes
+through :mod:`audit.core.outputs` (spreadsheet-safe CSV, names that cannot leave
+the folder, inputs never overwritten, provenance in every figure).  The same
+inputs and parameters give the same bytes in every file.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import html
+import importlib.metadata
+import json
+import os
+import platform
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from ..core.errors import AuditError, InputError
+from ..referenda.bundle import CLAIMS, DATAPACKAGE, ROOT
+from ..core.outputs import sha256_of
+from ..core.outputs import MANIFEST, OutputFolder
+from ..core.outputs import provenance as _provenance
+
+PROVENANCE = "provenance.json"
+
+NOTEBOOK_DIR = ROOT / "notebooks"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+@dataclass(frozen=True)
+class Notebook:
+    name: str          # report folder name
+    file: str          # notebook file in notebooks/
+    needs_stations: bool = False
+    bundled_data: bool = True   # reads data/ (recorded as inputs in provenance.json)
+
+
+NOTEBOOKS = (
+    Notebook("referenda-2022", "01-referenda-2022.py"),
+    Notebook("station-forensics", "02-station-forensics.py", needs_stations=True,
+             bundled_data=False),
+    Notebook("adding-a-test", "03-adding-a-test.py", bundled_data=False),
+)
+
+
+class Outputs:
+    """Where a notebook writes its figures and tables, and how it shows them.
+
+    ``figure`` saves SVG/PDF/PNG (with the report's provenance in their
+    metadata) and displays the SVG by relative link, so the HTML page loads
+    the same file that is exported. ``table`` writes a spreadsheet-safe CSV
+    (see :func:`audit.core.outputs.write_csv`) and displays the table.  Every file
+    is listed with its sha256 in ``manifest.json``, rewritten after each one.
+
+    Parameters
+    ----------
+    folder : path-like
+        The report folder. The provenance is read from its
+        ``provenance.json`` (written by :func:`run_notebook`); when there is
+        none, the provenance of the bundled data is recorded there first.
+    provenance : dict, optional
+        Use this provenance (see :func:`report_provenance`) instead, and
+        write it to ``provenance.json``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     out = Outputs(tmp, provenance={"inputs": [], "seed": None})
+    ...     out.save(pd.DataFrame({"region": ["=1+1"], "votes": [-5]}), "demo")
+    ...     print((out.tables / "demo.csv").read_text(), end="")
+    region,votes
+    '=1+1,-5
+    """
+
+    def __init__(self, folder, *, provenance: dict | None = None):
+        self.folder = Path(folder)
+        self.figures = self.folder / "figures"
+        self.tables = self.folder / "tables"
+        prov_file = self.folder / PROVENANCE
+        if provenance is None and prov_file.is_file():
+            provenance = json.loads(prov_file.read_text(encoding="utf-8"))
+            written = True
+        else:
+            written = False
+            if provenance is None:
+                provenance = report_provenance()
+        self.provenance = provenance
+        self._out = OutputFolder(self.folder, inputs=_input_paths(provenance))
+        if written:
+            self._out.written[PROVENANCE] = {"sha256": sha256_of(prov_file),
+                                             "bytes": prov_file.stat().st_size}
+        else:
+            self._out.write_json(PROVENANCE, provenance)
+        self._figures = self._out.subfolder("figures")
+        self._tables = self._out.subfolder("tables")
+        self.figures.mkdir(parents=True, exist_ok=True)
+        self.tables.mkdir(parents=True, exist_ok=True)
+
+    def figure(self, fig, name: str, caption: str = ""):
+        import matplotlib.pyplot as plt
+        from IPython.display import HTML
+
+        from ..plots import save_figure
+
+        save_figure(fig, self._figures, name, provenance=self.provenance)
+        plt.close(fig)
+        self._out.write_manifest(self.provenance)
+        cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+        return HTML(f'<figure class="audit-figure"><img src="figures/{html.escape(name)}.svg" '
+                    f'alt="{html.escape(caption or name)}">{cap}</figure>')
+
+    def save(self, df: pd.DataFrame, name: str, *, index=False) -> None:
+        """Write ``df`` to ``tables/<name>.csv`` (returns nothing, so a notebook
+        cell that ends with it shows nothing). Text cells a spreadsheet would
+        run as a formula get a leading quote; numbers stay numbers."""
+        from ..core.outputs import safe_path
+
+        safe_path(self.tables, name)
+        self._tables.write_csv(f"{name}.csv", df, index=index)
+        self._out.write_manifest(self.provenance)
+
+    def table(self, df: pd.DataFrame, name: str, *, show=None, index=False):
+        """Write ``df`` as CSV and return it (or the ``show`` columns) as HTML."""
+        from IPython.display import HTML
+
+        self.save(df, name, index=index)
+        shown = df if show is None else df[show]
+        return HTML(shown.to_html(index=index, escape=True, na_rep="",
+                                  float_format=_number, border=0))
+
+
+def _input_paths(prov: dict) -> list[Path]:
+    """Local files among the provenance inputs (paths relative to the project)."""
+    paths = []
+    for rec in prov.get("inputs", []):
+        if rec.get("dataset") or not rec.get("path"):
+            continue
+        p = Path(rec["path"])
+        paths.append(p if p.is_absolute() else ROOT / p)
+    return paths
+
+
+def _project_file(path: Path) -> dict:
+    """Input record of a project file: path relative to the project root."""
+    path = Path(path).resolve()
+    try:
+        rel = path.relative_to(ROOT).as_posix()
+    except ValueError:
+        rel = path.as_posix()
+    return {"path": rel, "sha256": sha256_of(path), "bytes": path.stat().st_size}
+
+
+def _bundled_inputs() -> list[dict]:
+    """The data package, each of its tables (sha256 and bytes as it declares
+    them; the notebooks verify them on load) and the claims file."""
+    desc = json.loads(DATAPACKAGE.read_text(encoding="utf-8"))
+    base = DATAPACKAGE.parent.relative_to(ROOT).as_posix()
+    records = [_project_file(DATAPACKAGE)]
+    for res in desc.get("resources", []):
+        records.append({"path": f"{base}/{res['path']}",
+                        "sha256": str(res.get("hash", "")).removeprefix("sha256:"),
+                        "bytes": res.get("bytes")})
+    if CLAIMS.is_file():
+        records.append(_project_file(CLAIMS))
+    return records
+
+
+def _dataset_inputs(parameters: dict) -> list[dict]:
+    """Registered station datasets named in any text parameter value."""
+    from ..tables import datasets
+
+    text = " ".join(str(v) for v in parameters.values() if isinstance(v, str))
+    return [{"path": name, "dataset": name, "url": spec.url, "sha256": spec.sha256}
+            for name, spec in sorted(datasets.REGISTRY.items()) if name in text]
+
+
+def _literal(text: str):
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def report_provenance(source=None, parameters: dict | None = None) -> dict:
+    """Provenance of a report: the notebook, the data it reads, its parameters.
+
+    Parameters
+    ----------
+    source : path-like, optional
+        The notebook (py:percent); its ``parameters`` cell gives the defaults.
+    parameters : dict, optional
+        Overrides, as passed to papermill.
+
+    Returns
+    -------
+    dict
+        See :func:`audit.core.outputs.provenance`; ``OUTPUT_DIR`` is left out (it
+        names the output folder, not an input), ``seed`` is the ``SEED``
+        parameter when the notebook has one. Paths are relative to the
+        project, so the file does not depend on where the project sits.
+    """
+    params: dict = {}
+    inputs: list = []
+    bundled = True
+    if source is not None:
+        source = Path(source)
+        params = {k: _literal(v) for k, v in notebook_parameters(source).items()}
+        inputs.append(_project_file(source))
+        nb = next((n for n in NOTEBOOKS if n.file == source.name), None)
+        bundled = nb.bundled_data if nb is not None else True
+    params.update(parameters or {})
+    params.pop("OUTPUT_DIR", None)
+    if bundled:
+        inputs += _bundled_inputs()
+    inputs += _dataset_inputs(params)
+    return _provenance(inputs, params, params.get("SEED"))
+
+
+def _number(v: float) -> str:
+    """Counts with thousands separators, shares with their decimals."""
+    if abs(v) >= 1000 and float(v).is_integer():
+        return f"{v:,.0f}"
+    if abs(v) >= 1000:
+        return f"{v:,.1f}"
+    return f"{v:.4g}"
+
+
+def versions() -> pd.DataFrame:
+    """Versions of Python and the packages the reports rest on."""
+    rows = [("python", platform.python_version())]
+    for pkg in ("vote-audit", "numpy", "pandas", "scipy", "matplotlib", "papermill",
+                "nbconvert", "jupytext"):
+        try:
+            rows.append((pkg, importlib.metadata.version(pkg)))
+        except importlib.metadata.PackageNotFoundError:
+            rows.append((pkg, "not installed"))
+    return pd.DataFrame(rows, columns=["package", "version"])
+
+
+def _coerce(value: str):
+    """Notebook parameter from the command line: YAML scalar (numbers, true/false)."""
+    try:
+        return yaml.safe_load(value)
+    except yaml.YAMLError:
+        return value
+
+
+@contextlib.contextmanager
+def _headless_kernel():
+    """Start notebook kernels with matplotlib's Agg backend: the report writes
+    its figures to files and shows none (the kernel reads ``MPLBACKEND`` from
+    the environment it inherits; this process's own backend is left alone)."""
+    before = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = "Agg"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = before
+
+
+def run_notebook(source: Path, folder: Path, parameters: dict | None = None) -> Path:
+    """Execute ``source`` (py:percent) with papermill; write ``folder/index.html``."""
+    import jupytext
+    import nbformat
+    import papermill
+    from nbconvert import HTMLExporter
+
+    source = Path(source)
+    if not source.exists():
+        raise InputError("notebook not found", file=source)
+    folder = Path(folder).resolve()
+    prov = report_provenance(source, parameters)
+    out = OutputFolder(folder, inputs=_input_paths(prov) + [source],
+                       names=("index.html", PROVENANCE, MANIFEST))
+    out.write_json(PROVENANCE, prov)
+    out.write_manifest(prov)     # the notebook's Outputs adds its files to it
+    params = {"OUTPUT_DIR": str(folder), **(parameters or {})}
+    nb = jupytext.read(source)
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "input.ipynb"
+        dst = Path(tmp) / "output.ipynb"
+        nbformat.write(nb, src)
+        try:
+            with _headless_kernel():
+                papermill.execute_notebook(str(src), str(dst), parameters=params,
+                                           kernel_name="python3", cwd=str(ROOT),
+                                           progress_bar=False, log_output=False,
+                                           extra_arguments=["--IPKernelApp.log_level=ERROR"])
+        except papermill.PapermillExecutionError as exc:
+            raise AuditError(f"{source.name}: cell {exc.exec_count} failed: {exc.ename}: "
+                             f"{exc.evalue}") from None
+        executed = nbformat.read(dst, as_version=4)
+    executed.metadata.pop("papermill", None)
+    for i, cell in enumerate(executed.cells):
+        cell.id = f"cell-{i}"          # stable ids: same inputs, same page bytes
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+    title = next((c.source.splitlines()[0].lstrip("# ").strip() for c in executed.cells
+                  if c.cell_type == "markdown" and c.source.startswith("# ")), source.stem)
+    executed.metadata["title"] = title
+    exporter = HTMLExporter(template_name="lab", exclude_input=True,
+                            exclude_input_prompt=True, exclude_output_prompt=True,
+                            extra_template_paths=[str(TEMPLATES)])
+    exporter.template_file = "report.html.j2"
+    body, _ = exporter.from_notebook_node(executed)
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    for rec in manifest.get("files", []):
+        out.written.setdefault(rec["path"], {"sha256": rec["sha256"],
+                                             "bytes": rec["bytes"]})
+    page = out.write_text("index.html", body)
+    out.write_manifest(prov)
+    return page
+
+
+def stations_available() -> bool:
+    """Whether the public station datasets can be loaded without a download."""
+    try:
+        from ..tables import datasets
+    except ImportError:
+        return False
+    return datasets.available()
+
+
+def notebook_parameters(source: Path) -> dict[str, str]:
+    """Names and default values (as text) of a notebook's ``parameters`` cell."""
+    import jupytext
+
+    nb = jupytext.read(source)
+    for cell in nb.cells:
+        if "parameters" in cell.metadata.get("tags", []):
+            return dict(re.findall(r"^([A-Z][A-Z0-9_]*)\s*=\s*(.+?)\s*$", cell.source, re.M))
+    return {}
+
+
+def build_reports(out="reports", parameters=(), stations="auto") -> dict[str, Path]:
+    """Execute every applicable notebook; return report name -> folder.
+
+    ``parameters`` are (NAME, VALUE) pairs; each goes to the notebooks whose
+    ``parameters`` cell defines NAME. A name no notebook defines is an error.
+    """
+    out = Path(out)
+    params = {k: _coerce(v) for k, v in parameters}
+    known = {}
+    for nb in NOTEBOOKS:
+        if (NOTEBOOK_DIR / nb.file).exists():
+            known[nb.name] = notebook_parameters(NOTEBOOK_DIR / nb.file)
+    unknown = sorted(set(params) - {k for names in known.values() for k in names})
+    if unknown:
+        names = sorted({k for names in known.values() for k in names} - {"OUTPUT_DIR"})
+        raise InputError(f"unknown notebook parameter {unknown[0]!r}; the notebooks take: "
+                         + ", ".join(names))
+    if "OUTPUT_DIR" in params:
+        raise InputError("OUTPUT_DIR is set by --out, not by -p")
+    written = {}
+    for nb in NOTEBOOKS:
+        if nb.needs_stations:
+            if stations == "no":
+                continue
+            source = NOTEBOOK_DIR / nb.file
+            if not source.exists():
+                if stations == "yes":
+                    raise AuditError(f"{nb.file} is not part of this version")
+                continue
+            if stations == "auto" and not stations_available():
+                continue
+        folder = out / nb.name
+        mine = {k: v for k, v in params.items() if k in known.get(nb.name, {})}
+        run_notebook(NOTEBOOK_DIR / nb.file, folder, mine)
+        written[nb.name] = folder
+    return written
