@@ -24,6 +24,9 @@ Sections of the table (every figure is measured in this run, on this machine):
 ``integer``
     The integer-percentage test with its exact null against the published
     Monte Carlo procedure (``benchmarks/reference.py``).
+``mixture``
+    The finite-mixture model's national fit on the 2020 file with its
+    intervals and p-value (``benchmarks/mixture_bench.py``).
 ``digits``
     First- and second-digit tests against the PyPI packages ``benford_py``
     and ``benfordslaw`` (rows say "not installed" when they are absent).
@@ -83,7 +86,7 @@ GIB = 1024 ** 3
 MIB = 1024 ** 2
 BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
              "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
-SECTIONS = ("load", "battery", "integer", "digits", "scaling", "calibration")
+SECTIONS = ("load", "battery", "integer", "digits", "mixture", "scaling", "calibration")
 COLUMNS = ("section", "item", "n", "seconds", "cpu_s", "peak_mib", "value", "note")
 
 
@@ -829,7 +832,7 @@ def main(argv=None) -> int:
     table = full = None
     want = args.sections
     with Measure() as m_total:
-        if want & {"load", "battery", "integer", "digits"}:
+        if want & {"load", "battery", "integer", "digits", "mixture"}:
             table = section(bench_load, t, args)
         if table is not None:
             full = table
@@ -853,6 +856,9 @@ def main(argv=None) -> int:
             section(bench_integer, t, full if not args.quick else table, args)
         if "digits" in want:
             section(bench_digits, t, full, args)
+        if "mixture" in want:
+            from mixture_bench import bench_mixture
+            section(bench_mixture, t, full if not args.quick else table, args, Measure)
         del full, table
     if "scaling" in want:
         section(bench_scaling, t, args)

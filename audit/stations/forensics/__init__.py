@@ -12,7 +12,7 @@ import pkgutil
 
 #: Registration order of the built-in test families.
 ORDER = ("integer_percentages", "digits", "distributions", "excess_votes",
-         "fingerprints", "spikes")
+         "fingerprints", "spikes", "mixture")
 
 _found = sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
 for _name in [n for n in ORDER if n in _found] + [n for n in _found if n not in ORDER]:

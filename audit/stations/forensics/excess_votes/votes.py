@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ...core.errors import NotApplicable
-from ...core.threads import single_threaded_blas
-from ..registry import register
-from ..result import TestResult, exclusion_table
+from ....core.errors import NotApplicable
+from ....core.threads import single_threaded_blas
+from ...registry import register
+from ...result import TestResult, exclusion_table
 
 __all__ = ["ExcessVotesResult", "excess_votes"]
 
