@@ -76,7 +76,7 @@ ROUNDING = 1e-6
 
 #: Examples per test and property (times the property's scale); the slow
 #: ``test_deep`` runs every property with ``DEEP`` times as many.
-EXAMPLES = {"default": 16, "spikes": 8, "fingerprint": 4}
+EXAMPLES = {"default": 16, "spikes": 8, "fingerprint": 4, "mixture": 6}
 DEEP = 8
 
 
