@@ -14,13 +14,14 @@ The computational core is :mod:`audit.stations.forensics.mixture.model`.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from ....core.errors import NotApplicable
-from ....core.threads import map_threads, single_threaded_blas
+from ....core.threads import single_threaded_blas, worker_threads
 from ...registry import register
 from ...result import TestResult, exclusion_table, simulated_pvalue
 from . import model as mm
@@ -338,24 +339,19 @@ def mixture(registered, ballots_cast, leader, *, groups=None, ids=None, n_boot=2
 
     data = prepared(v, w)
     clean, ll0, rec, start = fit_pair(data)
-    full, ll1, iters = mm.fit(data, start, max_iter=max_iter, record=rec)
-    lr = 2 * (rec["loglik"] - ll0)
-    shares, probs, made, stolen = _summary(data, full, cls)
-
     n_boot, n_null = int(n_boot), int(n_null)
     boot_root, null_root = np.random.SeedSequence(
         [int(x) for x in gen.integers(0, 2 ** 63, size=4)]).spawn(2)
-    jobs = ([("boot", s) for s in boot_root.spawn(n_boot)]
-            + [("null", s) for s in null_root.spawn(n_null)])
+    fitted = {}
 
     def refit(job):
         kind, seed = job
         g = np.random.default_rng(seed)
-        model = full if kind == "boot" else clean
+        model = fitted["full"] if kind == "boot" else clean
         vv, ww, mk, st, point = mm.simulate(n, data, model, grid, g)
         d = prepared(vv, ww)
         if kind == "boot":
-            p, _, _ = mm.fit(d, full, max_iter=int(null_iter))
+            p, _, _ = mm.fit(d, model, max_iter=int(null_iter))
             sh, _, md, sl = _summary(d, p, cls)
             true = np.bincount(cls[point], minlength=3) / point.size
             return (sh[1], sh[2], md[0].sum(), sl[0].sum(),
@@ -364,9 +360,31 @@ def mixture(registered, ballots_cast, leader, *, groups=None, ids=None, n_boot=2
         p, _, _ = mm.fit(d, s0, max_iter=int(null_iter), record=r)
         return (2 * (r["loglik"] - l0), float(1 - mm.class_shares(p, cls)[0]))
 
-    out = map_threads(refit, jobs)
-    boot = np.array([o for (kind, _), o in zip(jobs, out) if kind == "boot"]).reshape(-1, 8)
-    null = np.array([o for (kind, _), o in zip(jobs, out) if kind == "null"]).reshape(-1, 2)
+    null_jobs = [("null", s) for s in null_root.spawn(n_null)]
+    boot_jobs = [("boot", s) for s in boot_root.spawn(n_boot)]
+    workers = min(worker_threads(), n_null + n_boot)
+    if workers <= 1:
+        full, ll1, iters = mm.fit(data, start, max_iter=max_iter, record=rec)
+        fitted["full"] = full
+        out_null = [refit(j) for j in null_jobs]
+        out_boot = [refit(j) for j in boot_jobs]
+    else:
+        # the null elections need only the clean fit: they run while this
+        # thread fits the fraud model; the bootstrap follows from that fit
+        ex = ThreadPoolExecutor(workers)
+        try:
+            pending = [ex.submit(refit, j) for j in null_jobs]
+            full, ll1, iters = mm.fit(data, start, max_iter=max_iter, record=rec)
+            fitted["full"] = full
+            pending += [ex.submit(refit, j) for j in boot_jobs]
+            done = [f.result() for f in pending]
+        finally:
+            ex.shutdown(wait=True, cancel_futures=True)
+        out_null, out_boot = done[:n_null], done[n_null:]
+    lr = 2 * (rec["loglik"] - ll0)
+    shares, probs, made, stolen = _summary(data, full, cls)
+    boot = np.array(out_boot, dtype=float).reshape(-1, 8)
+    null = np.array(out_null, dtype=float).reshape(-1, 2)
     if null.size:
         pvalue = simulated_pvalue(int(np.sum(null[:, 0] >= lr)), null.shape[0])
         expected = float(null[:, 1].mean())
