@@ -134,7 +134,7 @@ def _summary(data, params, cls):
           calibration_options={"n_boot": 0, "n_null": 19}, max_sims=40)
 @single_threaded_blas
 def mixture(registered, ballots_cast, leader, *, groups=None, ids=None, n_boot=29,
-            n_null=19, null_iter=20, max_iter=300, prior_stations=2.0,
+            n_null=19, null_iter=15, max_iter=300, prior_stations=2.0,
             confidence=0.95, min_stations=100, rng=None):
     """Finite-mixture estimates of fraud per station (eforensics class, EM fit).
 
@@ -158,7 +158,7 @@ def mixture(registered, ballots_cast, leader, *, groups=None, ids=None, n_boot=2
     n_null : int, default 19
         Elections simulated from the clean-only fit for the p-value (0 to
         skip: the p-value is then nan).
-    null_iter : int, default 20
+    null_iter : int, default 15
         EM steps of the fraud fit behind the likelihood-ratio statistic
         (the same for the data and the null refits) and of the bootstrap
         refits.
