@@ -5,7 +5,7 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from audit.referenda.checks import SCENARIOS, crossvote_shares, run_checks
+from audit.referenda.checks import SCENARIOS, _statuses, crossvote_shares
 from audit.referenda.checks.base import CONSISTENT, INCONSISTENT
 
 
@@ -41,6 +41,8 @@ def _one(found, words):
 def test_the_2018_results_found_add_up(evidence):
     found = crossvote_shares.shares_add_up(evidence)
     assert {f.verdict for f in found} == {CONSISTENT}
+    # a set of one share (LPR council after 31%: 75.2%) is not a sum to check
+    assert not any("LPR People's Council election 2018 (after 31%" in f.subject for f in found)
     # LPR head, final (lug-info, 112.international): 68.3 + 16.55 + 7.95 + 5.9 + 1.3 = 100
     lpr = [f for f in found if f.region == "LPR" and "LPR head election 2018 (final" in f.subject]
     assert len(lpr) == 1 and lpr[0].value == pytest.approx(100.0)
@@ -88,10 +90,11 @@ def test_dpr_2018_medvedev_cannot_fall_from_10_1_to_6_49_after_76_percent(eviden
     # the most the remaining 24% of ballots can hold for him: (6.495 - 0.755 * 10.05) / 0.245
     assert f.value == pytest.approx((6.495 - 0.755 * 10.05) / 0.245)
     # the set is on one aggregator page only: it is not part of the confirmed-only run
-    conf = run_checks(SCENARIOS["confirmed figures only"](evidence)).findings
-    assert not conf["subject"].str.contains("after 76%").any()
-    assert set(SCENARIOS["confirmed figures only"](evidence).options["verification"]) == \
-        {"confirmed"}
+    confirmed = SCENARIOS["confirmed figures only"](evidence)
+    assert set(confirmed.options["verification"]) == {"confirmed"}
+    assert not any("after 76%" in f.subject for f in crossvote_shares.partial_to_final(confirmed))
+    # and the full run's rests_on names the status it rests on
+    assert _statuses(evidence, "DPR", "; ".join(f.evidence)) == "confirmed; single source"
 
 
 def test_a_share_that_can_still_be_reached_is_consistent_and_basis_is_named(evidence):

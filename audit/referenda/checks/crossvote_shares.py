@@ -60,9 +60,11 @@ def _listing(g) -> str:
 
 
 def shares_add_up(ev) -> list[Finding]:
-    """The shares of one announced set against 100%."""
+    """The shares of one announced set against 100% (sets of two options or more)."""
     out = []
     for _, g in option_sets(ev):
+        if len(g) < 2:
+            continue
         low = sum(_share(r).low for _, r in g.iterrows())
         high = sum(_share(r).high for _, r in g.iterrows())
         total = float(g["share"].sum())
