@@ -394,8 +394,9 @@ display(Markdown(
 # fall while a vote runs (2023 and 2024: the figures announced during the
 # vote, `data/other_votes/turnout_by_day.csv`), and the implied voter list of
 # the votes held after 2021 against the adults the whole oblast can have had.
-# For the DPR and LPR votes of November 2018 every share announced at one
-# moment of the count is loaded (`data/other_votes/shares_by_option.csv`): the
+# For the DPR and LPR votes of November 2018, and where found for 2023 and
+# 2024, every share announced at one moment of the count is loaded
+# (`data/other_votes/shares_by_option.csv`): the
 # shares of one announcement must not add up to more than 100% (exactly 100%
 # when the invalid share is given too), published votes must fit one ballot
 # total, and a share announced during the count must leave the ballots still

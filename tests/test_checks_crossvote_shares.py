@@ -49,6 +49,10 @@ def test_the_2018_results_found_add_up(evidence):
     # DPR head after 97.52% (slovoidilo): 60.9 + 14.1 + 9.2 + 7.8 + 6.4 = 98.4, no invalid given
     (d,) = [f for f in found if "97.52%" in f.subject]
     assert d.value == pytest.approx(98.4) and d.expected_low == 0.0
+    # DPR 2023 after all protocols (kommersant): 78.03 + 6.43 + 6.25 + 5.14 + 3.27 = 99.12
+    (r23,) = [f for f in found if f.subject.startswith("Russian regional elections 2023 (final")
+              and f.region == "DPR"]
+    assert r23.value == pytest.approx(99.12)
 
 
 def test_shares_over_100_or_a_complete_set_short_of_it_are_inconsistent(evidence):

@@ -1,8 +1,9 @@
 """Checks across votes on whole sets of shares: every option of one announcement.
 
 ``other_votes/shares_by_option.csv`` (``Evidence.options``) holds, for the
-DPR and LPR votes of 11 November 2018, every share announced at one moment
-of the count: each candidate or list, and the invalid share where given.
+DPR and LPR votes of 11 November 2018 and the 2023 and 2024 votes in the
+four regions, every share announced at one moment of the count: each
+candidate or list, and the invalid share where given.
 Rows of one announcement share a ``set_id``. Three pieces of arithmetic
 apply, all on the announcer's own figures (kind ``own figures``):
 
