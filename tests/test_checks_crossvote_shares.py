@@ -125,3 +125,15 @@ def test_evidence_without_option_table_gives_no_findings(evidence):
     ev = dataclasses.replace(evidence, options=None)
     assert crossvote_shares.shares_add_up(ev) == []
     assert crossvote_shares.partial_to_final(ev) == []
+
+
+def test_a_set_whose_rows_disagree_names_row_and_column(evidence):
+    from audit.core.errors import InputError
+
+    o = _options(evidence, {"x": ({}, [("A", 60.0, None), ("B", 39.0, None)])})
+    o.loc[1, "counted_pct"] = 90.0
+    with pytest.raises(InputError, match=r"row 3.*counted_pct|counted_pct.*row 3"):
+        crossvote_shares.option_sets(dataclasses.replace(evidence, options=o))
+    o = _options(evidence, {"x": ({}, [("A", 60.0, None), ("A", 39.0, None)])})
+    with pytest.raises(InputError, match="named twice"):
+        crossvote_shares.option_sets(dataclasses.replace(evidence, options=o))

@@ -25,17 +25,38 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ...core.errors import InputError
 from .base import CONSISTENT, INCONSISTENT, OWN, VERIFICATION, Finding, Interval, verification_of
 
 _RANK = {"high": 0, "medium": 1, "low": 2}
 _EPS = 1e-9
 
 
+SET_FIELDS = ("vote", "region", "date", "as_of", "counted_pct", "counted_basis", "stage",
+              "complete")
+TABLE = "data/other_votes/shares_by_option.csv"
+
+
 def option_sets(ev) -> list[tuple[str, pd.DataFrame]]:
-    """(set_id, rows) for every announced set in the four regions, in file order."""
+    """(set_id, rows) for every announced set in the four regions, in file order.
+
+    Raises :class:`InputError` naming the row and column when the rows of
+    one set disagree on what the set is (vote, moment, share counted, ...),
+    or name one option twice.
+    """
     o = ev.options
     if o is None or o.empty:
         return []
+    for sid, g in o.groupby("set_id", sort=False):
+        for col in SET_FIELDS:
+            if g[col].nunique(dropna=False) > 1:
+                bad = g.index[g[col] != g[col].iloc[0]][0]
+                raise InputError(f"set {sid!r}: {col} differs from the set's first row",
+                                 file=TABLE, row=int(bad) + 2, column=col)
+        dup = g["option"].duplicated()
+        if dup.any():
+            raise InputError(f"set {sid!r}: option {g['option'][dup].iloc[0]!r} named twice",
+                             file=TABLE, row=int(g.index[dup][0]) + 2, column="option")
     o = o[o["region"].isin(ev.region_codes)]
     return list(o.groupby("set_id", sort=False))
 
