@@ -349,20 +349,41 @@ display(out.table(findings, "findings",
 # things; the table is for reading across, not for ranking votes.
 
 # %%
+summary = cs.cross_vote_summary(ev)
+display(out.table(summary, "cross_votes_by_region",
+                  show=["region", "year", "vote", "turnout_as_stated", "turnout_confidence",
+                        "turnout_verification", "turnout_source", "share_as_stated",
+                        "share_confidence", "share_verification", "share_source",
+                        "other_versions"]))
+gaps = [f"{r.region} {r.year} {q}" for r in summary.itertuples()
+        for q in ("turnout", "share") if getattr(r, f"{q}_verification") == "not found"]
+bounded = [f"{r.region} {r.year} ({r.turnout_as_stated})" for r in summary.itertuples()
+           if r.turnout_as_stated.startswith(("more than", "about", "at most"))]
+display(Markdown(
+    "The 2022, 2023 and 2024 figures region by region (the final figure the checks use, its "
+    "page, confidence and verification; other versions reported beside it). "
+    + ("Found on no stored page, so left empty rather than filled from memory: "
+       + ", ".join(gaps) + ". " if gaps else "Every figure was found on a stored page. ")
+    + ("Stated only as a bound or an approximation: " + ", ".join(bounded) + ". "
+       if bounded else "")))
+
+# %%
 cross = cs.cross_vote_table(ev)
 display(out.table(cross, "cross_votes",
                   show=["region", "date", "vote", "turnout_high", "share_high",
                         "participants_used", "implied_list", "confidence", "verification"]))
-lists = cross.dropna(subset=["implied_list"])
-missing = [f"{r} {y}" for r in ev.region_codes for y in ("2023", "2024")
-           if cross[(cross["region"] == r) & cross["date"].str.startswith(y)]["turnout_high"]
-           .dropna().empty]
+lists = cross.dropna(subset=["implied_list"]).drop_duplicates(
+    ["region", "date", "vote", "implied_list"])
 display(Markdown(
-    "Voter lists implied by the announced figures, vote by vote: " + "; ".join(
-        f"{r.region} {r.date[:4]} ({r.vote}): {r.implied_list:,.0f}, "
-        f"{r.implied_list_share_of_most_adults:.0%} of the most adults the whole oblast can have "
-        "had in 2021-2022" for r in lists.itertuples())
-    + ". " + ("No turnout was found for: " + ", ".join(missing) + "." if missing else "")))
+    "Every report in the record, 2014-2024. Voter lists implied by the announced figures "
+    "(derived: participants, or leading votes / share, divided by turnout), vote by vote: "
+    + "; ".join(
+        f"{r.region} {r.date[:4]} ({r.vote}): {r.implied_list:,.0f}"
+        + (f", {r.implied_list_share_of_most_adults:.0%} of the most adults the whole oblast "
+           "can have had in 2021-2022" if r.date >= "2022" else "")
+        for r in lists.itertuples())
+    + " (votes before 2022 are not set against the 2021-2022 population, which was smaller "
+    "than the one they drew on)."))
 
 # %% [markdown]
 # ### The 2022 checks, run on the other votes
@@ -373,8 +394,15 @@ display(Markdown(
 # fall while a vote runs (2023 and 2024: the figures announced during the
 # vote, `data/other_votes/turnout_by_day.csv`), and the implied voter list of
 # the votes held after 2021 against the adults the whole oblast can have had.
-# A whole-number percentage ('75%') that fails at its last digit but holds as
-# an 'about' figure is *inconclusive*.
+# For the DPR and LPR votes of November 2018, and where found for 2023 and
+# 2024, every share announced at one moment of the count is loaded
+# (`data/other_votes/shares_by_option.csv`): the
+# shares of one announcement must not add up to more than 100% (exactly 100%
+# when the invalid share is given too), published votes must fit one ballot
+# total, and a share announced during the count must leave the ballots still
+# to count a share between 0 and 100% of the final. A whole-number percentage
+# ('75%') that fails at its last digit but holds as an 'about' figure is
+# *inconclusive*.
 
 # %%
 across = findings[findings["family"] == "across votes"]
@@ -408,30 +436,38 @@ display(out.table(support, "support_by_vote",
                         "verification", "source_url"]))
 
 # %%
-finals = curves[curves["days_to_close"] == 0].drop_duplicates(["region", "year"])
+finals = curves[curves["days_to_close"] == 0].drop_duplicates(["region", "year"], keep="last")
 early = curves[curves["days_to_close"] <= -1].sort_values("days_to_close").drop_duplicates(
     ["region", "year"], keep="last")
 ahead = early.merge(finals, on=["region", "year"], suffixes=("_before", "_final"))
 bad = across[across["verdict"] == "inconsistent"]
 doubt = across[across["verdict"] == "inconclusive"]
 mono = across[across["check"] == "turnout_monotonic_other_votes"]
-sup = support.sort_values("date").drop_duplicates(["region", "year", "kind"], keep="last")
-ref22 = sup[sup["year"] == 2022].set_index("region")["share_high"]
-pres24 = sup[sup["year"] == 2024].set_index("region")["share_high"]
-reg23 = sup[sup["year"] == 2023].set_index("region")["share_high"]
+ref22, reg23, pres24 = (summary[summary["year"] == y].set_index("region")["share"].dropna()
+                        for y in (2022, 2023, 2024))
+vain = ev.verification[ev.verification["file"].str.startswith("other_votes/shares")
+                       & (ev.verification["status"] == "not_found")]
 display(Markdown(
     "**What the numbers across votes show.** "
     f"Of {len(across)} checks on the other votes, {(across['verdict'] == 'consistent').sum()} "
     f"are consistent, {len(bad)} inconsistent and {len(doubt)} inconclusive. "
-    + ("".join(f"{r.finding_id} ({r.region}, {r.subject}) is *inconsistent*: {r.explanation}. "
-               for r in bad.itertuples()))
+    + ("".join(f"{r.finding_id} ({r.region}, {r.subject}) is *inconsistent*: {r.explanation} "
+               f"(rests on figures {r.rests_on})"
+               + ("; it rests on a figure found on one page only or on none, so it is not a "
+                  "headline finding. " if any(w in r.rests_on for w in ("single source",
+                                                                         "not found",
+                                                                         "not checked"))
+                  else ". ") for r in bad.itertuples()))
     + ("".join(f"{r.finding_id} ({r.region}, {r.subject}) is *inconclusive*: {r.explanation}. "
                for r in doubt.itertuples()))
+    + ("".join(f"Searched for and found on no stored page, so not checked: {r.region_or_unit} "
+               f"{r.quantity}. " for r in vain.itertuples()))
     + f"In all {len(mono)} steps of the 2023 and 2024 turnout series the announced turnout "
     + ("never falls. " if (mono["verdict"] == "consistent").all() else "falls at least once. ")
     + "The multi-day votes share a shape: much of the final turnout was announced before the "
     "last day. The last figure at least a day before the close, against the final: "
-    + "; ".join(f"{r.region} {r.year}: {r.turnout_before:g}% of {r.turnout_final:g}% "
+    + "; ".join(f"{r.region} {r.year}: {r.turnout_before:g}% of "
+                f"{'more than ' if r.bound_final == 'lower' else ''}{r.turnout_final:g}% "
                 f"({-r.days_to_close_before:.1f} days before)" for r in ahead.itertuples())
     + ". Leading shares: the 2022 yes share ("
     + ", ".join(f"{k} {v:g}%" for k, v in ref22.items())

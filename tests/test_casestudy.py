@@ -60,3 +60,32 @@ def test_support_by_vote_says_what_each_share_is(evidence):
     assert (s[s["year"] == 2022]["kind"] == "referendum").all()
     assert (s[s["year"] == 2024]["kind"] == "election").all()
     assert s["source_url"].str.startswith("http").all()
+
+
+def test_summary_has_every_region_and_vote_with_sources_or_says_not_found(evidence):
+    s = cs.cross_vote_summary(evidence)
+    assert len(s) == 4 * 3
+    assert set(zip(s["region"], s["year"])) == {(r, y) for r in evidence.region_codes
+                                                for y in (2022, 2023, 2024)}
+    for q in ("turnout", "share"):
+        found = s[s[q].notna()]
+        assert found[f"{q}_source"].str.startswith("http").all()
+        assert found[f"{q}_confidence"].isin(["high", "medium", "low"]).all()
+        missing = s[s[q].isna()]
+        assert (missing[f"{q}_as_stated"] == "not found on a stored page").all()
+    # no stored page gives Zaporizhzhia's 2024 turnout (data/sources/verification.csv)
+    z24 = s[(s["region"] == "Zaporizhzhia") & (s["year"] == 2024)].iloc[0]
+    assert z24["turnout_verification"] == "not found" and z24["share"] == 92.95
+
+
+def test_summary_takes_the_final_figure_and_keeps_its_bound(evidence):
+    s = cs.cross_vote_summary(evidence).set_index(["region", "year"])
+    # DPR 2023: the only final figure found is 'more than 76%' (TASS, RIA)
+    assert s.loc[("DPR", 2023), "turnout_as_stated"] == "more than 76%"
+    assert "turnout 74.1%" in s.loc[("DPR", 2023), "other_versions"]
+    # Kherson 2024: the regional commission's final 83.87 (confirmed), not the 77 seen earlier
+    assert s.loc[("Kherson", 2024), "turnout"] == 83.87
+    assert "turnout 77%" in s.loc[("Kherson", 2024), "other_versions"]
+    # derived, never announced: 1,705,786 / 0.9523 / 0.8825
+    assert s.loc[("DPR", 2024), "participants_basis"].startswith("derived")
+    assert s.loc[("DPR", 2024), "implied_list"] == pytest.approx(1705786 / 0.9523 / 0.8825)

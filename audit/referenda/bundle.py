@@ -38,6 +38,8 @@ class Evidence:
     sources: dict
     # cumulative turnout announced during the 2023 and 2024 votes in the same regions
     timelines: pd.DataFrame | None = None
+    # shares of every option announced during and after the count of other votes (2018)
+    options: pd.DataFrame | None = None
 
     @property
     def region_codes(self) -> list[str]:
@@ -100,7 +102,8 @@ def load_evidence(datapackage_path=DATAPACKAGE, claims_path=CLAIMS) -> Evidence:
     desc = datapackage.load_descriptor(dp)
     tables = {name: datapackage.read_table(dp, name) for name in (
         "announcements_2022", "subunits_2022", "comparison_votes",
-        "baselines_oblasts", "regions", "verification", "turnout_by_day_other_votes")}
+        "baselines_oblasts", "regions", "verification", "turnout_by_day_other_votes",
+        "shares_by_option_other_votes")}
     sources = {r["name"]: {"path": r["path"], "sha256": r["hash"].removeprefix("sha256:"),
                            "title": r.get("title", "")} for r in desc["resources"]}
     return Evidence(announcements=tables["announcements_2022"],
@@ -110,7 +113,8 @@ def load_evidence(datapackage_path=DATAPACKAGE, claims_path=CLAIMS) -> Evidence:
                     baselines=tables["baselines_oblasts"],
                     regions=tables["regions"],
                     claims=load_claims(claims_path), sources=sources,
-                    timelines=tables["turnout_by_day_other_votes"])
+                    timelines=tables["turnout_by_day_other_votes"],
+                    options=tables["shares_by_option_other_votes"])
 
 
 def verify_package(datapackage_path=None) -> list[str]:

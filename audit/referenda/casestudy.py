@@ -304,3 +304,96 @@ def support_by_vote(ev) -> pd.DataFrame:
                          "election")
     return t[["region", "date", "year", "vote", "kind", "share_low", "share_high", "share_of",
               "source_url", "confidence", "verification"]].reset_index(drop=True)
+
+
+# --- the same four regions in 2022, 2023 and 2024, one row per region and vote ------------
+
+LATER_VOTES = ((2022, "annexation 'referendum'"), (2023, "Russian regional elections"),
+               (2024, "Russian presidential election"))
+_BOUND_WORD = {"exact": "", "lower": "more than ", "upper": "at most ", "approximate": "about "}
+
+
+def _pick(rows: list):
+    """Best verified, then most confident; ties go to the row listed first."""
+    return _best(rows) if rows else None
+
+
+def _figure(prefix: str, r, value, bound="exact", stage="final") -> dict:
+    if r is None:
+        return {f"{prefix}": np.nan, f"{prefix}_as_stated": "not found on a stored page",
+                f"{prefix}_stage": "", f"{prefix}_source": "", f"{prefix}_confidence": "",
+                f"{prefix}_verification": "not found"}
+    return {f"{prefix}": float(value), f"{prefix}_as_stated": f"{_BOUND_WORD[bound]}{value:g}%",
+            f"{prefix}_stage": stage, f"{prefix}_source": r["source_url"],
+            f"{prefix}_confidence": r["confidence"], f"{prefix}_verification": verification_of(r)}
+
+
+def cross_vote_summary(ev) -> pd.DataFrame:
+    """Turnout and leading share in each region for 2022, 2023 and 2024, with sources.
+
+    One row per region and vote. 2022: the announced final figures the
+    checks use. 2023 and 2024: the final turnout of
+    ``other_votes/turnout_by_day.csv`` (the last figure of the series, over
+    stations in and outside the region), else a turnout row of
+    ``comparison_votes.csv``; the leading share from ``comparison_votes.csv``.
+    Each figure keeps its URL, confidence and verification; a figure found
+    on no stored page says so. ``other_versions`` lists the other values
+    reported for the same figure. ``participants`` and ``implied_list`` are
+    derived (leading votes / share, participants / turnout), never announced.
+    """
+    from .checks.crossvote import organisers_votes, turnout_points
+
+    pts = turnout_points(ev)
+    org = organisers_votes(ev)
+    rows = []
+    for region in ev.region_codes:
+        for year, vote in LATER_VOTES:
+            row = {"region": region, "year": year, "vote": vote}
+            others: list[str] = []
+            if year == 2022:
+                t, s = _pick(_rows(ev, region, "turnout")), _pick(_rows(ev, region, "yes_share"))
+                row |= _figure("turnout", t, None if t is None else float(t["value"]),
+                               "exact" if t is None else t["bound"])
+                row |= _figure("share", s, None if s is None else float(s["value"]),
+                               "exact" if s is None else s["bound"])
+                p = _pick(_rows(ev, region, "participants"))
+                for q, chosen in (("turnout", t), ("yes_share", s)):
+                    others += [f"{q} {v:g}%" for v in ev.announced(region, q, "final")["value"]
+                               if chosen is not None and v != float(chosen["value"])]
+                row["participants"] = np.nan if p is None else float(p["value"])
+                row["participants_basis"] = "" if p is None else "announced"
+            else:
+                o = org[org["date"].dt.year == year]
+                o = o[o["region"] == region]
+                fin = pts[(pts["region"] == region) & (pts["stage"] == "final")
+                          & (pts["close_date"].dt.year == year)] if len(pts) else pts
+                if len(fin):
+                    t = fin.iloc[-1]
+                    row |= _figure("turnout", t, float(t["value"]), t["bound"], "final")
+                else:
+                    tc = _pick([r for _, r in o.dropna(subset=["turnout_pct_high"]).iterrows()])
+                    row |= _figure("turnout", tc, None if tc is None else tc["turnout_pct_high"],
+                                   stage="stated")
+                sc = _pick([r for _, r in o.dropna(subset=["yes_pct_high"]).iterrows()])
+                row |= _figure("share", sc, None if sc is None else sc["yes_pct_high"])
+                seen_t, seen_s = {row["turnout"]}, {row["share"]}
+                tl = ev.timelines
+                if tl is not None and len(tl):
+                    tl = tl[(tl["region"] == region) & (tl["close_date"].dt.year == year)
+                            & (tl["stage"] == "final")]
+                    others += [f"turnout {v:g}%" for v in tl["value"] if v not in seen_t]
+                others += [f"turnout {v:g}%" for v in o["turnout_pct_high"].dropna()
+                           if v not in seen_t]
+                others += [f"share {v:g}%" for v in o["yes_pct_high"].dropna() if v not in seen_s]
+                y = o.dropna(subset=["yes_votes", "yes_pct_high"])
+                if len(y) and not np.isnan(row["share"]):
+                    r = y.iloc[0]
+                    row["participants"] = float(r["yes_votes"]) / (float(r["yes_pct_high"]) / 100)
+                    row["participants_basis"] = "derived: leading votes / share"
+                else:
+                    row["participants"], row["participants_basis"] = np.nan, ""
+            row["other_versions"] = "; ".join(dict.fromkeys(others))
+            row["implied_list"] = row["participants"] / (row["turnout"] / 100) \
+                if not np.isnan(row["turnout"]) else np.nan
+            rows.append(row)
+    return pd.DataFrame(rows)

@@ -19,6 +19,7 @@ from . import arithmetic
 from . import baselines
 from . import claims
 from . import crossvote
+from . import crossvote_shares
 from . import timeline
 from .base import (IMPLAUSIBLE, INCONSISTENT, UNUSUAL, VERDICT_MEANING, VERDICT_RULES,
                    VERDICTS, VERIFICATION, Finding, findings_frame, rule_holds, verification_of)
@@ -44,6 +45,9 @@ CHECKS = {
     "turnout_recomputed_other_votes": crossvote.turnout_recomputed,
     "turnout_monotonic_other_votes": crossvote.turnout_monotonic,
     "implied_list_other_votes": crossvote.implied_list_vs_adults,
+    "shares_add_up_other_votes": crossvote_shares.shares_add_up,
+    "votes_match_shares_other_votes": crossvote_shares.votes_match_shares,
+    "partial_to_final_other_votes": crossvote_shares.partial_to_final,
 }
 FAMILY = {
     "share_recomputation": "arithmetic", "components_sum": "arithmetic",
@@ -56,6 +60,8 @@ FAMILY = {
     "counts_add_up_other_votes": "across votes", "share_recomputed_other_votes": "across votes",
     "turnout_recomputed_other_votes": "across votes",
     "turnout_monotonic_other_votes": "across votes", "implied_list_other_votes": "across votes",
+    "shares_add_up_other_votes": "across votes", "votes_match_shares_other_votes": "across votes",
+    "partial_to_final_other_votes": "across votes",
 }
 SERIOUS = (INCONSISTENT, IMPLAUSIBLE)
 NOTABLE = (INCONSISTENT, IMPLAUSIBLE, UNUSUAL)
@@ -89,7 +95,8 @@ def _statuses(ev, region: str, evidence: str) -> str:
               zip(ev.announcements["id"], ev.announcements.to_dict("records"))}
     found, base = set(), set()
     b = ev.baselines
-    other = {"comparison_votes": ev.comparisons, "turnout_by_day": ev.timelines}
+    other = {"comparison_votes": ev.comparisons, "turnout_by_day": ev.timelines,
+             "shares_by_option": ev.options}
     for item in filter(None, (e.strip() for e in evidence.split(";"))):
         table, _, row = item.partition(":")
         if table in other and other[table] is not None and row.isdigit():
@@ -140,7 +147,7 @@ def run_checks(ev, *, approx_rel: float = 0.10, max_swing: float = 25.0,
 def _without(ev, statuses) -> object:
     """The evidence without the announced figures of the given statuses; the
     other votes checked across votes (the organisers' votes in the four
-    regions and their turnout by day) lose theirs too. Their row labels are
+    regions, their turnout by day and their shares by option) lose theirs too. Their row labels are
     kept, so findings still name the rows they rest on."""
     a = ev.announcements
     keep = ~a.apply(lambda r: verification_of(r) in statuses, axis=1)
@@ -150,8 +157,11 @@ def _without(ev, statuses) -> object:
     t = ev.timelines
     if t is not None and len(t):
         t = t[~t.apply(lambda r: verification_of(r) in statuses, axis=1)]
+    o = ev.options
+    if o is not None and len(o):
+        o = o[~o.apply(lambda r: verification_of(r) in statuses, axis=1)]
     return dataclasses.replace(ev, announcements=a[keep].reset_index(drop=True),
-                               comparisons=c[~drop], timelines=t)
+                               comparisons=c[~drop], timelines=t, options=o)
 
 
 def _alternatives(ev) -> object:

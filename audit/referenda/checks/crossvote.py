@@ -38,6 +38,7 @@ from .baselines import _recent_population, adult_share_range
 
 _RANK = {"high": 0, "medium": 1, "low": 2}
 COMPARABLE_SCOPES = {"total", "unstated"}
+STAGE_ORDER = {"early": 0, "main_day": 1, "close": 2, "final": 3}
 
 
 def organisers_votes(ev) -> pd.DataFrame:
@@ -164,14 +165,18 @@ def turnout_points(ev) -> pd.DataFrame:
 
     Only scopes that cover the same stations (``total`` or ``unstated``) are
     kept; turnout counted on a subset of stations is a different quantity.
+    A figure stated during the last day without an hour (stage ``close``)
+    comes before the final figure of that day, not in its place.
     """
     t = ev.timelines
     if t is None or t.empty:
         return pd.DataFrame(columns=["vote", "region", "as_of", "hour", "row", "versions"])
     t = t[t["scope"].isin(COMPARABLE_SCOPES) & t["region"].isin(ev.region_codes)].copy()
     t["moment"] = t["as_of"].dt.strftime("%Y-%m-%d") + " " + t["hour"].fillna("24:00")
+    t["stage_order"] = t["stage"].map(STAGE_ORDER).fillna(len(STAGE_ORDER)).astype(int)
     rows = []
-    for (vote, region, moment), g in t.groupby(["vote", "region", "moment"], sort=True):
+    for (vote, region, moment, _), g in t.groupby(["vote", "region", "moment", "stage_order"],
+                                                  sort=True):
         b = _best(g)
         rows.append({**b.to_dict(), "row": b.name, "versions": len(g)})
     return pd.DataFrame(rows)
@@ -184,7 +189,7 @@ def turnout_monotonic(ev, *, approx_rel: float = APPROX_REL) -> list[Finding]:
     if pts.empty:
         return out
     for (vote, region), g in pts.groupby(["vote", "region"], sort=False):
-        g = g.sort_values("moment", kind="stable")
+        g = g.sort_values(["moment", "stage_order"], kind="stable")
         recs = g.to_dict("records")
         for a, b in zip(recs, recs[1:]):
             ia, ib = interval(a, approx_rel=approx_rel), interval(b, approx_rel=approx_rel)
