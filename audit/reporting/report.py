@@ -30,14 +30,16 @@ import pandas as pd
 import yaml
 
 from ..core.errors import AuditError, InputError
-from ..referenda.bundle import CLAIMS, DATAPACKAGE, ROOT
+from ..core import resources
+from ..referenda.bundle import CLAIMS, DATAPACKAGE
 from ..core.outputs import sha256_of
 from ..core.outputs import MANIFEST, OutputFolder
 from ..core.outputs import provenance as _provenance
 
 PROVENANCE = "provenance.json"
 
-NOTEBOOK_DIR = ROOT / "notebooks"
+ROOT = resources.root()     # data/, seeds/, notebooks/: checkout or installed copy
+NOTEBOOK_DIR = resources.path("notebooks")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
