@@ -1,5 +1,6 @@
 """One source of truth for what used to be written several times: the CPU
-counter, the versions list, the JSON cleaner (issue 13)."""
+counter, the versions list, the JSON cleaner, the count checks and the
+impossible-station rule (issue 13)."""
 
 from __future__ import annotations
 
@@ -49,3 +50,24 @@ def test_one_json_cleaner():
     json.dumps(out, allow_nan=False)
     assert jsonable.to_jsonable(np.array([[1.0, np.nan]])) == [[1.0, None]]
     assert not _files_matching(r"def clean\(v\)")
+
+
+def test_one_count_validator_and_one_impossible_station_rule():
+    """Counts are checked, and stations screened for turnout above 100% or
+    more votes than ballots, in stations/forensics/_validation.py only."""
+    from audit.stations.forensics import _validation as v
+
+    assert _files_matching(r"must hold whole numbers") == {"stations/forensics/_validation.py"}
+    assert _files_matching(r"\(cast > reg\)|\bcast <= reg\b|\blead <= cast\b") == {
+        "stations/forensics/_validation.py"}
+    assert _files_matching(r"def (_check_counts|_counts_1d|_as_count_array|_as_counts|"
+                           r"counts_with_missing)\b") == set()
+    reg = np.array([0, 100, 100, 100, 100, np.nan])
+    cast = np.array([0, 0, 120, 80, 80, 50])
+    lead = np.array([0, 0, 10, 90, 40, 40])
+    empty, impossible = v.pair_screen(reg, cast, lead)
+    assert empty.tolist() == [True, True, False, False, False, False]
+    assert impossible.tolist() == [False, False, True, True, False, False]
+    assert v.reason(v.NO_REGISTERED, v.NO_BALLOTS, v.OVER_100, v.LEADER_OVER) == (
+        "no registered voters, no ballots cast, turnout above 100% or more leader votes "
+        "than ballots")
