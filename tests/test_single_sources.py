@@ -61,7 +61,8 @@ def test_one_count_validator_and_one_impossible_station_rule():
     assert _files_matching(r"\(cast > reg\)|\bcast <= reg\b|\blead <= cast\b") == {
         "stations/forensics/_validation.py"}
     assert _files_matching(r"def (_check_counts|_counts_1d|_as_count_array|_as_counts|"
-                           r"counts_with_missing)\b") == set()
+                           r"counts_with_missing|_canonical_order)\b") == set()
+    assert _files_matching(r"packed <<=") == {"stations/forensics/_order.py"}
     reg = np.array([0, 100, 100, 100, 100, np.nan])
     cast = np.array([0, 0, 120, 80, 80, 50])
     lead = np.array([0, 0, 10, 90, 40, 40])

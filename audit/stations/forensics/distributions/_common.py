@@ -11,6 +11,7 @@ from scipy import stats
 
 from ....core.errors import NotApplicable
 from ...result import TestResult, exclusion_table
+from .._order import canonical_order
 from .._validation import (LEADER_OVER, NO_BALLOTS, NO_REGISTERED, OVER_100, as_counts,
                            pair_screen, reason, share_screen, turnout_screen)
 
@@ -134,22 +135,6 @@ def _label_codes(labels):
     return np.repeat(run_codes.ravel(), np.diff(np.r_[starts, n]))
 
 
-def _canonical_order(reg, cast, lead, codes=None):
-    """Order of the stations by group, registered, cast and leader votes
-    (``numpy.lexsort`` of those keys), through one sort of a packed integer
-    key when the counts fit in 63 bits.  Stations that tie agree in every
-    key, so the order among them does not matter."""
-    keys = [reg, cast, lead] if codes is None else [codes, reg, cast, lead]
-    bits = [int(k.max()).bit_length() if len(k) else 0 for k in keys]
-    if sum(bits) > 63:
-        return np.lexsort(keys[::-1])
-    packed = np.zeros(len(reg), dtype=np.int64)
-    for k, b in zip(keys, bits):
-        packed <<= b
-        packed |= k.astype(np.int64)
-    return np.argsort(packed)
-
-
 def _clean_pairs(a, groups=None):
     reg, cast, lead = a["registered"], a["ballots_cast"], a["leader"]
     empty, impossible = pair_screen(reg, cast, lead)
@@ -179,7 +164,7 @@ def _clean_pairs(a, groups=None):
     # Stations in a canonical order (by group, then counts), so that neither
     # the sums nor the permutation null (drawn position by position) depend
     # on the order of the rows: permuting stations gives the same result.
-    order = _canonical_order(reg, cast, lead, codes)
+    order = canonical_order([reg, cast, lead] if codes is None else [codes, reg, cast, lead])
     return (reg[order], cast[order], lead[order],
             None if codes is None else codes[order], details, excluded)
 

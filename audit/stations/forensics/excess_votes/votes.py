@@ -21,6 +21,7 @@ from ....core.errors import NotApplicable
 from ....core.threads import single_threaded_blas
 from ...registry import register
 from ...result import TestResult, exclusion_table
+from .._order import canonical_order
 from .._validation import (NO_BALLOTS, NO_REGISTERED, OVER_100, VOTES_OVER, as_counts,
                            pair_screen, reason)
 
@@ -84,21 +85,6 @@ def _validate(registered, ballots_cast, leader, votes, bin_width, peak,
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
     return reg, cast, lead, vts
-
-
-def _canonical_order(keys):
-    """Order of the stations by ``keys`` (first key first), as
-    ``numpy.lexsort(keys[::-1])``, through one sort of a packed integer key
-    when the counts fit in 63 bits.  Stations that tie agree in every key,
-    so the order among them does not matter."""
-    bits = [int(k.max()).bit_length() if len(k) else 0 for k in keys]
-    if sum(bits) > 63:
-        return np.lexsort(keys[::-1])
-    packed = np.zeros(len(keys[0]), dtype=np.int64)
-    for k, b in zip(keys, bits):
-        packed <<= b
-        packed |= k.astype(np.int64)
-    return np.argsort(packed)
 
 
 def _find_peak(hist, centres, smooth, max_peak_turnout, min_peak_height):
@@ -332,7 +318,7 @@ def excess_votes(registered, ballots_cast, leader, votes, *, bin_width=0.005,
                             f"registered voters and ballots cast, got {int(ok.sum())}")
     # canonical station order, so that the bootstrap (which draws station
     # positions) and the sums do not depend on the order of the rows
-    order = _canonical_order([reg[ok], cast[ok], lead[ok], others_all[ok]])
+    order = canonical_order([reg[ok], cast[ok], lead[ok], others_all[ok]])
     reg, cast, lead, others = (x[ok][order] for x in (reg, cast, lead, others_all))
     if others.sum() <= 0:
         raise NotApplicable("excess_votes needs votes for options other than the leader")
