@@ -149,6 +149,21 @@ def test_zip_stream_is_checked_whatever_the_archive_declares(tmp_path):
     assert stream.tell() == 1_000_001
 
 
+def test_zip_that_understates_its_member_is_damaged_not_read_past(tmp_path):
+    """A forged central directory declaring 1,000 bytes for a 3 MB member:
+    the member is read no further than declared, and the file is damaged."""
+    data = b"a,b\n" + b"1,2\n" * 750_000
+    path = _zip(tmp_path, "forged.zip", {"forged.csv": data})
+    raw = bytearray(path.read_bytes())
+    central = raw.rindex(b"PK\x01\x02")            # the member's central directory entry
+    assert int.from_bytes(raw[central + 24:central + 28], "little") == len(data)
+    raw[central + 24:central + 28] = (1000).to_bytes(4, "little")
+    path.write_bytes(bytes(raw))
+    with pytest.raises(InputError, match=r"cannot read 'forged.csv' from the zip archive "
+                                         r"\(damaged or truncated\?\)"):
+        read(path, "canonical", max_bytes=100_000)
+
+
 # ------------------------------------------------------------------ gzip
 
 def test_gzip_over_the_limit_is_refused_while_decompressing(tmp_path):
