@@ -28,6 +28,32 @@ def test_bh_hand_example():
     np.testing.assert_allclose(got, [0.02, 0.04, 0.04, 0.02])
 
 
+def test_bh_matches_the_formula_in_exact_arithmetic():
+    """The adjusted p-values against min_{j >= i} min(1, m p_(j) / j) computed
+    with fractions (to the last bit of a float, give or take one rounding)."""
+    from fractions import Fraction
+
+    rng = np.random.default_rng(13)
+    for m in (1, 2, 7, 40):
+        p = rng.uniform(size=m) ** 3
+        p[: m // 3] = p[-1]                                   # ties
+        order = np.argsort(p)
+        exact = [Fraction(float(p[order[i]])) * m / (i + 1) for i in range(m)]
+        want = np.empty(m)
+        for i in range(m):
+            want[order[i]] = float(min(min(exact[i:]), Fraction(1)))
+        np.testing.assert_allclose(p_adjust_bh(p), want, rtol=4e-16, atol=0)
+
+
+def test_bh_rejections_in_the_papers_example():
+    """Benjamini & Hochberg (1995), Sec. 4: of the 15 p-values of their
+    example, the procedure at q = 0.05 rejects the four smallest."""
+    p = [0.0201, 0.0001, 0.0004, 0.0019, 0.0095, 0.0278, 0.0298, 0.0344, 0.0459,
+         0.3240, 0.4262, 0.5719, 0.6528, 0.7590, 1.0000]
+    rejected = np.flatnonzero(p_adjust_bh(p) <= 0.05)
+    assert sorted(np.asarray(p)[rejected].tolist()) == [0.0001, 0.0004, 0.0019, 0.0095]
+
+
 def test_holm_hand_example():
     # sorted 0.005, 0.01, 0.03, 0.04 -> (m-i+1)p = 0.02, 0.03, 0.06, 0.04;
     # running maximum 0.02, 0.03, 0.06, 0.06

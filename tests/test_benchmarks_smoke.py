@@ -79,10 +79,10 @@ def test_quick_run_prints_every_row(tmp_path):
                  "whole battery, 2 clean elections", "projected: 1,000 elections"):
         assert item in stdout, item
     assert "section failed" not in stdout
-    # a verdict line per target
+    # a verdict line per target, each agreeing with the figure it prints
     targets = [line for line in stdout.splitlines() if line.startswith("target: ")]
     assert len(targets) >= 6
-    assert all(("met" in line) or ("not measured" in line) for line in targets)
+    check_verdicts(targets)
 
     with open(out_csv, encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
@@ -92,6 +92,66 @@ def test_quick_run_prints_every_row(tmp_path):
     assert tested == set(REGISTRY)
     scaled = sorted({int(r["n"]) for r in rows if r["section"] == "scaling" and r["n"]})
     assert scaled == [10_000, 30_000]
+
+
+# A target line: "target: NAME: met|NOT met|not measured (FIGURE)".
+VERDICT = re.compile(r"target: (?P<name>.+): (?P<verdict>met|NOT met|not measured) "
+                     r"\((?P<figure>.+)\)")
+# Targets whose figure states the measured number: (name, number in the
+# figure, threshold, whether a number meets it).  The verdict must agree with
+# the number (a benchmark bug), whatever the number is (no timing is asserted).
+CONSISTENT = [
+    (r"load from Parquet < 1 s", r"^(\d+\.\d+) s$", 1.0, lambda x: x < 1.0),
+    (r"national battery <= 10 s after loading", r"^(\d+\.\d+) s;", 10.0,
+     lambda x: x <= 10.0),
+    (r"exact and Monte Carlo expected counts agree", r"^z = ([+-]\d+\.\d+)$", 3.0,
+     lambda z: abs(z) < 3.0),
+    (r"peak memory of 2020 load \+ battery < 1 GiB", r"^([\d,]+) MiB$", 1024.0,
+     lambda x: x < 1024.0),
+]
+
+
+def check_verdicts(lines) -> None:
+    """Every target line is well formed, and where its figure states the
+    number the target is about, the verdict agrees with it (numbers within
+    rounding of the threshold are not judged)."""
+    for line in lines:
+        m = VERDICT.fullmatch(line)
+        assert m, f"not a verdict line: {line!r}"
+        for name, number, threshold, meets in CONSISTENT:
+            if not re.match(name, m["name"]) or m["verdict"] == "not measured":
+                continue
+            found = re.search(number, m["figure"])
+            assert found, f"no figure to judge in {line!r}"
+            text = found.group(1).replace(",", "")
+            value = float(text)
+            decimals = len(text.split(".")[1]) if "." in text else 0
+            if abs(abs(value) - threshold) <= 0.5 * 10.0 ** -decimals:
+                continue
+            assert (m["verdict"] == "met") == meets(value), f"verdict contradicts figure: {line!r}"
+
+
+@pytest.mark.parametrize("line, ok", [
+    ("target: load from Parquet < 1 s: met (0.412 s)", True),
+    ("target: load from Parquet < 1 s: NOT met (1.412 s)", True),
+    ("target: load from Parquet < 1 s: not measured (no writable Parquet cache folder)", True),
+    ("target: load from Parquet < 1 s: met (1.412 s)", False),       # says met, is not
+    ("target: load from Parquet < 1 s: NOT met (0.412 s)", False),
+    ("target: national battery <= 10 s after loading: NOT met (4.1 s; slowest: x 2.0 s)", False),
+    ("target: exact and Monte Carlo expected counts agree (|z| < 3): met (z = +3.52)", False),
+    ("target: peak memory of 2020 load + battery < 1 GiB: met (1,210 MiB)", False),
+    ("target: scaling linear (exponent <= 1.15): metx (exponent 1.01)", False),
+    ("target: scaling linear (exponent <= 1.15): (exponent 1.01)", False),
+    ("target: load from Parquet < 1 s: met (1.000 s)", True),        # within rounding
+])
+def test_verdict_check_catches_contradictions(line, ok):
+    """The check the smoke test applies: "NOT met" is not "met", and a verdict
+    that contradicts its own figure is caught."""
+    if ok:
+        check_verdicts([line])
+    else:
+        with pytest.raises(AssertionError):
+            check_verdicts([line])
 
 
 def test_missing_benford_packages_give_rows_not_errors(monkeypatch, load_module):

@@ -145,7 +145,7 @@ def test_bad_data():
     reg, cast, lead, other = _clean(200)
     with pytest.raises(ValueError, match="ballots_cast has 199 rows"):
         excess_votes(reg, cast[:-1], lead, np.c_[lead, other])
-    with pytest.raises(ValueError, match="registered must be finite and >= 0"):
+    with pytest.raises(ValueError, match="registered must be non-negative"):
         excess_votes(-reg, cast, lead, np.c_[lead, other])
     with pytest.raises(TypeError, match="leader must hold numbers"):
         excess_votes(reg, cast, np.array(["x"] * 200), np.c_[lead, other])

@@ -215,7 +215,7 @@ def test_bad_data():
     reg, cast, lead = _election(0, 0, n=200)
     with pytest.raises(ValueError, match="ballots_cast has 199 rows"):
         fingerprint(reg, cast[:-1], lead)
-    with pytest.raises(ValueError, match="leader must be >= 0"):
+    with pytest.raises(ValueError, match="leader must be non-negative"):
         fingerprint(reg, cast, -lead)
     with pytest.raises(ValueError, match="registered has missing"):
         fingerprint(np.r_[np.nan, reg[1:]], cast, lead)

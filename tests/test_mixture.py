@@ -132,7 +132,7 @@ def test_missing_and_empty_stations_are_excluded_and_counted(clean):
 
 
 @pytest.mark.parametrize("bad, match", [
-    ({"registered": [-1] + [10] * 199}, "registered must be >= 0"),
+    ({"registered": [-1] + [10] * 199}, "registered must be non-negative"),
     ({"leader": [1.5] + [1] * 199}, "whole numbers"),
     ({"n_boot": -1}, "n_boot must be an integer"),
     ({"confidence": 1.5}, "confidence must be in"),

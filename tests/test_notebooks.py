@@ -39,6 +39,10 @@ def test_adding_a_test_notebook_runs_with_small_parameters(tmp_path):
     table = pd.read_csv(tmp_path / "tables" / "calibration.csv")
     assert set(table["scenario"]) >= {"clean", "stuffing"}
     assert (table["n_run"] == 20).all()
+    assert "seconds" not in table.columns     # timings would change the report's bytes
+    declared = pd.read_csv(tmp_path / "tables" / "registered_test.csv").set_index("field")
+    assert declared.loc["needs", "value"] == "ballots_cast"      # read from the registry
+    assert declared.loc["class", "value"].startswith("descriptive")
     assert "ballots_end_in_zero" not in REGISTRY    # the notebook ran in its own kernel
 
 

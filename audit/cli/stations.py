@@ -54,10 +54,11 @@ def _cmd_run(args) -> int:
     inputs, local = _inputs(path, file, args.mapping)
     # Checked before reading, so that a clash is reported before a long run.
     out = OutputFolder(args.out, inputs=local, names=OUTPUT_NAMES)
-    if file is None:
-        table = datasets.load(path, **options)  # sha256 verified, Parquet copy reused
-    else:
-        table = read(file, fmt, **options)
+    with _read_limits(args):
+        if file is None:
+            table = datasets.load(path, **options)  # sha256 verified, Parquet copy reused
+        else:
+            table = read(file, fmt, **options)
     leader = table.leader_column(args.leader)
     tests = [t.strip() for t in args.tests.split(",") if t.strip()] if args.tests else None
     if args.scheduler:
@@ -281,7 +282,8 @@ def _cmd_twin(args) -> int:
                                  f"{str(src)!r}")
 
     options = {"mapping": args.mapping} if args.mapping else {}
-    table = datasets.load(path) if file is None else read(file, fmt, **options)
+    with _read_limits(args):
+        table = datasets.load(path) if file is None else read(file, fmt, **options)
     leader = table.leader_column(args.leader)
     try:
         model = fit_twin(table, leader=leader)
@@ -309,6 +311,39 @@ def _cmd_twin(args) -> int:
           + (f"; {args.fraud}: {n_altered:,} stations altered" if args.fraud else ""))
     print("written: " + ", ".join(str(w) for w in written))
     return 0
+
+
+def _read_limits(args):
+    """The size and decompression limits of --max-bytes / --max-ratio."""
+    from ..tables import limits
+
+    return limits.using(max_bytes=args.max_bytes, max_ratio=args.max_ratio)
+
+
+def _limit_type(parse):
+    def convert(text: str):
+        import argparse
+
+        try:
+            return parse(text)
+        except InputError as exc:
+            raise argparse.ArgumentTypeError(exc.message.split(" must be ", 1)[-1]) from None
+    return convert
+
+
+def _add_limit_options(p) -> None:
+    from ..tables import limits
+
+    p.add_argument("--max-bytes", type=_limit_type(limits.parse_size), default=None,
+                   metavar="N",
+                   help="refuse files, and tables inside zip, gzip, .xlsx or Parquet "
+                        f"files, larger than N bytes (e.g. 2G; default "
+                        f"{limits.DEFAULT_MAX_BYTES:,}, or ${limits.ENV_MAX_BYTES})")
+    p.add_argument("--max-ratio", type=_limit_type(limits.parse_ratio), default=None,
+                   metavar="R",
+                   help="refuse archives that expand more than R times (default "
+                        f"{limits.DEFAULT_MAX_RATIO:g}, or ${limits.ENV_MAX_RATIO}; "
+                        f"checked above {limits.RATIO_FLOOR // 2**20} MiB)")
 
 
 def _seed(text: str) -> int:
@@ -386,6 +421,7 @@ def add_commands(sub) -> None:
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="run the tests on Dask: 'local' (this machine's cores) or "
                         "tcp://HOST:8786 (a running cluster); same results as in-process")
+    _add_limit_options(p)
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser(
@@ -422,6 +458,7 @@ def add_commands(sub) -> None:
                    help="random seed (default 0)")
     p.add_argument("-o", "--out", required=True, metavar="OUT.csv",
                    help="output CSV (with --fraud also OUT.truth.csv beside it)")
+    _add_limit_options(p)
     p.set_defaults(func=_cmd_twin)
 
     p = sub.add_parser("tests", help="list the registered station-level tests",

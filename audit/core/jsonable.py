@@ -19,11 +19,16 @@ import pandas as pd
 
 def to_jsonable(value):
     """``value`` with numpy scalars as Python numbers, NaN/inf as None,
-    tuples and sets as lists and paths as POSIX text (for :func:`json_text`)."""
+    tuples, sets and arrays as lists and paths as POSIX text (for
+    :func:`json_text`).  The one JSON cleaner of the package: test results
+    (:meth:`TestResult.to_dict`), the battery's records and every JSON file
+    written go through it."""
     if isinstance(value, Mapping):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return to_jsonable(value.tolist())
     if isinstance(value, (set, frozenset)):
         return sorted(to_jsonable(v) for v in value)
     if isinstance(value, (bool, np.bool_)):

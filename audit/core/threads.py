@@ -82,6 +82,12 @@ def worker_threads() -> int:
         return n
     if multiprocessing.parent_process() is not None:
         return 1
+    return usable_cores()
+
+
+def usable_cores() -> int:
+    """Cores this process may use: its affinity mask where the OS has one,
+    else the machine's count (at least 1).  The one CPU counter of the package."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:                       # not Linux

@@ -14,11 +14,12 @@ import pandas as pd
 import yaml
 
 from ..tables import datapackage
+from ..core import resources
 from ..core.errors import InputError
 
-ROOT = Path(__file__).resolve().parents[2]
-DATAPACKAGE = ROOT / "data" / "datapackage.json"
-CLAIMS = ROOT / "seeds" / "claims.yaml"
+ROOT = resources.root()     # the checkout, or the copy inside an installed package
+DATAPACKAGE = resources.path("data", "datapackage.json")
+CLAIMS = resources.path("seeds", "claims.yaml")
 
 CLAIM_KEYS = {"id", "claim", "attribution", "source", "kind", "figures", "tests", "checks"}
 CLAIM_KINDS = {"quantitative", "qualitative"}

@@ -17,10 +17,8 @@ from __future__ import annotations
 import ast
 import contextlib
 import html
-import importlib.metadata
 import json
 import os
-import platform
 import re
 import tempfile
 from dataclasses import dataclass
@@ -30,14 +28,17 @@ import pandas as pd
 import yaml
 
 from ..core.errors import AuditError, InputError
-from ..referenda.bundle import CLAIMS, DATAPACKAGE, ROOT
+from ..core import resources
+from ..core.versions import report_versions
+from ..referenda.bundle import CLAIMS, DATAPACKAGE
 from ..core.outputs import sha256_of
 from ..core.outputs import MANIFEST, OutputFolder
 from ..core.outputs import provenance as _provenance
 
 PROVENANCE = "provenance.json"
 
-NOTEBOOK_DIR = ROOT / "notebooks"
+ROOT = resources.root()     # data/, seeds/, notebooks/: checkout or installed copy
+NOTEBOOK_DIR = resources.path("notebooks")
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
@@ -243,14 +244,7 @@ def _number(v: float) -> str:
 
 def versions() -> pd.DataFrame:
     """Versions of Python and the packages the reports rest on."""
-    rows = [("python", platform.python_version())]
-    for pkg in ("vote-audit", "numpy", "pandas", "scipy", "matplotlib", "papermill",
-                "nbconvert", "jupytext"):
-        try:
-            rows.append((pkg, importlib.metadata.version(pkg)))
-        except importlib.metadata.PackageNotFoundError:
-            rows.append((pkg, "not installed"))
-    return pd.DataFrame(rows, columns=["package", "version"])
+    return pd.DataFrame(report_versions(), columns=["package", "version"])
 
 
 def _coerce(value: str):

@@ -23,7 +23,6 @@ vote shares also vary for legitimate reasons.
 from __future__ import annotations
 
 import dataclasses
-import math
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..core.jsonable import to_jsonable
 from .binding import bind
 from ..tables.station_table import StationTable
 from ..core.errors import InputError, NotApplicable
@@ -46,24 +46,22 @@ def p_adjust_bh(pvalues) -> np.ndarray:
 
     For sorted p-values :math:`p_{(1)} \\le \\dots \\le p_{(m)}` the adjusted
     value is :math:`\\min_{j \\ge i} \\min(1, m\\,p_{(j)} / j)`
-    (Benjamini & Hochberg 1995, J. R. Stat. Soc. B 57, 289-300, Sec. 3).
-    NaN entries are left out of ``m`` and stay NaN.
+    (Benjamini & Hochberg 1995, J. R. Stat. Soc. B 57, 289-300, Sec. 3),
+    computed by :func:`scipy.stats.false_discovery_control`.  NaN entries are
+    left out of ``m`` and stay NaN.
 
     Examples
     --------
     >>> p_adjust_bh([0.01, 0.04, 0.03, 0.5]).round(4).tolist()
     [0.04, 0.0533, 0.0533, 0.5]
     """
+    from scipy.stats import false_discovery_control
+
     p = _check_pvalues(pvalues)
     out = np.full(p.shape, np.nan)
-    ok = np.flatnonzero(~np.isnan(p))
-    m = ok.size
-    if m == 0:
-        return out
-    order = ok[np.argsort(p[ok], kind="stable")]
-    scaled = p[order] * m / np.arange(1, m + 1)
-    adj = np.minimum.accumulate(scaled[::-1])[::-1]
-    out[order] = np.minimum(adj, 1.0)
+    ok = ~np.isnan(p)
+    if ok.any():
+        out[ok] = false_discovery_control(p[ok], method="bh")
     return out
 
 
@@ -510,16 +508,4 @@ def assemble_battery(plan: BatteryPlan, outputs: list[tuple[dict, Any]]):
 
 def evidence_records(evidence: pd.DataFrame) -> list[dict]:
     """JSON-ready list of dicts (NaN -> None) for ``results.json``."""
-    out = []
-    for rec in evidence.to_dict(orient="records"):
-        clean = {}
-        for k, v in rec.items():
-            if isinstance(v, (np.bool_,)):
-                v = bool(v)
-            elif isinstance(v, np.integer):
-                v = int(v)
-            elif isinstance(v, (float, np.floating)):
-                v = None if not math.isfinite(float(v)) else float(v)
-            clean[k] = v
-        out.append(clean)
-    return out
+    return [to_jsonable(rec) for rec in evidence.to_dict(orient="records")]

@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
@@ -60,6 +59,7 @@ import numpy as np
 
 from .battery import (BatteryPlan, BatteryTask, assemble_battery, plan_battery,
                       run_battery_task)
+from ..core.threads import usable_cores
 from ..tables.station_table import StationTable
 
 __all__ = ["cluster", "dask_mapper", "calibrate_on_dask", "battery_on_dask",
@@ -79,14 +79,6 @@ def _distributed():
             f"audit.stations.distributed needs dask.distributed, which is not installed; "
             f"run: {INSTALL_HINT}") from exc
     return dd
-
-
-def _cores() -> int:
-    """Cores this process may use (the affinity mask where the OS has one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        return os.cpu_count() or 1
 
 
 def _check_cluster_args(address, n_workers) -> None:
@@ -153,7 +145,7 @@ def cluster(address=None, *, n_workers: int | None = None,
         yield address
         return
     if address is None or address == "local":
-        opts = dict(n_workers=int(n_workers or _cores()), threads_per_worker=1,
+        opts = dict(n_workers=int(n_workers or usable_cores()), threads_per_worker=1,
                     processes=True, dashboard_address=None)
         opts.update(cluster_options)
         with dd.LocalCluster(**opts) as local, dd.Client(local) as client:

@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..core.jsonable import to_jsonable
+
 
 @dataclass(frozen=True)
 class TestResult:
@@ -71,23 +73,11 @@ class TestResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict with keys test, statistic, pvalue, n, details."""
-        def clean(v):
-            if isinstance(v, (np.integer,)):
-                return int(v)
-            if isinstance(v, (np.floating, float)):
-                v = float(v)
-                return None if not np.isfinite(v) else v
-            if isinstance(v, dict):
-                return {str(k): clean(x) for k, x in v.items()}
-            if isinstance(v, (list, tuple, np.ndarray)):
-                return [clean(x) for x in v]
-            return v
-
         details = {"expected": self.expected, **self.details}
-        return {"test": self.test, "statistic": clean(self.statistic),
-                "pvalue": clean(self.pvalue), "n": int(self.n),
-                "null": self.null, "params": clean(self.params),
-                "details": clean(details)}
+        return {"test": self.test, "statistic": to_jsonable(self.statistic),
+                "pvalue": to_jsonable(self.pvalue), "n": int(self.n),
+                "null": self.null, "params": to_jsonable(self.params),
+                "details": to_jsonable(details)}
 
 
 EXCLUDED_COLUMNS = ("position", "reason")

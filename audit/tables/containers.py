@@ -20,7 +20,9 @@ What :func:`read_table` accepts, told apart by content, not by file name:
 What it refuses, each with one line naming the file (and row and column
 where there is one): empty files (0 bytes, only blank lines, a header and
 no data), files that are not tables (images, PDF, HTML, JSON, binary data),
-damaged or truncated archives, workbooks and Parquet files, rows with more
+damaged or truncated archives, workbooks and Parquet files, files and
+archives larger than the limits of :mod:`audit.tables.limits` (before
+reading them), rows with more
 or fewer fields than the header, unterminated quotes, repeated column
 names and unnamed columns holding values.  Blank rows between data rows are
 not errors: they are listed in ``StationTable.excluded`` ("blank row").
@@ -28,7 +30,6 @@ not errors: they are listed in ``StationTable.excluded`` ("blank row").
 
 from __future__ import annotations
 
-import gzip
 import io
 import re
 import zipfile
@@ -40,6 +41,7 @@ import pandas as pd
 
 from ..core.errors import InputError
 from ..core.outputs import sha256_of
+from . import limits
 from .delimited import read_delimited
 from .excel import read_xlsx
 from .sniff import kind_of
@@ -61,25 +63,39 @@ def read_bytes(path) -> tuple[bytes, str]:
         Name of the archive member read ("" for a plain file).
     """
     path = Path(path)
+    raw = read_file(path)
+    kind = kind_of(raw, file=path)
+    if kind == "gzip":
+        return _gunzip(raw, path), path.name.removesuffix(".gz")
+    if kind == "zip" and not _is_xlsx(raw, path):
+        return _zip_member(raw, path)
+    return raw, ""
+
+
+def read_file(path) -> bytes:
+    """The bytes of a file, refused before reading when it is larger than
+    the limit of :mod:`audit.tables.limits`."""
+    path = Path(path)
     if not path.exists():
         raise InputError("file not found", file=path)
     if path.is_dir():
         raise InputError("is a folder, not a file", file=path)
     try:
-        raw = path.read_bytes()
+        limits.check_file(path, path.stat().st_size)
+        return path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read the file: {one_line(exc.strerror or exc)}",
                          file=path) from None
-    kind = kind_of(raw, file=path)
-    if kind == "gzip":
-        try:
-            return gzip.decompress(raw), path.name.removesuffix(".gz")
-        except (OSError, EOFError, zlib.error) as exc:
-            raise InputError(f"damaged or truncated gzip file ({one_line(exc)})",
-                             file=path) from None
-    if kind == "zip" and not _is_xlsx(raw, path):
-        return _zip_member(raw, path)
-    return raw, ""
+
+
+def _gunzip(raw: bytes, path) -> bytes:
+    """Decompress a gzip file within the limits (see :func:`limits.gunzip`)."""
+    what = f"{Path(path).name.removesuffix('.gz')!r} in the gzip file"
+    try:
+        return limits.gunzip(raw, path, what)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"damaged or truncated gzip file ({one_line(exc)})",
+                         file=path) from None
 
 
 def _open_zip(raw: bytes, path) -> zipfile.ZipFile:
@@ -117,8 +133,13 @@ def _zip_member(raw: bytes, path) -> tuple[bytes, str]:
         raise InputError(
             f"expected one table (CSV, .xlsx or Parquet) inside the zip archive, found "
             f"{len(pick)}: {one_line(', '.join(pick) or 'none', 200)}", file=path)
+    info = zf.getinfo(pick[0])
+    what = f"{pick[0]!r} in the zip archive"
+    compressed = min(info.compress_size, len(raw))    # a forged size cannot exceed the file
+    limits.check_expansion(path, what, info.file_size, compressed)
     try:
-        data = zf.read(pick[0])
+        with zf.open(info) as stream:
+            data = limits.read_stream(stream, path, what, compressed)
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError,
             NotImplementedError, ValueError) as exc:
         raise InputError(f"cannot read {pick[0]!r} from the zip archive (damaged or "
@@ -156,8 +177,10 @@ def read_table(path, *, sheet=None) -> tuple[pd.DataFrame, dict, list[pd.DataFra
     if sheet is not None and kind != "zip":
         raise InputError(f"sheet={sheet!r} applies to .xlsx workbooks only", file=path)
     if kind == "parquet":
+        limits.check_parquet(raw, path)
         df, info = _read_parquet(raw, path)
     elif kind == "zip":
+        limits.check_zip_members(_open_zip(raw, path), path, ".xlsx workbook")
         df, info = read_xlsx(raw, file=path, sheet=sheet)
     elif kind == "utf-16":
         try:

@@ -446,23 +446,17 @@ def calibrate(tests: Iterable[str] | None = None, *, scenarios: Iterable[str] | 
 
 
 def _progress(rows, total: int, stream):
-    """Yield ``rows``, drawing a one-line bar with the elapsed time and an
-    estimate of the time left on ``stream`` (nothing if ``stream`` is None)."""
+    """Yield ``rows``, drawing a tqdm bar (runs done, elapsed time and an
+    estimate of the time left) on ``stream`` (nothing if ``stream`` is None)."""
     if stream is None:
         yield from rows
         return
-    start = time.perf_counter()
-    step = max(1, total // 200)
-    for i, row in enumerate(rows, start=1):
-        yield row
-        if i % step == 0 or i == total:
-            spent = time.perf_counter() - start
-            left = spent / i * (total - i)
-            filled = int(30 * i / total)
-            stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {i:,}/{total:,} runs, "
-                         f"{spent:,.0f} s, about {left:,.0f} s left ")
-            stream.flush()
-    stream.write("\n")
+    from tqdm import tqdm
+
+    with tqdm(rows, total=total, file=stream, ascii=True, mininterval=0.5,
+              bar_format="{bar:30} {n_fmt}/{total_fmt} runs, {elapsed} elapsed, "
+                         "about {remaining} left") as bar:
+        yield from bar
 
 
 # ------------------------------------------------------------ markdown

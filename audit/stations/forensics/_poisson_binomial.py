@@ -1,7 +1,7 @@
 """Upper tail of a Poisson-binomial count (a sum of independent Bernoulli
-variables, optionally weighted): exact by FFT convolution up to
-``_EXACT_MAX`` terms, by a saddlepoint approximation above.  Shared by the
-integer-percentage, digit and spike tests.
+variables, optionally weighted): exact by FFT convolution (the pmf of
+:mod:`._exact_law`) up to ``_EXACT_MAX`` terms, by a saddlepoint
+approximation above.  Shared by the integer-percentage, digit and spike tests.
 """
 
 from __future__ import annotations
@@ -13,26 +13,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from ..result import TestResult
-
-
-def _poisson_binomial_pmf(p):
-    """Exact pmf of a sum of independent Bernoulli(p_i), by pairwise FFT
-    products of the generating polynomials (1 - p_i + p_i z)."""
-    p = np.asarray(p, dtype=float)
-    size = 1 << max(0, int(np.ceil(np.log2(max(p.size, 1)))))
-    polys = np.zeros((size, 2))
-    polys[:, 0] = 1.0
-    polys[:p.size, 0] = 1 - p
-    polys[:p.size, 1] = p
-    while polys.shape[0] > 1:
-        length = polys.shape[1]
-        nfft = 2 * length
-        f = np.fft.rfft(polys, n=nfft, axis=1)
-        prod = np.fft.irfft(f[0::2] * f[1::2], n=nfft, axis=1)[:, :2 * length - 1]
-        np.clip(prod, 0, None, out=prod)
-        polys = np.concatenate([prod, np.zeros((prod.shape[0], 1))], axis=1)
-    pmf = polys[0, :p.size + 1]
-    return pmf / pmf.sum()
+from ._exact_law import poisson_binomial_pmf
 
 
 def _saddlepoint_log_sf(p, x, weights=None):
@@ -137,7 +118,7 @@ def poisson_binomial_sf(p, x):
         if bound < np.log(1e-14):
             log_sf = _saddlepoint_log_sf(p, x)
             return float(np.exp(log_sf)), float(log_sf / np.log(10)), "saddlepoint"
-    pmf = _poisson_binomial_pmf(p)
+    pmf = poisson_binomial_pmf(p)
     tail = float(min(pmf[x:].sum(), 1.0))
     if tail >= 1e-10 or x <= mean:
         return tail, np.log10(tail) if tail > 0 else -np.inf, "exact"

@@ -29,6 +29,7 @@ from ...core.errors import NotApplicable
 from ...core.threads import single_threaded_blas
 from ..registry import register
 from ..result import TestResult, exclusion_table, simulated_pvalue
+from ._validation import as_counts
 from ._digit_law import _bernstein_window
 from ._poisson_binomial import _saddlepoint_log_sf, poisson_binomial_sf
 
@@ -52,31 +53,6 @@ CATEGORIES = ("either", "turnout", "leader", "both", "turnout_only",
 # validation
 # --------------------------------------------------------------------------
 
-def _as_count_array(x, name: str) -> np.ndarray:
-    """Float array of non-negative whole numbers (NaN allowed)."""
-    if isinstance(x, (str, bytes, dict)) or np.isscalar(x):
-        raise TypeError(f"{name} must be a one-dimensional array of counts, "
-                        f"got {type(x).__name__}")
-    if np.ndim(x) != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape "
-                         f"{np.shape(x)}")
-    try:
-        series = pd.to_numeric(pd.Series(x), errors="raise")
-        arr = series.to_numpy(dtype=float, na_value=np.nan)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must hold numbers: {exc}") from None
-    finite = arr[np.isfinite(arr)]
-    if np.isinf(arr).any():
-        raise ValueError(f"{name} contains infinite values")
-    if (finite < 0).any():
-        bad = finite[finite < 0][0]
-        raise ValueError(f"{name} must be non-negative, found {bad:g}")
-    if (finite != np.round(finite)).any():
-        bad = finite[finite != np.round(finite)][0]
-        raise ValueError(f"{name} must hold whole numbers, found {bad:g}")
-    return arr
-
-
 def _scale_for(period: float, half_window: float) -> tuple[int, int, int]:
     """Integers (Q, B, H): percentages are measured in units of 1/Q point,
     the period is B units and the half window H units."""
@@ -89,7 +65,7 @@ def _scale_for(period: float, half_window: float) -> tuple[int, int, int]:
 def _validate(registered, ballots_issued, ballots_cast, leader, *, window,
               period, min_registered, max_share, weight, method,
               n_resamples):
-    arrays = {name: _as_count_array(x, name) for name, x in
+    arrays = {name: as_counts(name, x, missing="keep") for name, x in
               (("registered", registered), ("ballots_issued", ballots_issued),
                ("ballots_cast", ballots_cast), ("leader", leader))}
     lengths = {k: v.size for k, v in arrays.items()}

@@ -32,7 +32,8 @@ Every preset reads the same containers, told apart by content: delimited
 text (UTF-8 with or without BOM, UTF-16 with BOM, Windows-1251; comma,
 semicolon, tab or bar), ``.xlsx`` workbooks (``sheet=`` picks a sheet; see
 :mod:`audit.tables.excel` for the header rule), Parquet, and any of these in a
-zip archive or gzip-compressed.  Count cells may use thousands separators
+zip archive or gzip-compressed, within the size and decompression limits of
+:mod:`audit.tables.limits` (checked before reading).  Count cells may use thousands separators
 and zero decimals (:mod:`audit.tables.numbers`).  What was detected is recorded
 in ``StationTable.source`` (``file_format``, ``encoding``, ``delimiter``,
 ``thousands``, ``decimal``, ``sheet``, ``header_rows``, ...).
@@ -54,6 +55,7 @@ Problems are reported in one of three ways, never silently:
 from __future__ import annotations
 
 from ...core.versions import READER_VERSION
+from .. import limits
 from .ca_pollbypoll import read_ca_pollbypoll
 from .canonical import read_canonical
 from .cz_volby import read_cz_volby
@@ -66,7 +68,7 @@ FORMATS = {"ru-cik": read_ru_cik, "ua-cvk": read_ua_cvk, "pl-pkw": read_pl_pkw,
            "canonical": read_canonical}
 
 
-def read(path, format: str, *, mapping=None, **options):
+def read(path, format: str, *, mapping=None, max_bytes=None, max_ratio=None, **options):
     """Read ``path`` with the reader of ``format``.
 
     Parameters
@@ -75,6 +77,11 @@ def read(path, format: str, *, mapping=None, **options):
     format : {"ru-cik", "ua-cvk", "pl-pkw", "cz-volby", "ca-pollbypoll", "canonical"}
     mapping : dict or path-like, optional
         Column mapping, only for ``format="canonical"``.
+    max_bytes, max_ratio : optional
+        Limits on the file's size and on what its archive may expand to
+        (bytes, e.g. ``"2G"``, and uncompressed/compressed ratio); the
+        defaults and the environment variables are in
+        :mod:`audit.tables.limits`.
     **options
         Passed to the reader (e.g. ``electronic="keep"`` for ru-cik,
         ``round=2`` for cz-volby, ``absent="zero"`` for ca-pollbypoll).
@@ -103,7 +110,8 @@ def read(path, format: str, *, mapping=None, **options):
         options["mapping"] = mapping
     reader = FORMATS[format]
     try:
-        return reader(path, **options)
+        with limits.using(max_bytes=max_bytes, max_ratio=max_ratio):
+            return reader(path, **options)
     except InputError:
         raise
     except TypeError as exc:

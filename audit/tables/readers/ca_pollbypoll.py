@@ -96,14 +96,10 @@ def _load(file: Path):
     error (:func:`audit.tables.containers.read_table`'s rule).
     """
     from ...core.outputs import sha256_of
-    from ..containers import finish_table
+    from ..containers import finish_table, read_file
     from ..delimited import read_delimited
 
-    try:
-        raw = file.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror or exc}", file=file) \
-            from None
+    raw = read_file(file)       # refused before reading when above the size limit
     if not raw.strip():
         raise InputError("the file is empty", file=file)
     text = raw.decode("latin-1")

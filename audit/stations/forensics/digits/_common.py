@@ -11,12 +11,12 @@ from scipy import linalg, stats
 
 from ....core.errors import NotApplicable
 from ...result import TestResult, simulated_pvalue
-from .._validation import counts_with_missing
+from .._validation import as_counts
 
 
 def _counts(x, name: str) -> np.ndarray:
     """All finite values of ``x`` (1-D or 2-D) as int64 counts."""
-    arr = counts_with_missing(x, name).ravel()
+    arr = as_counts(name, x, missing="keep", dims=(1, 2)).ravel()
     return arr[np.isfinite(arr)].astype(np.int64)
 
 
@@ -45,7 +45,7 @@ def _pool(votes, threshold, null, classical, test, min_units):
     just above the threshold are there partly because their noise was
     upward.
     """
-    arr = counts_with_missing(votes, "votes")
+    arr = as_counts("votes", votes, missing="keep", dims=(1, 2))
     note = None
     if null == "binomial" and arr.ndim == 1:
         null, note = classical, ("votes is one-dimensional (no station "

@@ -13,6 +13,7 @@ import pandas as pd
 from ...registry import register
 from ...result import TestResult, exclusion_table
 from .._digit_law import residue_probabilities
+from .._validation import as_counts
 from .._poisson_binomial import count_result
 from ..integer_percentages import integer_probabilities
 from ._common import (_binomial_result, _check_null, _check_options, _chisquare, _details,
@@ -265,8 +266,8 @@ def _percent_05(test, whole, part, names, min_whole, min_units, alternative, nul
     _check_options(min_count=min_whole, min_units=min_units, alternative=alternative)
     _check_null(null, "uniform")
     whole_name, part_name = names
-    n_all = _counts_1d(whole, whole_name)
-    k_all = _counts_1d(part, part_name)
+    n_all = as_counts(whole_name, whole, missing="keep")
+    k_all = as_counts(part_name, part, missing="keep")
     if n_all.size != k_all.size:
         raise ValueError(f"{whole_name} and {part_name} must have the same length, "
                          f"got {n_all.size} and {k_all.size}")
@@ -467,8 +468,8 @@ def turnout_last_digit(registered, ballots_cast, *, min_count=100, min_units=50,
     """
     _check_options(min_count=min_count, min_units=min_units, n_resamples=n_resamples)
     _check_null(null, "uniform")
-    n_all = _counts_1d(registered, "registered")
-    c_all = _counts_1d(ballots_cast, "ballots_cast")
+    n_all = as_counts("registered", registered, missing="keep")
+    c_all = as_counts("ballots_cast", ballots_cast, missing="keep")
     if n_all.size != c_all.size:
         raise ValueError(f"registered and ballots_cast must have the same length, "
                          f"got {n_all.size} and {c_all.size}")
@@ -513,27 +514,3 @@ def turnout_last_digit(registered, ballots_cast, *, min_count=100, min_units=50,
                       details={**details, "pvalue_method": how, "df": df},
                       table=_digit_table(observed, probs, np.arange(10)),
                       excluded=excluded)
-
-
-def _counts_1d(x, name):
-    """1-D float array (NaN kept) of non-negative whole numbers."""
-    if isinstance(x, (str, bytes, dict)) or np.isscalar(x):
-        raise TypeError(f"{name} must be an array of counts, "
-                        f"got {type(x).__name__}")
-    if np.ndim(x) != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape "
-                         f"{np.shape(x)}")
-    try:
-        arr = pd.to_numeric(pd.Series(x), errors="raise").to_numpy(
-            dtype=float, na_value=np.nan)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must hold numbers: {exc}") from None
-    fin = arr[np.isfinite(arr)]
-    if np.isinf(arr).any():
-        raise ValueError(f"{name} contains infinite values")
-    if (fin < 0).any():
-        raise ValueError(f"{name} must be non-negative, found {fin[fin < 0][0]:g}")
-    if (fin != np.round(fin)).any():
-        raise ValueError(f"{name} must hold whole numbers, "
-                         f"found {fin[fin != np.round(fin)][0]:g}")
-    return arr

@@ -13,6 +13,7 @@ from scipy import stats
 from ...registry import register
 from ...result import TestResult
 from .._digit_law import leading_digit_probabilities
+from .._exact_law import iid_sum_pmf
 from ._common import (_check_null, _check_options, _chisquare, _details, _digit_table,
                       _enough, _generalised_chisquare, _params, _pool)
 
@@ -202,8 +203,8 @@ SECOND_CLASSICAL = "second digits of the counts follow Benford's second-digit la
 def _exact_sum_pvalue(n, probs, observed_sum):
     """Two-sided p-value of the sum of ``n`` iid digits with law ``probs``.
 
-    The exact law of the sum is the n-fold convolution of ``probs``,
-    computed with one FFT power; the p-value adds the probability of every
+    The exact law of the sum is the n-fold convolution of ``probs``
+    (:func:`.._exact_law.iid_sum_pmf`); the p-value adds the probability of every
     sum at least as far from the mean as the observed one.  Tails below
     1e-10, where FFT rounding dominates, fall back to the normal law.
     """
@@ -214,11 +215,7 @@ def _exact_sum_pvalue(n, probs, observed_sum):
     z = dev / np.sqrt(n * var)
     size = (probs.size - 1) * n + 1
     if size <= 2_000_000:
-        nfft = 1 << int(np.ceil(np.log2(size)))
-        f = np.fft.rfft(probs, n=nfft)
-        pmf = np.fft.irfft(f ** n, n=nfft)[:size]
-        np.clip(pmf, 0, None, out=pmf)
-        pmf /= pmf.sum()
+        pmf = iid_sum_pmf(probs, n)
         sums = np.arange(size)
         p = float(pmf[np.abs(sums - n * mu) >= dev - 1e-9].sum())
         if p >= 1e-10:

@@ -11,34 +11,15 @@ from scipy import stats
 
 from ....core.errors import NotApplicable
 from ...result import TestResult, exclusion_table
+from .._order import canonical_order
+from .._validation import (LEADER_OVER, NO_BALLOTS, NO_REGISTERED, OVER_100, as_counts,
+                           pair_screen, reason, share_screen, turnout_screen)
 
 
 # ------------------------------------------------------------ validation
-def _as_counts(name, values):
-    if isinstance(values, (str, bytes)) or np.ndim(values) == 0:
-        raise TypeError(f"{name} must be a 1-d array of counts, got {type(values).__name__}")
-    try:
-        arr = np.asarray(values, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must hold numbers: {exc}") from None
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-d, got shape {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} holds {int((~np.isfinite(arr)).sum())} missing or "
-                         "infinite value(s); drop those stations first")
-    if (arr < 0).any():
-        i = int(np.flatnonzero(arr < 0)[0])
-        raise ValueError(f"{name} must be non-negative; position {i} holds {arr[i]:g}")
-    if (arr != np.round(arr)).any():
-        i = int(np.flatnonzero(arr != np.round(arr))[0])
-        raise ValueError(f"{name} must hold whole numbers (counts); position {i} "
-                         f"holds {arr[i]:g}")
-    return arr
-
-
 def _check(**arrays):
     """Validate count arrays of equal length; return them as floats."""
-    out = {k: _as_counts(k, v) for k, v in arrays.items()}
+    out = {k: as_counts(k, v) for k, v in arrays.items()}
     lengths = {k: len(v) for k, v in out.items()}
     if len(set(lengths.values())) > 1:
         raise ValueError("arrays must have the same length, got "
@@ -55,26 +36,20 @@ def _check_rng_option(name, value, low=1):
 
 def _turnout(registered, ballots_cast):
     """Station turnout, the stations left out (one row each) and their counts."""
-    keep = (registered > 0) & (ballots_cast <= registered)
-    no_registered = registered == 0
-    over = (registered > 0) & (ballots_cast > registered)
-    details = {"excluded_no_registered": int(no_registered.sum()),
-               "excluded_over_100pct": int(over.sum())}
-    excluded = exclusion_table({"no registered voters": no_registered,
-                                "turnout above 100%": over})
-    return ballots_cast[keep] / registered[keep], excluded, details
+    screen = turnout_screen(registered, ballots_cast)
+    keep = ~(screen[NO_REGISTERED] | screen[OVER_100])
+    details = {"excluded_no_registered": int(screen[NO_REGISTERED].sum()),
+               "excluded_over_100pct": int(screen[OVER_100].sum())}
+    return ballots_cast[keep] / registered[keep], exclusion_table(screen), details
 
 
 def _share(ballots_cast, leader):
     """Leader share, the stations left out (one row each) and their counts."""
-    keep = (ballots_cast > 0) & (leader <= ballots_cast)
-    no_ballots = ballots_cast == 0
-    over = (ballots_cast > 0) & (leader > ballots_cast)
-    details = {"excluded_no_ballots": int(no_ballots.sum()),
-               "excluded_leader_over_ballots": int(over.sum())}
-    excluded = exclusion_table({"no ballots cast": no_ballots,
-                                "more leader votes than ballots": over})
-    return leader[keep] / ballots_cast[keep], excluded, details
+    screen = share_screen(ballots_cast, leader)
+    keep = ~(screen[NO_BALLOTS] | screen[LEADER_OVER])
+    details = {"excluded_no_ballots": int(screen[NO_BALLOTS].sum()),
+               "excluded_leader_over_ballots": int(screen[LEADER_OVER].sum())}
+    return leader[keep] / ballots_cast[keep], exclusion_table(screen), details
 
 
 def _enough(name, n, minimum):
@@ -160,33 +135,15 @@ def _label_codes(labels):
     return np.repeat(run_codes.ravel(), np.diff(np.r_[starts, n]))
 
 
-def _canonical_order(reg, cast, lead, codes=None):
-    """Order of the stations by group, registered, cast and leader votes
-    (``numpy.lexsort`` of those keys), through one sort of a packed integer
-    key when the counts fit in 63 bits.  Stations that tie agree in every
-    key, so the order among them does not matter."""
-    keys = [reg, cast, lead] if codes is None else [codes, reg, cast, lead]
-    bits = [int(k.max()).bit_length() if len(k) else 0 for k in keys]
-    if sum(bits) > 63:
-        return np.lexsort(keys[::-1])
-    packed = np.zeros(len(reg), dtype=np.int64)
-    for k, b in zip(keys, bits):
-        packed <<= b
-        packed |= k.astype(np.int64)
-    return np.argsort(packed)
-
-
 def _clean_pairs(a, groups=None):
     reg, cast, lead = a["registered"], a["ballots_cast"], a["leader"]
-    keep = (reg > 0) & (cast > 0) & (cast <= reg) & (lead <= cast)
-    empty = (reg == 0) | (cast == 0)
-    impossible = (reg > 0) & (cast > 0) & ((cast > reg) | (lead > cast))
+    empty, impossible = pair_screen(reg, cast, lead)
+    keep = ~(empty | impossible)
     details = {"excluded_no_ballots_or_voters": int(empty.sum()),
                "excluded_impossible": int(impossible.sum())}
     # positions in the order given, before the canonical sort below
-    excluded = exclusion_table({
-        "no registered voters or no ballots cast": empty,
-        "turnout above 100% or more leader votes than ballots": impossible})
+    excluded = exclusion_table({reason(NO_REGISTERED, NO_BALLOTS): empty,
+                                reason(OVER_100, LEADER_OVER): impossible})
     codes = None
     if groups is not None:
         g = np.asarray(groups, dtype=object) if not isinstance(groups, np.ndarray) else groups
@@ -207,7 +164,7 @@ def _clean_pairs(a, groups=None):
     # Stations in a canonical order (by group, then counts), so that neither
     # the sums nor the permutation null (drawn position by position) depend
     # on the order of the rows: permuting stations gives the same result.
-    order = _canonical_order(reg, cast, lead, codes)
+    order = canonical_order([reg, cast, lead] if codes is None else [codes, reg, cast, lead])
     return (reg[order], cast[order], lead[order],
             None if codes is None else codes[order], details, excluded)
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ....core.errors import NotApplicable
+from .._validation import pair_screen
 from .votes import excess_votes
 
 __all__ = ["ExcessSplit", "excess_split"]
@@ -156,7 +157,8 @@ def excess_split(registered, ballots_cast, leader, votes, *, peak_turnout=None,
     r = p0 / (1 - p0)
     total = vts.sum(axis=1)
     others = total - lead
-    ok = (reg > 0) & (cast > 0) & (cast <= reg) & (others >= 0) & (total <= cast)
+    empty, impossible = pair_screen(reg, cast, total)    # the stations excess_votes used
+    ok = ~(empty | impossible) & (others >= 0)
     pos = np.flatnonzero(ok)
     n, b, l, o = reg[ok], cast[ok], lead[ok], others[ok]
     inv = b - l - o

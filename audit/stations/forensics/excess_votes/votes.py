@@ -21,6 +21,9 @@ from ....core.errors import NotApplicable
 from ....core.threads import single_threaded_blas
 from ...registry import register
 from ...result import TestResult, exclusion_table
+from .._order import canonical_order
+from .._validation import (NO_BALLOTS, NO_REGISTERED, OVER_100, VOTES_OVER, as_counts,
+                           pair_screen, reason)
 
 __all__ = ["ExcessVotesResult", "excess_votes"]
 
@@ -47,38 +50,16 @@ class ExcessVotesResult(TestResult):
         return (self.details["excess_ci_low"], self.details["excess_ci_high"])
 
 
-def _check_counts(name, x, n=None):
-    arr = np.asarray(x)
-    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
-        try:
-            arr = arr.astype(float)
-        except (TypeError, ValueError):
-            raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}") from None
-    arr = arr.astype(float)
-    if n is not None and arr.shape[0] != n:
-        raise ValueError(f"{name} has {arr.shape[0]} rows, expected {n} "
-                         "(one per station)")
-    if np.any(np.isnan(arr)):
-        rows = np.flatnonzero(np.isnan(arr).reshape(arr.shape[0], -1).any(1))
-        raise ValueError(f"{name} has missing values (NaN) at rows {rows[:5].tolist()}")
-    if np.any(~np.isfinite(arr)) or np.any(arr < 0):
-        raise ValueError(f"{name} must be finite and >= 0, got min {np.nanmin(arr)}")
-    if np.any(arr != np.round(arr)):
-        bad = arr[arr != np.round(arr)].flat[0]
-        raise ValueError(f"{name} must hold whole numbers (counts), got {bad:g}")
-    return arr
-
-
 def _validate(registered, ballots_cast, leader, votes, bin_width, peak,
               peak_turnout, window, smooth, max_peak_turnout, min_peak_height,
               n_boot, confidence):
-    reg = _check_counts("registered", registered)
+    reg = as_counts("registered", registered)
     if reg.ndim != 1:
         raise ValueError(f"registered must be one-dimensional, got shape {reg.shape}")
     n = reg.shape[0]
-    cast = _check_counts("ballots_cast", ballots_cast, n)
-    lead = _check_counts("leader", leader, n)
-    vts = _check_counts("votes", votes, n)
+    cast = as_counts("ballots_cast", ballots_cast, n)
+    lead = as_counts("leader", leader, n)
+    vts = as_counts("votes", votes, n, dims=(1, 2))
     if cast.ndim != 1 or lead.ndim != 1:
         raise ValueError("ballots_cast and leader must be one-dimensional")
     if vts.ndim == 1:
@@ -104,21 +85,6 @@ def _validate(registered, ballots_cast, leader, votes, bin_width, peak,
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
     return reg, cast, lead, vts
-
-
-def _canonical_order(keys):
-    """Order of the stations by ``keys`` (first key first), as
-    ``numpy.lexsort(keys[::-1])``, through one sort of a packed integer key
-    when the counts fit in 63 bits.  Stations that tie agree in every key,
-    so the order among them does not matter."""
-    bits = [int(k.max()).bit_length() if len(k) else 0 for k in keys]
-    if sum(bits) > 63:
-        return np.lexsort(keys[::-1])
-    packed = np.zeros(len(keys[0]), dtype=np.int64)
-    for k, b in zip(keys, bits):
-        packed <<= b
-        packed |= k.astype(np.int64)
-    return np.argsort(packed)
 
 
 def _find_peak(hist, centres, smooth, max_peak_turnout, min_peak_height):
@@ -341,18 +307,18 @@ def excess_votes(registered, ballots_cast, leader, votes, *, bin_width=0.005,
     gen = np.random.default_rng(rng)
     total = vts.sum(axis=1)
     others_all = total - lead
-    ok = (reg > 0) & (cast > 0) & (cast <= reg) & (others_all >= 0) & (total <= cast)
+    empty, impossible = pair_screen(reg, cast, total)
+    ok = ~(empty | impossible) & (others_all >= 0)
     n_excluded = int((~ok).sum())
     # positions in the order given, before the canonical sort below
     excluded = exclusion_table({
-        "no registered voters, no ballots cast, turnout above 100% or more "
-        "votes than ballots": ~ok})
+        reason(NO_REGISTERED, NO_BALLOTS, OVER_100, VOTES_OVER): ~ok})
     if ok.sum() < min_stations:
         raise NotApplicable(f"excess_votes needs at least {min_stations} stations with "
                             f"registered voters and ballots cast, got {int(ok.sum())}")
     # canonical station order, so that the bootstrap (which draws station
     # positions) and the sums do not depend on the order of the rows
-    order = _canonical_order([reg[ok], cast[ok], lead[ok], others_all[ok]])
+    order = canonical_order([reg[ok], cast[ok], lead[ok], others_all[ok]])
     reg, cast, lead, others = (x[ok][order] for x in (reg, cast, lead, others_all))
     if others.sum() <= 0:
         raise NotApplicable("excess_votes needs votes for options other than the leader")

@@ -14,7 +14,8 @@ from ....core.errors import NotApplicable
 from ....core.threads import map_threads, single_threaded_blas
 from ...registry import Column, register
 from ...result import TestResult, exclusion_table, simulated_pvalue
-from .._validation import as_counts
+from .._validation import (LEADER_OVER, NO_BALLOTS, NO_REGISTERED, OVER_100, as_counts,
+                           pair_screen, reason)
 from .model import _fit, _simulate_from
 
 
@@ -51,9 +52,9 @@ class FingerprintResult(TestResult):
 def _validate(registered, ballots_cast, leader, groups, bins, alpha, theta_grid,
               sigma_extreme, step, fi_max, fe_max, n_sim, n_correct, n_boot, n_null,
               min_group, confidence):
-    reg = as_counts("registered", registered, whole=True)
-    cast = as_counts("ballots_cast", ballots_cast, reg.size, whole=True)
-    lead = as_counts("leader", leader, reg.size, whole=True)
+    reg = as_counts("registered", registered)
+    cast = as_counts("ballots_cast", ballots_cast, reg.size)
+    lead = as_counts("leader", leader, reg.size)
     if groups is not None:
         groups = np.asarray(groups)
         if groups.shape != (reg.size,):
@@ -326,12 +327,12 @@ def fingerprint(registered, ballots_cast, leader, *, groups=None, bins=50,
         sigma_extreme, step, fi_max, fe_max, n_sim, n_correct, n_boot, n_null,
         min_group, confidence)
     gen = np.random.default_rng(rng)
-    ok = (reg > 0) & (cast > 0) & (cast <= reg) & (lead <= cast)
+    empty, impossible = pair_screen(reg, cast, lead)
+    ok = ~(empty | impossible)
     n_excluded = int((~ok).sum())
     # positions in the order given, before the canonical sort below
     excluded = exclusion_table({
-        "no registered voters, no ballots cast, turnout above 100% or more "
-        "leader votes than ballots": ~ok})
+        reason(NO_REGISTERED, NO_BALLOTS, OVER_100, LEADER_OVER): ~ok})
     if ok.sum() < min_stations:
         raise NotApplicable(f"fingerprint needs at least {min_stations} stations with "
                             f"registered voters and 0 < ballots_cast <= registered, "

@@ -24,6 +24,8 @@ from ....core.errors import NotApplicable
 from ....core.threads import single_threaded_blas, worker_threads
 from ...registry import register
 from ...result import TestResult, exclusion_table, simulated_pvalue
+from .._validation import (LEADER_OVER, NO_BALLOTS, NO_REGISTERED, OVER_100, as_counts,
+                           pair_screen, reason)
 from . import model as mm
 
 __all__ = ["MixtureResult", "mixture", "mixture_table"]
@@ -77,33 +79,11 @@ class MixtureResult(TestResult):
         return out.sort_values("fraud_votes", ascending=False)
 
 
-def _counts(name, x, n=None):
-    arr = np.asarray(x)
-    try:
-        arr = arr.astype(float)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}") from None
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
-    if n is not None and arr.size != n:
-        raise ValueError(f"{name} has {arr.size} rows, expected {n} (one per station)")
-    fin = np.isfinite(arr)
-    if np.any(np.isinf(arr)):
-        raise ValueError(f"{name} has infinite values at rows "
-                         f"{np.flatnonzero(np.isinf(arr))[:5].tolist()}")
-    if np.any(arr[fin] < 0):
-        raise ValueError(f"{name} must be >= 0, got min {arr[fin].min()}")
-    if np.any(arr[fin] != np.round(arr[fin])):
-        bad = arr[fin][arr[fin] != np.round(arr[fin])][0]
-        raise ValueError(f"{name} must hold whole numbers (counts), got {bad:g}")
-    return arr
-
-
 def _validate(registered, ballots_cast, leader, groups, ids, n_boot, n_null,
               null_iter, max_iter, prior_stations, confidence, min_stations):
-    reg = _counts("registered", registered)
-    cast = _counts("ballots_cast", ballots_cast, reg.size)
-    lead = _counts("leader", leader, reg.size)
+    reg = as_counts("registered", registered, missing="keep")
+    cast = as_counts("ballots_cast", ballots_cast, reg.size, missing="keep")
+    lead = as_counts("leader", leader, reg.size, missing="keep")
     for name, lab in (("groups", groups), ("ids", ids)):
         if lab is not None and np.shape(lab) != (reg.size,):
             raise ValueError(f"{name} must have one label per station ({reg.size}), "
@@ -292,14 +272,12 @@ def mixture(registered, ballots_cast, leader, *, groups=None, ids=None, n_boot=2
     if groups is not None:
         g_arr = pd.Series(np.asarray(groups, dtype=object))
         missing |= g_arr.isna().to_numpy()
-    with np.errstate(invalid="ignore"):
-        empty = ~missing & ((reg <= 0) | (cast <= 0))
-        bad = ~missing & ~empty & ((cast > reg) | (lead > cast))
+    empty, bad = (~missing & mask for mask in pair_screen(reg, cast, lead))
     ok = ~(missing | empty | bad)
     excluded = exclusion_table({
         "missing count or group": missing,
-        "no registered voters or no ballots cast": empty,
-        "turnout above 100% or more leader votes than ballots": bad})
+        reason(NO_REGISTERED, NO_BALLOTS): empty,
+        reason(OVER_100, LEADER_OVER): bad})
     if ok.sum() < min_stations:
         raise NotApplicable(f"mixture needs at least {min_stations} stations with "
                             f"registered voters, ballots cast and complete counts, "

@@ -44,7 +44,7 @@ from ....core.errors import NotApplicable
 from ...registry import register
 from ...result import exclusion_table
 from .._poisson_binomial import count_result
-from .._validation import counts_with_missing
+from .._validation import as_counts
 from .mixture import _window
 from .test import coarse_shares
 
@@ -127,8 +127,8 @@ def _round_share_test(test, whole, part, *, names, what, focal, halfwidth,
                          f"got {alternative!r}")
     foc = _focal(focal, halfwidth)
     whole_name, part_name, over_reason = names
-    n_all = counts_with_missing(whole, whole_name)
-    k_all = counts_with_missing(part, part_name)
+    n_all = as_counts(whole_name, whole, missing="keep", dims=(1, 2))
+    k_all = as_counts(part_name, part, missing="keep", dims=(1, 2))
     if n_all.ndim != 1 or n_all.shape != k_all.shape:
         raise ValueError(f"{whole_name} and {part_name} must be one-dimensional and "
                          f"of the same length, got shapes {n_all.shape} and {k_all.shape}")

@@ -13,7 +13,7 @@ from ....core.errors import NotApplicable
 from ....core.threads import single_threaded_blas
 from ...registry import register
 from ...result import TestResult, exclusion_table
-from .._validation import as_counts
+from .._validation import LEADER_OVER, NO_BALLOTS, as_counts
 from .null import _exact, _rkd
 
 
@@ -71,17 +71,13 @@ class SpikeResult(TestResult):
         return (self.details["ci_low"], self.details["ci_high"])
 
 
-def _counts(name, x, n=None):
-    return as_counts(name, x, n, whole=True)
-
-
 def _validate(ballots_cast, leader, focal, halfwidth, min_ballots, n_resamples,
               n_boot, confidence, bin_width, method, bandwidth, max_components,
               max_fit):
     if method not in _METHODS:
         raise ValueError(f"method must be 'rkd' or 'exact', got {method!r}")
-    n_i = _counts("ballots_cast", ballots_cast)
-    w_i = _counts("leader", leader, n_i.size)
+    n_i = as_counts("ballots_cast", ballots_cast)
+    w_i = as_counts("leader", leader, n_i.size)
     foc = coarse_shares() if focal is None else np.sort(np.asarray(focal, dtype=float))
     if foc.ndim != 1 or foc.size == 0 or np.any((foc <= 0) | (foc >= 1)):
         raise ValueError(f"focal must be shares strictly between 0 and 1, got {focal!r}")
@@ -352,8 +348,8 @@ def spikes(ballots_cast, leader, *, method="rkd", focal=None, halfwidth=0.0005,
     # one row per station left out, positions in the order given (before the
     # canonical sort below); their total is details["excluded_stations"]
     excluded = exclusion_table({
-        "more leader votes than ballots": over,
-        ("no ballots cast" if min_ballots == 1
+        LEADER_OVER: over,
+        (NO_BALLOTS if min_ballots == 1
          else f"fewer than {min_ballots} ballots cast"): ~ok & ~over})
     if ok.sum() < min_stations:
         raise NotApplicable(f"spikes needs at least {min_stations} stations with "
