@@ -4,6 +4,8 @@ evidence classes declared at ``@register``."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +62,21 @@ def test_twin_runs_are_reproducible_and_labelled(small_sources):
     other = pd.DataFrame(cr.run_corpus_task(cr.CorpusTask("sim/a", "twin", "clean", 1,
                                                           tests=FAST)))
     assert not np.array_equal(df.pvalue.to_numpy(), other.pvalue.to_numpy())
+
+
+def test_a_slow_test_runs_on_its_declared_number_of_twins_only(small_sources, monkeypatch):
+    spec = registry.REGISTRY["last_digit"]
+    monkeypatch.setitem(registry.REGISTRY, "last_digit",
+                        dataclasses.replace(spec, max_twins=1))
+    tests = ("last_digit", "count_05")
+
+    def names(kind, sim):
+        task = cr.CorpusTask("sim/a", kind, "clean", sim, tests=tests)
+        return {r["name"] for r in cr.run_corpus_task(task)}
+
+    assert names("twin", 0) == set(tests)
+    assert names("twin", 1) == {"count_05"}          # beyond its one twin
+    assert names("real", 0) == set(tests)            # real elections always run
 
 
 def test_rounded_twins_record_what_was_injected(small_sources):

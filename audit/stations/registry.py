@@ -162,6 +162,7 @@ class TestSpec:
     variants: tuple = ()
     calibration_options: dict = field(default_factory=dict)
     max_sims: int | None = None
+    max_twins: int | None = None
 
     @property
     def evidence(self) -> bool:
@@ -212,7 +213,7 @@ UNCALIBRATED = ("not yet shown to hold its size on the real-data corpus; run "
 def register(name: str, *, family: str, min_units: int = 1, null: str = "",
              evidence: bool | None = None, flag: str = "", why: str = "",
              variants: dict | None = None, calibration_options: dict | None = None,
-             max_sims: int | None = None):
+             max_sims: int | None = None, max_twins: int | None = None):
     """Decorator that registers a station-level test under ``name``.
 
     Parameters
@@ -238,6 +239,10 @@ def register(name: str, *, family: str, min_units: int = 1, null: str = "",
         the statistic or the p-value, or the table says so.
     max_sims : int, optional
         Cap on simulations per scenario in the calibration (slow tests).
+    max_twins : int, optional
+        Cap on twins per file and scenario in the real-data calibration
+        (tests that take minutes on a whole national file); the clean real
+        elections always run.
 
     Raises
     ------
@@ -293,7 +298,7 @@ def register(name: str, *, family: str, min_units: int = 1, null: str = "",
             min_units=min_units, null=null,
             description=doc.splitlines()[0] if doc else "", calibration=cal,
             variants=tuple(built), calibration_options=dict(calibration_options or {}),
-            max_sims=max_sims)
+            max_sims=max_sims, max_twins=max_twins)
         func.spec = REGISTRY[name]
         return func
 
