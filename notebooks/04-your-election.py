@@ -67,7 +67,8 @@ from audit.plots.regions import plot_region_fingerprints, plot_region_scatter
 from audit.plots.stations import plot_integer_percentages
 from audit.reporting.own import (battery_rows, check_parameters, closing_text,
                                  data_summary, estimates_table, exclusion_summary,
-                                 finding_sentence, findings_summary, load_station_file)
+                                 finding_sentence, findings_summary, load_station_file,
+                                 where_display)
 from audit.reporting.report import Outputs, versions
 from audit.stations.battery import run_battery
 from audit.stations.where import region_fingerprints, region_points, where_to_look
@@ -122,7 +123,7 @@ battery = run_battery(table, leader=leader, tests=params["tests"], by=params["by
                       rng=SEED, alpha=params["alpha"])
 rows = battery_rows(battery)
 out.save(rows.drop(columns=["pvalue", "p_holm", "reject_holm"]), "battery")
-shown = ["test", "scope", "what it checks", "n", "Holm p", "verdict"]
+shown = ["test", "what it checks", "n", "Holm p", "verdict"]
 national = rows[(rows["scope"] == "national") & (rows["status"] == "ok")]
 display(Markdown("### Evidence tests\n\n" + "\n".join(
     "- " + finding_sentence(r, alpha=params["alpha"])
@@ -142,7 +143,7 @@ if params["by"]:
                      f"{int((rows['scope'] != 'national').sum())}; all runs in "
                      "`tables/battery.csv`)"))
     if len(units):
-        display(out.table(units, "unit_rejections", show=["class"] + shown))
+        display(out.table(units, "unit_rejections", show=["class", "scope"] + shown))
 not_run = rows[rows["status"] != "ok"]
 if len(not_run):
     display(Markdown("**Tests that did not run**, and why:"))
@@ -197,10 +198,11 @@ display(Markdown(
 for level in where.levels():
     part = where.by(level)
     display(Markdown(f"**By {level}** (first 15 of {len(part):,}, largest excess first)"))
-    display(out.table(part.head(15), f"where_by_{level}_top"))
+    out.save(part, f"where_by_{level}")
+    display(out.table(where_display(part.head(15)), f"where_by_{level}_top"))
 display(Markdown("**Stations that carry an anomaly** (first 25, in the order of their "
                  "district's excess)"))
-display(out.table(where.flagged_stations(top=25), "where_stations_top"))
+display(out.table(where_display(where.flagged_stations(top=25)), "where_stations_top"))
 
 # %% [markdown]
 # ## 5. Figures

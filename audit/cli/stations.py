@@ -128,13 +128,13 @@ def _summary_lines(ev, alpha: float, results=None) -> list[str]:
     from ..core.pvalues import pvalue_text
 
     results = list(results) if results is not None else [None] * len(ev)
-    ev = ev.assign(_result=results)
+    ev = ev.assign(result_object=results)
     ran = ev[ev["status"] == "ok"]
     is_ev = ran["evidence"].astype(bool)
     lines = []
 
     def named(r):
-        res = r._result
+        res = r.result_object
         p = pvalue_text(r.pvalue, params=getattr(res, "params", None),
                         details=getattr(res, "details", None), adjusted=r.p_holm)
         return f"{r.test} ({r.scope}, Holm p {p})"

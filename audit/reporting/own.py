@@ -38,7 +38,7 @@ from ..core.pvalues import pvalue_text
 
 __all__ = ["LANGUAGES", "check_parameters", "load_station_file", "data_summary",
            "exclusion_summary", "findings_summary", "battery_rows", "finding_sentence",
-           "estimates_table", "closing_text", "verdict"]
+           "estimates_table", "closing_text", "verdict", "where_display"]
 
 #: Languages the report is written in.
 LANGUAGES = ("en",)
@@ -351,8 +351,9 @@ def closing_text(rows: pd.DataFrame, *, alpha: float, where=None, findings: int 
     else:
         listed = ", ".join(f"{t} (Holm-adjusted p {p})" for t, p in
                            zip(ev_hit["test"], ev_hit["Holm p"]))
+        verb = "rejects" if len(ev_hit) == 1 else "reject"
         parts.append(f"**What it shows.** {len(ev_hit)} of the {len(ev)} evidence tests "
-                     f"that ran nationally reject a clean count at Holm-adjusted "
+                     f"that ran nationally {verb} a clean count at Holm-adjusted "
                      f"{alpha:g}: {listed}. These tests hold their false-alarm rate on "
                      "honestly counted elections, so chance alone is an unlikely "
                      "explanation.")
@@ -367,7 +368,8 @@ def closing_text(rows: pd.DataFrame, *, alpha: float, where=None, findings: int 
                      f"{n['integer_expected']:,.0f} expected; the units at its top carry "
                      "most of the excess and are where to look first.")
     if len(desc_hit):
-        parts.append(f"{len(desc_hit)} descriptive tests depart from their models "
+        parts.append(f"{len(desc_hit)} descriptive test{'s' if len(desc_hit) != 1 else ''} "
+                     f"depart{'s' if len(desc_hit) == 1 else ''} from their models "
                      f"({', '.join(desc_hit['test'])}); they also do so on honestly "
                      "counted elections, so they are shown for description and counted "
                      "as no evidence.")
@@ -388,3 +390,36 @@ def closing_text(rows: pd.DataFrame, *, alpha: float, where=None, findings: int 
                      "published the file.")
     return "\n\n".join(parts)
 
+
+
+#: Column names of the where-to-look tables as the report shows them.
+WHERE_NAMES = {
+    "source_row": "source row", "stations": "stations used",
+    "integer_observed": "whole-% stations", "integer_expected": "expected",
+    "integer_excess": "excess", "share_of_excess": "share of national excess",
+    "spike_stations": "in spikes", "fraud_stations": "likely fraud (model)",
+    "fraud_votes": "fraud votes (model)", "integer": "whole %",
+    "p_integer": "chance of whole %", "in_spike": "in a spike",
+    "p_fraud": "fraud probability (model)", "likely_fraud": "likely fraud (model)"}
+
+
+def where_display(frame: pd.DataFrame) -> pd.DataFrame:
+    """A where-to-look table as the report shows it: plain column names,
+    shares as percentages, expected counts and probabilities rounded, flags
+    as yes / no (the CSV files keep the exact numbers)."""
+    out = frame.copy()
+    for col in ("integer_expected", "integer_excess"):
+        if col in out:
+            out[col] = out[col].map(lambda v: f"{v:,.1f}")
+    if "share_of_excess" in out:
+        out["share_of_excess"] = out["share_of_excess"].map(
+            lambda v: "" if pd.isna(v) else f"{100 * v:.1f}%")
+    for col in ("p_integer", "p_fraud"):
+        if col in out:
+            out[col] = out[col].map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
+    if "fraud_votes" in out:
+        out["fraud_votes"] = out["fraud_votes"].map(lambda v: f"{v:,.0f}")
+    for col in ("in_spike", "likely_fraud", "integer"):
+        if col in out:
+            out[col] = out[col].map(lambda v: "yes" if bool(v) else "no")
+    return out.rename(columns=WHERE_NAMES)
