@@ -123,3 +123,31 @@ def test_region_panels_share_one_grid(rounded):
     edges, grids = region_fingerprints(pts, regions=["R001", "R002"], bins=20)
     assert len(edges) == 21
     assert sum(g.sum() for g in grids.values()) == len(pts)
+
+
+@pytest.mark.slow  # reads the 2020 Russian file (about 97,000 stations)
+def test_russia_2020_where_to_look_adds_up_per_region_and_commission():
+    from audit.tables import datasets
+
+    name = "ru-cik/2020.csv.zip"
+    if not datasets.available([name]):
+        pytest.skip(f"{name} not in AUDIT_DATA_DIR")
+    table = datasets.load(name)
+    lead = table.leader_column("ДА")
+    d = table.data
+    res = integer_percentages(d["registered"], d["ballots_issued"], d["ballots_cast"],
+                              d[lead])
+    w = where_to_look(table, leader=lead)
+    assert w.national["integer_observed"] == res.details["observed"]
+    assert w.national["integer_expected"] == pytest.approx(res.details["expected"], rel=1e-9)
+    regions, tiks = w.by("region"), w.by("district")
+    assert len(regions) > 80 and len(tiks) > 2000
+    for part in (regions, tiks):
+        assert part["integer_observed"].sum() == res.details["observed"]
+        assert part["integer_expected"].sum() == pytest.approx(res.details["expected"])
+        assert (part["integer_observed"] >= 0).all()
+    # the excess is far beyond chance and concentrated: the top tenth of the
+    # regions carries more than its share of it
+    assert w.national["integer_excess"] > 10 * res.details["sd"]
+    top = regions.head(len(regions) // 10)
+    assert top["share_of_excess"].sum() > 0.1
