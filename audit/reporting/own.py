@@ -38,7 +38,7 @@ from ..core.pvalues import pvalue_text
 
 __all__ = ["LANGUAGES", "check_parameters", "load_station_file", "data_summary",
            "exclusion_summary", "findings_summary", "battery_rows", "finding_sentence",
-           "estimates_table", "closing_text", "verdict", "where_display"]
+           "estimates_table", "closing_text", "verdict", "where_display", "pvalue_column"]
 
 #: Languages the report is written in.
 LANGUAGES = ("en",)
@@ -176,6 +176,29 @@ def findings_summary(table) -> pd.DataFrame:
     counts = f["check"].astype(str).value_counts()
     out = counts.rename_axis("check").reset_index(name="stations")
     return out.sort_values(["stations", "check"], ascending=[False, True], ignore_index=True)
+
+
+def pvalue_column(pvalues, results, adjusted=None) -> list[str]:
+    """P-values of battery rows as text (see :func:`audit.core.pvalues.pvalue_text`).
+
+    Parameters
+    ----------
+    pvalues : sequence of float
+        The raw p-values, one per row.
+    results : sequence of TestResult or None
+        The results aligned with the rows (their settings tell whether a
+        p-value is a bound).
+    adjusted : sequence of float, optional
+        Adjusted p-values of the same rows, written instead of the raw ones.
+    """
+    pvalues = list(pvalues)
+    results = list(results)
+    if len(results) != len(pvalues):
+        raise ValueError(f"{len(pvalues)} p-values but {len(results)} results")
+    adj = [None] * len(pvalues) if adjusted is None else list(adjusted)
+    return [pvalue_text(p, params=getattr(r, "params", None),
+                        details=getattr(r, "details", None), adjusted=a)
+            for p, r, a in zip(pvalues, results, adj)]
 
 
 def _first_sentence(text: str) -> str:
@@ -366,7 +389,7 @@ def closing_text(rows: pd.DataFrame, *, alpha: float, where=None, findings: int 
         parts.append(f"The where-to-look table splits the integer-percentage figures: "
                      f"{n['integer_observed']:,} stations at whole percentages against "
                      f"{n['integer_expected']:,.0f} expected; the units at its top carry "
-                     "most of the excess and are where to look first.")
+                     "the largest parts of the excess and are where to look first.")
     if len(desc_hit):
         parts.append(f"{len(desc_hit)} descriptive test{'s' if len(desc_hit) != 1 else ''} "
                      f"depart{'s' if len(desc_hit) == 1 else ''} from their models "
