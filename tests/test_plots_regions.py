@@ -44,3 +44,32 @@ def test_scatter_draws_every_station_of_each_region():
 def test_nothing_to_draw_is_a_clear_error():
     with pytest.raises(ValueError, match="no region"):
         plot_region_scatter(pd.DataFrame(columns=["region", "turnout", "share"]), [])
+
+
+def _text_boxes(fig):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    boxes = []
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        texts = [ax.title, ax.xaxis.label, ax.yaxis.label]
+        texts += [t for t in ax.get_xticklabels() + ax.get_yticklabels()]
+        for t in texts:
+            if t.get_visible() and t.get_text():
+                boxes.append((t.get_text(), t.get_window_extent(renderer)))
+    return boxes
+
+
+@pytest.mark.parametrize("n", [2, 7, 12])
+def test_no_text_overlaps_other_text(n):
+    edges = np.linspace(0, 1, 11)
+    grids = {f"Region with a long name number {i}": np.ones((10, 10)) for i in range(n)}
+    fig = plot_region_fingerprints(edges, grids)
+    boxes = _text_boxes(fig)
+    clashes = [(a, b) for i, (a, ba) in enumerate(boxes) for b, bb in boxes[i + 1:]
+               if ba.overlaps(bb)]
+    assert clashes == []

@@ -19,22 +19,37 @@ from matplotlib.figure import Figure
 __all__ = ["plot_region_fingerprints", "plot_region_scatter"]
 
 
-def _grid(n: int, ncols: int, *, panel: float = 2.2):
+def _grid(n: int, ncols: int, *, panel: float = 2.2, colorbar: bool = False):
+    """A fixed grid of ``n`` panels (no layout engine: a grid of many small
+    axes is laid out once here, not re-measured at every save)."""
     if n < 1:
         raise ValueError("nothing to draw: no region given")
     ncols = max(1, min(ncols, n))
     nrows = math.ceil(n / ncols)
-    fig = Figure(figsize=(panel * ncols + 0.9, panel * nrows + 0.7), layout="constrained")
-    axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
+    left, right, bottom, top = 0.55, 0.15 + (0.9 if colorbar else 0.0), 0.5, 0.3
+    width = panel * ncols + left + right
+    height = panel * nrows + bottom + top
+    fig = Figure(figsize=(width, height))
+    axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False,
+                        gridspec_kw={"left": left / width, "right": 1 - right / width,
+                                     "bottom": bottom / height, "top": 1 - top / height,
+                                     "wspace": 0.12, "hspace": 0.3})
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     return fig, axes
+
+
+_TICKS = [0.2, 0.5, 0.8]
+_TICK_LABELS = ["20%", "50%", "80%"]
 
 
 def _label(ax, title: str, row_first: bool, col_last_row: bool):
     ax.set_title(title if len(title) <= 28 else title[:26] + "...", fontsize=8)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
+    # ticks away from the panel edges, so labels of neighbouring panels never meet
+    ax.set_xticks(_TICKS, _TICK_LABELS)
+    ax.set_yticks(_TICKS, _TICK_LABELS)
     ax.tick_params(labelsize=7)
     if row_first:
         ax.set_ylabel("leader share", fontsize=8)
@@ -59,7 +74,7 @@ def plot_region_fingerprints(edges, grids: dict, *, ncols: int = 4, cmap: str = 
     matplotlib.figure.Figure
     """
     names = list(grids)
-    fig, axes = _grid(len(names), ncols)
+    fig, axes = _grid(len(names), ncols, colorbar=True)
     top = max((float(np.max(g)) for g in grids.values()), default=1.0)
     norm = LogNorm(vmin=1, vmax=max(top, 2.0))
     mesh = None
@@ -73,8 +88,14 @@ def plot_region_fingerprints(edges, grids: dict, *, ncols: int = 4, cmap: str = 
         last_row = r == nrows - 1 or i + ncol >= len(names)
         _label(ax, str(name), c == 0, last_row)
     if mesh is not None:
-        cb = fig.colorbar(mesh, ax=axes, shrink=0.8)
+        box = axes[0, 0].get_position()
+        width_in = fig.get_figwidth()
+        x0 = 1 - 0.85 / width_in
+        bottom = axes[-1, 0].get_position().y0
+        cax = fig.add_axes([x0, bottom, 0.12 / width_in, box.y1 - bottom])
+        cb = fig.colorbar(mesh, cax=cax)
         cb.set_label("stations per cell (log scale, shared)", fontsize=8)
+        cb.ax.tick_params(labelsize=7)
     return fig
 
 

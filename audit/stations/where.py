@@ -40,7 +40,8 @@ from ..core.errors import InputError
 from ..tables.station_table import StationTable
 from .forensics.integer_percentages import integer_probabilities
 
-__all__ = ["WhereToLook", "integer_stations", "where_to_look"]
+__all__ = ["WhereToLook", "integer_stations", "region_fingerprints", "region_points",
+           "where_to_look"]
 
 #: Settings of the integer-percentage split (the test's published defaults:
 #: Kobak et al. 2016, a 0.1-point window around whole percentages, stations
