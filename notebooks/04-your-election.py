@@ -200,8 +200,17 @@ for level in where.levels():
     display(Markdown(f"**By {level}** (first 15 of {len(part):,}, largest excess first)"))
     out.save(part, f"where_by_{level}")
     display(out.table(where_display(part.head(15)), f"where_by_{level}_top"))
-display(Markdown("**Stations that carry an anomaly** (first 25, in the order of their "
-                 "district's excess)"))
+ip_row = rows[(rows["test"] == "integer_percentages") & (rows["scope"] == "national")]
+if len(ip_row) and not bool(ip_row["reject_holm"].iloc[0]):
+    display(Markdown("The integer-percentage test does not reject a clean count here, so these "
+                     "tables show where the whole-number stations are, not where an anomaly "
+                     "is."))
+chance = nat["integer_expected"] / nat["stations"] if nat["stations"] else float("nan")
+display(Markdown(
+    f"**Stations at a whole percentage, in a spike or classed as likely fraud** (first 25, in "
+    f"the order of their district's excess). No station on this list is suspect by itself: "
+    f"under a clean count about {chance:.0%} of stations land on a whole percentage by "
+    "chance; it is the excess over that share, unit by unit, that points somewhere."))
 display(out.table(where_display(where.flagged_stations(top=25)), "where_stations_top"))
 
 # %% [markdown]
