@@ -110,6 +110,7 @@ def test_provenance_names_the_file_and_its_hash(quick, station_file):
     (["report", "ru-cik/2020.csv.zip", "--by", "street", "--out", "X"], "BY must be"),
     (["report", "ru-cik/2020.csv.zip", "--tests", "nope", "--out", "X"], "unknown test"),
     (["report", "ru-cik/2020.csv.zip"], "--out is required"),
+    (["report", "-p", "FILE=x.csv", "--out", "X"], "audit report FILE"),
 ])
 def test_empty_or_bad_parameters_give_one_line(argv, message, capsys, tmp_path):
     argv = [str(tmp_path / a) if a == "X" else a for a in argv]
@@ -174,3 +175,13 @@ def test_crimea_and_sevastopol_report(tmp_path):
     t = pd.read_csv(tmp_path / "tables" / "where_to_look.csv")
     assert set(t.loc[t["level"] == "region", "region"]) == set(CRIMEA.split(","))
     assert "Республика Крым" in page.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow  # a second report run
+def test_by_region_adds_the_unit_runs(station_file, tmp_path):
+    page = build_own_report(str(station_file), format="canonical", tests=QUICK_TESTS,
+                            by="region", out=tmp_path)
+    rows = pd.read_csv(tmp_path / "tables" / "battery.csv")
+    regions = set(pd.read_csv(station_file)["region"])
+    assert {f"region={r}" for r in regions} <= set(rows["scope"])
+    assert "Runs within each region that reject" in _text(page)

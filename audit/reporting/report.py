@@ -384,6 +384,10 @@ def build_reports(out="reports", parameters=(), stations="auto") -> dict[str, Pa
         if (NOTEBOOK_DIR / nb.file).exists():
             known[nb.name] = notebook_parameters(NOTEBOOK_DIR / nb.file)
     unknown = sorted(set(params) - {k for names in known.values() for k in names})
+    own = set(notebook_parameters(NOTEBOOK_DIR / OWN.file)) - {"OUTPUT_DIR"}
+    if set(unknown) & own:
+        raise InputError(f"{sorted(set(unknown) & own)[0]} is a parameter of the report on "
+                         "your own file: run `audit report FILE --format F --out DIR`")
     if unknown:
         names = sorted({k for names in known.values() for k in names} - {"OUTPUT_DIR"})
         raise InputError(f"unknown notebook parameter {unknown[0]!r}; the notebooks take: "
