@@ -61,7 +61,7 @@ from audit.plots import style
 from audit.plots.battery import plot_evidence
 from audit.plots.fingerprint import plot_fingerprint
 from audit.plots.stations import plot_digits, plot_integer_percentages
-from audit.reporting.own import pvalue_column
+from audit.reporting.own import dataset_pairs, pvalue_column
 from audit.reporting.report import Outputs, versions
 from audit.stations.battery import run_battery
 from audit.tables import datasets
@@ -71,8 +71,10 @@ tests = [t for t in TESTS.split(",") if t]
 rng = np.random.default_rng(SEED)
 
 
-def _pairs(text):
-    return [tuple(item.rsplit(":", 1)) for item in text.split(",") if item]
+# one-line errors for an empty or unknown dataset parameter (no StopIteration later)
+russia = dataset_pairs("RUSSIA", RUSSIA)
+ukraine_pairs = dataset_pairs("UKRAINE", UKRAINE, required=False)
+clean_pairs = dataset_pairs("CLEAN", CLEAN, leaders=False, required=False)
 
 
 # %% [markdown]
@@ -83,8 +85,8 @@ def _pairs(text):
 
 # %%
 tables = {}
-clean_names = [c for c in CLEAN.split(",") if c]
-for name, leader in _pairs(RUSSIA) + _pairs(UKRAINE) + [(c, None) for c in clean_names]:
+clean_names = [c for c, _ in clean_pairs]
+for name, leader in russia + ukraine_pairs + clean_pairs:
     t = datasets.load(name)
     if MAX_STATIONS and len(t.data) > MAX_STATIONS:
         keep = np.sort(rng.choice(len(t.data), MAX_STATIONS, replace=False))
@@ -92,8 +94,10 @@ for name, leader in _pairs(RUSSIA) + _pairs(UKRAINE) + [(c, None) for c in clean
                     findings=t.findings, source={**t.source, "subsample": MAX_STATIONS})
     tables[name] = (t, t.leader_column(leader))
 annexed = [r for r in ANNEXED_2024.split(",") if r]
-t24, lead24 = next(v for k, v in tables.items() if "2024" in k)
-tables["2024: " + " + ".join(annexed)] = (t24.select("region", annexed), lead24)
+with_2024 = [v for k, v in tables.items() if "2024" in k]
+if annexed and with_2024:
+    t24, lead24 = with_2024[0]
+    tables["2024: " + " + ".join(annexed)] = (t24.select("region", annexed), lead24)
 
 loaded = pd.DataFrame([{
     "data": k, "stations kept": len(t.data), "excluded": len(t.excluded),

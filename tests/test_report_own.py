@@ -185,3 +185,20 @@ def test_by_region_adds_the_unit_runs(station_file, tmp_path):
     regions = set(pd.read_csv(station_file)["region"])
     assert {f"region={r}" for r in regions} <= set(rows["scope"])
     assert "Runs within each region that reject" in _text(page)
+
+
+@pytest.mark.slow  # starts a kernel
+@pytest.mark.parametrize("value, message", [
+    ("", "RUSSIA is empty"),
+    ("/data/my-file.csv:Yes", "is not a registered dataset"),
+    ("ru-cik/2020.csv.zip", "needs its leader"),
+])
+def test_station_notebook_parameters_give_one_line(value, message, tmp_path):
+    """The bundled station notebook: an empty or bad dataset parameter is one
+    line naming it, not a StopIteration from deep inside."""
+    from audit.core.errors import InputError
+    from audit.reporting.report import NOTEBOOK_DIR, run_notebook
+
+    with pytest.raises(InputError, match=message) as err:
+        run_notebook(NOTEBOOK_DIR / "02-station-forensics.py", tmp_path, {"RUSSIA": value})
+    assert "\n" not in str(err.value) and "StopIteration" not in str(err.value)

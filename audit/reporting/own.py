@@ -38,7 +38,8 @@ from ..core.pvalues import pvalue_text
 
 __all__ = ["LANGUAGES", "check_parameters", "load_station_file", "data_summary",
            "exclusion_summary", "findings_summary", "battery_rows", "finding_sentence",
-           "estimates_table", "closing_text", "verdict", "where_display", "pvalue_column"]
+           "estimates_table", "closing_text", "verdict", "where_display", "pvalue_column",
+           "dataset_pairs"]
 
 #: Languages the report is written in.
 LANGUAGES = ("en",)
@@ -100,6 +101,37 @@ def check_parameters(file, fmt, *, by="", region="", lang="en", alpha=0.05,
         raise InputError(f"BY must be region or district (or empty), got {by!r}")
     return {"file": file, "format": fmt, "dataset": is_dataset, "by": by or None,
             "regions": _split(region), "tests": names or None, "alpha": alpha}
+
+
+def dataset_pairs(name: str, text: str, *, leaders: bool = True,
+                  required: bool = True) -> list[tuple[str, str | None]]:
+    """Parse a bundled report's dataset parameter: ``"name:leader,..."``
+    (``leaders=False``: ``"name,..."``) into ``(dataset, leader)`` pairs.
+
+    Raises :class:`InputError` (one line) for an empty value where one is
+    ``required``, an item without its leader, or a name that is not a
+    registered dataset (a file path is pointed to ``audit report FILE``).
+    """
+    from ..tables import datasets
+
+    items = _split(text)
+    if not items and required:
+        raise InputError(f"{name} is empty: give registered dataset names (see `audit "
+                         "datasets`); for a file of your own run `audit report FILE`")
+    pairs = []
+    for item in items:
+        if leaders:
+            if ":" not in item:
+                raise InputError(f"{name}: {item!r} needs its leader, as NAME:LEADER")
+            ds, lead = item.rsplit(":", 1)
+        else:
+            ds, lead = item, None
+        if not datasets.is_dataset(ds):
+            raise InputError(f"{name}: {ds!r} is not a registered dataset (see `audit "
+                             "datasets`); for a file of your own run `audit report FILE "
+                             "--format F --out DIR`")
+        pairs.append((ds, lead))
+    return pairs
 
 
 def load_station_file(params: dict, *, mapping: str = ""):
