@@ -1,7 +1,5 @@
 """audit.core.pvalues: a p-value that is a bound is written as one."""
 
-import math
-
 import pytest
 
 from audit.core.pvalues import format_pvalue, pvalue_bound, pvalue_text, resample_floor
@@ -33,7 +31,7 @@ def test_floor_from_the_null_resamples_too():
 def test_an_underflowed_p_is_never_printed_as_zero():
     assert format_pvalue(0.0) == "< 1e-300"
     assert pvalue_text(0.0, details={"log10_pvalue": -812.3}) == "< 1e-812"
-    assert "0" != pvalue_text(0.0) and not pvalue_text(0.0).startswith("0")
+    assert not pvalue_text(0.0).startswith("0")
 
 
 @pytest.mark.parametrize("p, text", [(0.0342, "0.034"), (0.5, "0.5"), (0.999, "1"),
@@ -55,7 +53,7 @@ def test_an_adjusted_p_from_a_floor_is_a_bound_unless_it_is_one():
     assert pvalue_text(1 / 200, params=params, adjusted=1.0) == "1"
     assert pvalue_text(0.0, adjusted=0.0) == "< 1e-300"
     assert pvalue_text(0.02, adjusted=0.2) == "0.2"
-    assert math.isnan(float("nan")) and pvalue_text(0.2, adjusted=float("nan")) == "n/a"
+    assert pvalue_text(0.2, adjusted=float("nan")) == "n/a"
 
 
 def test_the_console_summary_writes_bounds(capsys):

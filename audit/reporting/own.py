@@ -30,7 +30,6 @@ import math
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ..core.errors import InputError
