@@ -67,7 +67,8 @@ from audit.plots.regions import plot_region_fingerprints, plot_region_scatter
 from audit.plots.stations import plot_integer_percentages
 from audit.reporting.own import (battery_rows, check_parameters, closing_text,
                                  data_summary, estimates_table, exclusion_summary,
-                                 finding_sentence, findings_summary, load_station_file,
+                                 finding_sentence, findings_summary, findings_with_ids,
+                                 load_station_file,
                                  where_display)
 from audit.reporting.report import Outputs, versions
 from audit.stations.battery import run_battery
@@ -107,7 +108,11 @@ display(Markdown(f"**Impossible figures kept as findings** ({len(table.findings)
                  "**Impossible figures:** none found."))
 if len(fi):
     display(out.table(fi, "findings_by_check"))
-out.save(table.findings, "findings")
+    listed = findings_with_ids(table)
+    display(Markdown(f"The first {min(10, len(listed))} of them, with the station as the file "
+                     "names it:"))
+    display(out.table(listed.head(10), "findings_first"))
+out.save(findings_with_ids(table), "findings")
 
 # %% [markdown]
 # ## 2. The tests

@@ -202,3 +202,21 @@ def test_station_notebook_parameters_give_one_line(value, message, tmp_path):
     with pytest.raises(InputError, match=message) as err:
         run_notebook(NOTEBOOK_DIR / "02-station-forensics.py", tmp_path, {"RUSSIA": value})
     assert "\n" not in str(err.value) and "StopIteration" not in str(err.value)
+
+
+def test_findings_are_listed_with_the_station_as_the_file_names_it():
+    from audit.reporting.own import findings_summary, findings_with_ids
+    from audit.tables.station_table import StationTable
+
+    data = pd.DataFrame({"region": ["A", "A", "B"], "station": ["7", "8", "9"],
+                         "registered": [100, 100, 100]}, index=[4, 5, 9])
+    findings = pd.DataFrame({"source_row": [9, 4, 9],
+                             "check": ["turnout_over_100", "votes_exceed_cast",
+                                       "votes_exceed_cast"],
+                             "detail": ["x", "y", "z"]})
+    t = StationTable(data=data, options=[], findings=findings)
+    listed = findings_with_ids(t)
+    assert listed["station"].tolist() == ["7", "9", "9"]
+    assert listed["region"].tolist() == ["A", "B", "B"]
+    counts = findings_summary(t)
+    assert counts.iloc[0].tolist() == ["votes_exceed_cast", 2]

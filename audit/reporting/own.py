@@ -38,7 +38,7 @@ from ..core.pvalues import pvalue_text
 __all__ = ["LANGUAGES", "check_parameters", "load_station_file", "data_summary",
            "exclusion_summary", "findings_summary", "battery_rows", "finding_sentence",
            "estimates_table", "closing_text", "verdict", "where_display", "pvalue_column",
-           "dataset_pairs"]
+           "dataset_pairs", "findings_with_ids"]
 
 #: Languages the report is written in.
 LANGUAGES = ("en",)
@@ -207,6 +207,20 @@ def findings_summary(table) -> pd.DataFrame:
     counts = f["check"].astype(str).value_counts()
     out = counts.rename_axis("check").reset_index(name="stations")
     return out.sort_values(["stations", "check"], ascending=[False, True], ignore_index=True)
+
+
+def findings_with_ids(table) -> pd.DataFrame:
+    """The findings one by one, with the station's labels as in the file
+    (``source_row``, hierarchy columns, ``check``, ``detail``)."""
+    f = table.findings
+    labels = table.data[table.hierarchy]
+    cols = ["source_row"] + table.hierarchy + ["check", "detail"]
+    if not len(f):
+        return pd.DataFrame(columns=cols)
+    keep = [c for c in f.columns if c not in table.hierarchy]
+    out = f[keep].merge(labels, left_on="source_row", right_index=True, how="left")
+    return out.reindex(columns=cols).sort_values(["source_row", "check"], kind="stable",
+                                                 ignore_index=True)
 
 
 def pvalue_column(pvalues, results, adjusted=None) -> list[str]:
