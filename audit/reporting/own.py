@@ -478,7 +478,7 @@ def where_display(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in ("integer_expected", "integer_excess"):
         if col in out:
-            out[col] = out[col].map(lambda v: f"{v:,.1f}")
+            out[col] = out[col].map(lambda v: f"{round(v, 1) + 0.0:,.1f}")  # never "-0.0"
     if "share_of_excess" in out:
         out["share_of_excess"] = out["share_of_excess"].map(
             lambda v: "" if pd.isna(v) else f"{100 * v:.1f}%")
