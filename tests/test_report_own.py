@@ -77,7 +77,7 @@ def test_verdicts_follow_the_battery_rule(quick):
     assert corr["verdict"] in ("no departure found",
                                "departs from its model (descriptive, not evidence)")
     text = _text(quick)
-    assert "1 of the 2 evidence tests that ran nationally rejects" in text
+    assert "1 of the 2 evidence tests that ran nationally rejects a clean count" in text
 
 
 def test_where_to_look_rows_add_up(quick):
@@ -220,3 +220,30 @@ def test_findings_are_listed_with_the_station_as_the_file_names_it():
     assert listed["region"].tolist() == ["A", "B", "B"]
     counts = findings_summary(t)
     assert counts.iloc[0].tolist() == ["votes_exceed_cast", 2]
+
+
+def _rows(*runs):
+    cols = ["class", "test", "scope", "status", "reject_holm", "Holm p", "pvalue"]
+    return pd.DataFrame([dict(zip(cols, r)) for r in runs], columns=cols)
+
+
+def test_closing_text_is_written_from_the_results():
+    from audit.reporting.own import closing_text
+
+    none_ran = closing_text(_rows(("evidence", "a", "national", "not applicable", False, "",
+                                   float("nan"))), alpha=0.05)
+    assert "No evidence test could run" in none_ran
+    clean = closing_text(_rows(("evidence", "a", "national", "ok", False, "0.4", 0.2),
+                               ("descriptive", "d", "national", "ok", True, "< 1e-300", 0.0)),
+                         alpha=0.05)
+    assert "The one evidence test that ran nationally does not reject" in clean
+    assert "1 descriptive test departs" in clean and "no evidence" in clean
+    hit = closing_text(_rows(("evidence", "a", "national", "ok", True, "< 0.002", 0.001),
+                             ("evidence", "b", "national", "ok", False, "0.9", 0.5),
+                             ("evidence", "a", "region=X", "ok", True, "0.01", 0.001)),
+                       alpha=0.01, findings=3)
+    assert "1 of the 2 evidence tests that ran nationally rejects" in hit
+    assert "a (Holm-adjusted p < 0.002)" in hit and "0.01 level" in hit
+    assert "region=X" in hit and "3 impossible figures" in hit
+    for text in (none_ran, clean, hit):
+        assert "not proof of fraud" in text

@@ -409,11 +409,13 @@ def closing_text(rows: pd.DataFrame, *, alpha: float, where=None, findings: int 
     sub = ok[(ok["scope"] != "national") & (ok["class"] == "evidence") & ok["reject_holm"]]
     parts = []
     if ev.empty:
-        parts.append("No evidence test could run nationally on this file, so this report "
-                     "can state no evidence either way.")
+        parts.append("**What it shows.** No evidence test could run nationally on this "
+                     "file, so this report can state no evidence either way.")
     elif ev_hit.empty:
-        parts.append(f"**What it shows.** None of the {len(ev)} evidence tests that ran "
-                     f"nationally rejects a clean count at Holm-adjusted {alpha:g}. The "
+        who = ("The one evidence test that ran nationally does not reject" if len(ev) == 1
+               else f"None of the {len(ev)} evidence tests that ran nationally rejects")
+        parts.append(f"**What it shows.** {who} a clean count at the {alpha:g} level after "
+                     "Holm adjustment. The "
                      "counts are consistent with an honest count on everything these tests "
                      "look at.")
     else:
@@ -421,8 +423,8 @@ def closing_text(rows: pd.DataFrame, *, alpha: float, where=None, findings: int 
                            zip(ev_hit["test"], ev_hit["Holm p"]))
         verb = "rejects" if len(ev_hit) == 1 else "reject"
         parts.append(f"**What it shows.** {len(ev_hit)} of the {len(ev)} evidence tests "
-                     f"that ran nationally {verb} a clean count at Holm-adjusted "
-                     f"{alpha:g}: {listed}. These tests hold their false-alarm rate on "
+                     f"that ran nationally {verb} a clean count at the {alpha:g} level after "
+                     f"Holm adjustment: {listed}. These tests hold their false-alarm rate on "
                      "honestly counted elections, so chance alone is an unlikely "
                      "explanation.")
     if len(sub):
