@@ -249,3 +249,26 @@ def test_closing_text_is_written_from_the_results():
     assert "region=X" in hit and "3 impossible figures" in hit
     for text in (none_ran, clean, hit):
         assert "not proof of fraud" in text
+
+
+def test_estimates_carry_their_intervals_and_say_when_one_leaves_out_the_value():
+    from types import SimpleNamespace
+
+    from audit.reporting.own import BIAS_NOTE, estimates_table
+    from audit.stations.result import TestResult
+
+    ev = pd.DataFrame({"test": ["excess_votes", "mixture"], "scope": "national",
+                       "status": "ok"})
+    excess = TestResult(test="excess_votes", statistic=1200.0, pvalue=float("nan"), n=500,
+                        details={"excess_ci_low": 900.0, "excess_ci_high": 1500.0,
+                                 "confidence": 0.95})
+    mix = TestResult(test="mixture", statistic=0.04, pvalue=0.05, n=500, details={
+        "share_fraud": 0.040, "share_fraud_ci_low": 0.043, "share_fraud_ci_high": 0.047,
+        "fraud_votes": 449.0, "fraud_votes_ci_low": 400.0, "fraud_votes_ci_high": 500.0,
+        "fraud_votes_share": 0.01, "confidence": 0.9})
+    t = estimates_table(SimpleNamespace(evidence=ev, results=[excess, mix]))
+    assert t["value"].tolist() == ["1,200", "4.0%", "449"]
+    assert t["interval"].tolist() == ["95%: 900 to 1,500", "90%: 4.3% to 4.7%",
+                                      "90%: 400 to 500"]
+    notes = [BIAS_NOTE in m for m in t["what it means"]]
+    assert notes == [False, True, False]

@@ -332,6 +332,21 @@ def _pct(x) -> str:
     return f"{100 * x:.1f}%"
 
 
+#: Added to an estimate whose interval leaves out its point value.
+BIAS_NOTE = (" The interval is corrected for the bias the fit shows on elections simulated "
+             "from it, so it can leave out the point value.")
+
+
+def _estimate(name, value, lo, hi, fmt, level, meaning) -> dict:
+    """One row of :func:`estimates_table`."""
+    value = float("nan") if value is None else float(value)
+    outside = (lo is not None and hi is not None and math.isfinite(value)
+               and math.isfinite(lo) and math.isfinite(hi) and not lo <= value <= hi)
+    return {"estimate": name, "value": fmt(value) if math.isfinite(value) else "n/a",
+            "interval": f"{level}: " + _interval(lo, hi, fmt),
+            "what it means": meaning + (BIAS_NOTE if outside else "")}
+
+
 def estimates_table(battery) -> pd.DataFrame:
     """Estimates with their intervals and a plain explanation.
 
@@ -344,57 +359,43 @@ def estimates_table(battery) -> pd.DataFrame:
         if res is None or rec.scope != "national" or rec.status != "ok":
             continue
         d = res.details
-        conf = d.get("confidence", 0.95)
-        level = f"{100 * conf:.0f}%"
+        level = f"{100 * d.get('confidence', 0.95):.0f}%"
         if rec.test == "excess_votes":
-            rows.append({
-                "estimate": "excess votes for the leader",
-                "value": _votes(res.statistic),
-                "interval": f"{level}: " + _interval(d.get("excess_ci_low"),
-                                                     d.get("excess_ci_high"), _votes),
-                "what it means": (
-                    "Votes the leader received beyond what the stations near the most "
-                    "common turnout would predict if higher-turnout stations voted like "
-                    "them (Shpilkin's method). A large positive value fits added ballots, "
-                    "but also any real link between turnout and support; a negative value "
-                    "means higher-turnout stations favour the leader less.")})
+            rows.append(_estimate(
+                "excess votes for the leader", res.statistic, d.get("excess_ci_low"),
+                d.get("excess_ci_high"), _votes, level,
+                "Votes the leader received beyond what the stations near the most common "
+                "turnout would predict if higher-turnout stations voted like them "
+                "(Shpilkin's method). A large positive value fits added ballots, but also "
+                "any real link between turnout and support; a negative value means "
+                "higher-turnout stations favour the leader less."))
         elif rec.test == "fingerprint":
-            rows.append({
-                "estimate": "fingerprint: share of stations with incremental fraud (f_i)",
-                "value": _pct(d.get("f_i", float("nan"))),
-                "interval": f"{level}: " + _interval(d.get("f_i_ci_low"),
-                                                     d.get("f_i_ci_high"), _pct),
-                "what it means": (
-                    "From fitting Klimek et al.'s (2012) model to the joint spread of "
-                    "turnout and leader share: the share of stations whose cloud is "
-                    "smeared toward high turnout and high support, as added ballots would "
-                    "do. Zero means the cloud fits a clean count.")})
-            rows.append({
-                "estimate": "fingerprint: share of stations with extreme fraud (f_e)",
-                "value": _pct(d.get("f_e", float("nan"))),
-                "interval": f"{level}: " + _interval(d.get("f_e_ci_low"),
-                                                     d.get("f_e_ci_high"), _pct),
-                "what it means": "Stations reported near 100% turnout and 100% support."})
+            rows.append(_estimate(
+                "fingerprint: share of stations with incremental fraud (f_i)", d.get("f_i"),
+                d.get("f_i_ci_low"), d.get("f_i_ci_high"), _pct, level,
+                "From fitting Klimek et al.'s (2012) model to the joint spread of turnout and "
+                "leader share: the share of stations whose cloud is smeared toward high "
+                "turnout and high support, as added ballots would do. Zero means the cloud "
+                "fits a clean count."))
+            rows.append(_estimate(
+                "fingerprint: share of stations with extreme fraud (f_e)", d.get("f_e"),
+                d.get("f_e_ci_low"), d.get("f_e_ci_high"), _pct, level,
+                "Stations reported near 100% turnout and 100% support."))
         elif rec.test == "mixture":
-            rows.append({
-                "estimate": "mixture model: share of stations classed as fraud",
-                "value": _pct(d.get("share_fraud", float("nan"))),
-                "interval": f"{level}: " + _interval(d.get("share_fraud_ci_low"),
-                                                     d.get("share_fraud_ci_high"), _pct),
-                "what it means": (
-                    "A finite-mixture model (Mebane's eforensics class) sorts stations into "
-                    "clean, incremental-fraud and extreme-fraud classes; this is the "
-                    "estimated share of the two fraud classes.")})
-            rows.append({
-                "estimate": "mixture model: fraudulent votes (manufactured + stolen)",
-                "value": _votes(d.get("fraud_votes", float("nan"))),
-                "interval": f"{level}: " + _interval(d.get("fraud_votes_ci_low"),
-                                                     d.get("fraud_votes_ci_high"), _votes),
-                "what it means": (
-                    f"Votes the model attributes to fraud, "
-                    f"{_pct(d.get('fraud_votes_share', float('nan')))} of the leader's "
-                    "votes. It rests on the model's shape for clean stations; a "
-                    "heterogeneous electorate can look like fraud to it.")})
+            rows.append(_estimate(
+                "mixture model: share of stations classed as fraud", d.get("share_fraud"),
+                d.get("share_fraud_ci_low"), d.get("share_fraud_ci_high"), _pct, level,
+                "A finite-mixture model (Mebane's eforensics class) sorts stations into "
+                "clean, incremental-fraud and extreme-fraud classes; this is the estimated "
+                "share of the two fraud classes."))
+            rows.append(_estimate(
+                "mixture model: fraudulent votes (manufactured + stolen)",
+                d.get("fraud_votes"), d.get("fraud_votes_ci_low"), d.get("fraud_votes_ci_high"),
+                _votes, level,
+                f"Votes the model attributes to fraud, "
+                f"{_pct(d.get('fraud_votes_share', float('nan')))} of the leader's votes. It "
+                "rests on the model's shape for clean stations; a heterogeneous electorate "
+                "can look like fraud to it."))
     return pd.DataFrame(rows, columns=["estimate", "value", "interval", "what it means"])
 
 
