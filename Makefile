@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 # Tests and CI read the public datasets from the shared folder beside the project.
 export AUDIT_DATA_DIR ?= $(abspath ../shared/datasets)
 
-.PHONY: install report test test-all lint-imports bench calibrate clean
+.PHONY: install report lab test test-all lint-imports bench calibrate clean
 
 install: $(STAMP)
 
@@ -21,6 +21,16 @@ $(STAMP): pyproject.toml
 
 report: $(STAMP)
 	$(PY) -m audit report
+
+# JupyterLab on the notebooks. Jupytext (installed with the project) reads the
+# py:percent files as notebooks; the settings override, kept inside .venv (the
+# user's own Jupyter settings are left alone), makes a double click open them
+# as notebooks rather than as text.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
+lab: $(STAMP)
+	mkdir -p $(LAB_SETTINGS)
+	printf '%s\n' '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}}' > $(LAB_SETTINGS)/overrides.json
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
 # The fast suite: pyproject's addopts leave out tests marked slow or browser.
 test: $(STAMP)

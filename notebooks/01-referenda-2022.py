@@ -67,6 +67,8 @@ from audit.referenda.checks import CONFIRMED_ONLY, SCENARIOS, VERDICT_RULES, run
 from audit.referenda.checks.base import ALLOWED, KINDS
 from audit.referenda.checks.baselines import POLITICAL_PROXIES
 from audit.referenda.checks.claims import CLAIM_RULES
+from audit.core.pvalues import pvalue_text
+from audit.reporting.own import pvalue_column
 from audit.reporting.report import Outputs, versions
 
 out = Outputs(OUTPUT_DIR)
@@ -512,8 +514,12 @@ else:
     stations24 = slices.station_summary(run24)
     display(out.table(stations24, "stations_2024_summary"))
     battery24 = slices.station_evidence(run24).drop(columns=["details"])
+    # p-values as text: a bound (simulation floor, underflow) is written "< x"
+    battery24["p"] = pvalue_column(battery24["pvalue"], run24.battery.results)
+    battery24["Holm p"] = pvalue_column(battery24["pvalue"], run24.battery.results,
+                                        battery24["p_holm"])
     out.save(battery24, "stations_2024_battery")
-    cols24 = ["test", "statistic", "pvalue", "p_holm", "n", "status"]
+    cols24 = ["test", "statistic", "p", "Holm p", "n", "status"]
     display(Markdown("**Evidence tests** (Holm adjustment within the class):"))
     display(out.table(battery24[battery24["class"] == "evidence"], "stations_2024_evidence",
                       show=cols24))
@@ -534,18 +540,22 @@ else:
                        f"{' and '.join(annexed)}, 2024: stations by turnout in 0.1-point bins, "
                        f"with the count expected at whole numbers. Source: {STATIONS_2024}."))
     ran24 = battery24[battery24["status"] == "ok"]
-    hit_ev = ran24[(ran24["class"] == "evidence") & (ran24["p_holm"] < 0.05)]
-    hit_de = ran24[(ran24["class"] == "descriptive") & (ran24["p_holm"] < 0.05)]
+    # the battery's verdict rule: Holm-adjusted p at most 0.05 (reject_holm)
+    hit_ev = ran24[(ran24["class"] == "evidence") & ran24["reject_holm"].astype(bool)]
+    hit_de = ran24[(ran24["class"] == "descriptive") & ran24["reject_holm"].astype(bool)]
     ip24 = by_test["integer_percentages"].details
+    p24 = pvalue_text(by_test["integer_percentages"].pvalue,
+                      params=by_test["integer_percentages"].params, details=ip24)
     display(Markdown(
         f"**What it shows.** {len(run24.table.data):,} stations ("
         + ", ".join(f"{r.region}: {r.stations:,}, turnout {r.turnout_pct:.1f}%, leader "
                     f"{r.leader_pct:.1f}%" for r in stations24.itertuples())
         + f"). Integer percentages: {ip24['observed']:,.0f} stations at whole-number turnout or "
         f"leader share against {ip24['expected']:,.1f} expected under a clean count (excess "
-        f"{ip24['excess']:+,.1f}, p = {by_test['integer_percentages'].pvalue:.2g}). "
+        f"{ip24['excess']:+,.1f}, p {p24}). "
         + (f"Evidence tests that reject after Holm adjustment: "
-           + ", ".join(f"{r.test} (p_holm = {r.p_holm:.2g})" for r in hit_ev.itertuples())
+           + ", ".join(f"{t} (Holm-adjusted p {p})" for t, p in zip(hit_ev["test"],
+                                                                      hit_ev["Holm p"]))
            + ". " if len(hit_ev) else
            f"None of the {int((ran24['class'] == 'evidence').sum())} evidence tests rejects "
            "after Holm adjustment. ")

@@ -61,6 +61,7 @@ from audit.plots import style
 from audit.plots.battery import plot_evidence
 from audit.plots.fingerprint import plot_fingerprint
 from audit.plots.stations import plot_digits, plot_integer_percentages
+from audit.reporting.own import dataset_pairs, pvalue_column
 from audit.reporting.report import Outputs, versions
 from audit.stations.battery import run_battery
 from audit.tables import datasets
@@ -70,8 +71,10 @@ tests = [t for t in TESTS.split(",") if t]
 rng = np.random.default_rng(SEED)
 
 
-def _pairs(text):
-    return [tuple(item.rsplit(":", 1)) for item in text.split(",") if item]
+# one-line errors for an empty or unknown dataset parameter (no StopIteration later)
+russia = dataset_pairs("RUSSIA", RUSSIA)
+ukraine_pairs = dataset_pairs("UKRAINE", UKRAINE, required=False)
+clean_pairs = dataset_pairs("CLEAN", CLEAN, leaders=False, required=False)
 
 
 # %% [markdown]
@@ -82,8 +85,8 @@ def _pairs(text):
 
 # %%
 tables = {}
-clean_names = [c for c in CLEAN.split(",") if c]
-for name, leader in _pairs(RUSSIA) + _pairs(UKRAINE) + [(c, None) for c in clean_names]:
+clean_names = [c for c, _ in clean_pairs]
+for name, leader in russia + ukraine_pairs + clean_pairs:
     t = datasets.load(name)
     if MAX_STATIONS and len(t.data) > MAX_STATIONS:
         keep = np.sort(rng.choice(len(t.data), MAX_STATIONS, replace=False))
@@ -91,8 +94,10 @@ for name, leader in _pairs(RUSSIA) + _pairs(UKRAINE) + [(c, None) for c in clean
                     findings=t.findings, source={**t.source, "subsample": MAX_STATIONS})
     tables[name] = (t, t.leader_column(leader))
 annexed = [r for r in ANNEXED_2024.split(",") if r]
-t24, lead24 = next(v for k, v in tables.items() if "2024" in k)
-tables["2024: " + " + ".join(annexed)] = (t24.select("region", annexed), lead24)
+with_2024 = [v for k, v in tables.items() if "2024" in k]
+if annexed and with_2024:
+    t24, lead24 = with_2024[0]
+    tables["2024: " + " + ".join(annexed)] = (t24.select("region", annexed), lead24)
 
 loaded = pd.DataFrame([{
     "data": k, "stations kept": len(t.data), "excluded": len(t.excluded),
@@ -129,7 +134,11 @@ for cls in ("evidence", "descriptive"):
     ok = evidence["pvalue"].notna() & (evidence["class"] == cls)
     evidence.loc[ok, "p_bh_all"] = p_adjust_bh(evidence.loc[ok, "pvalue"].to_numpy())
     evidence.loc[ok, "p_holm_all"] = p_adjust_holm(evidence.loc[ok, "pvalue"].to_numpy())
-show = ["data", "label", "statistic", "pvalue", "p_holm_all", "n", "status"]
+# p-values as text: a bound (simulation floor, underflow) is written "< x"
+results = [r for res in runs.values() for r in res.results]
+evidence["p"] = pvalue_column(evidence["pvalue"], results)
+evidence["Holm p"] = pvalue_column(evidence["pvalue"], results, evidence["p_holm_all"])
+show = ["data", "label", "statistic", "p", "Holm p", "n", "status"]
 display(Markdown("**Evidence tests**"))
 display(out.table(evidence[evidence["class"] == "evidence"], "evidence", show=show))
 display(Markdown("**Descriptive tests** (not evidence: they do not hold their size on "
@@ -203,7 +212,8 @@ for label, res in runs.items():
 # ## 6. What this does and does not show
 
 # %%
-rejected = evidence[(evidence["status"] == "ok") & (evidence["p_holm_all"] < 0.05)]
+# the battery's verdict rule: a Holm-adjusted p-value at most the level rejects
+rejected = evidence[(evidence["status"] == "ok") & (evidence["p_holm_all"] <= 0.05)]
 sized = rejected[rejected["class"] == "evidence"]
 loose = rejected[rejected["class"] == "descriptive"]
 ran_ev = evidence[(evidence["status"] == "ok") & (evidence["class"] == "evidence")]
@@ -226,7 +236,7 @@ def _contrast(label):
         low = part.loc[part["pvalue"].idxmin()]
         return (f"- **{label}**: none of the {len(part)} evidence tests that ran rejects its "
                 f"clean-count null after Holm adjustment (smallest p-value "
-                f"{low['pvalue']:.2g}, {low['test']}).")
+                f"{low['p']}, {low['test']}).")
     return (f"- **{label}**: {', '.join(sorted(hit['test']))} reject after Holm "
             "adjustment. This is a contrast data set: a rejection here means the test, "
             "or its null, does not fit this election, and weakens what the same test "

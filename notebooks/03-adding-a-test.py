@@ -63,6 +63,7 @@ from IPython.display import Markdown, display
 from scipy import stats
 
 from audit.core.errors import NotApplicable
+from audit.core.pvalues import format_pvalue
 from audit.reporting.report import Outputs, versions
 from audit.stations.calibration.simulated import calibrate, call_test
 from audit.stations.forensics._validation import as_counts
@@ -120,7 +121,7 @@ election = clean_election(N_STATIONS, rng=SEED)
 res = call_test("ballots_end_in_zero", election, leader="leader", rng=SEED)
 display(Markdown(f"On a clean simulated election of {N_STATIONS:,} stations, "
                  f"{res.details['zeros']:,} of {res.n:,} ballot totals end in 0 "
-                 f"({res.statistic:.3f} against 0.100 expected; p = {res.pvalue:.3f})."))
+                 f"({res.statistic:.3f} against 0.100 expected; p {format_pvalue(res.pvalue)})."))
 
 # %% [markdown]
 # ## 3. Calibrate it

@@ -25,14 +25,34 @@ from ..core.errors import AuditError
 
 
 def _cmd_report(args) -> int:
-    from ..reporting.report import build_reports
+    from ..core.errors import InputError
+    from ..reporting.report import build_own_report, build_reports
 
-    written = build_reports(out=Path(args.out), parameters=args.parameters,
-                            stations=args.stations)
-    for name, folder in written.items():
-        print(f"{name}: {folder / 'index.html'}")
-        print(f"  figures: {folder / 'figures'}")
-        print(f"  tables:  {folder / 'tables'}")
+    own = {"format": args.format, "leader": args.leader, "by": args.by,
+           "region": args.region, "mapping": args.mapping, "tests": args.tests}
+    if args.file is None:
+        given = [f"--{k}" for k, v in own.items() if v is not None]
+        if given:
+            raise InputError(f"{given[0]} applies only with a FILE to report on")
+        written = build_reports(out=Path(args.out or "reports"),
+                                parameters=args.parameters, stations=args.stations)
+        for name, folder in written.items():
+            print(f"{name}: {folder / 'index.html'}")
+            print(f"  figures: {folder / 'figures'}")
+            print(f"  tables:  {folder / 'tables'}")
+        return 0
+    if args.parameters:
+        raise InputError("-p applies to the bundled reports; with a FILE use --format, "
+                         "--leader, --by, --region, --tests, --seed")
+    if not args.out:
+        raise InputError("--out is required with a FILE: the folder of the report")
+    page = build_own_report(args.file, out=Path(args.out), seed=args.seed,
+                            alpha=args.alpha, lang=args.lang,
+                            **{k: v or "" for k, v in own.items()})
+    print(f"report: {page}")
+    print(f"  figures: {page.parent / 'figures'}")
+    print(f"  tables:  {page.parent / 'tables'} (where_to_look.csv, where_stations.csv, "
+          "battery.csv, ...)")
     return 0
 
 
@@ -52,6 +72,18 @@ def _parameter(text: str) -> tuple[str, str]:
     return key.strip(), value
 
 
+def _seed(text: str) -> int:
+    from .stations import _seed as seed
+
+    return seed(text)
+
+
+def _alpha(text: str) -> float:
+    from .stations import _alpha as alpha
+
+    return alpha(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="audit",
@@ -62,16 +94,44 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show the full traceback on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("report", help="execute the notebooks and write the HTML reports",
-                       description="Execute the case-study notebooks on the bundled "
-                                   "data and write HTML, figures and tables.")
-    p.add_argument("--out", default="reports", help="output folder (default: reports)")
+    p = sub.add_parser("report", help="write an HTML report on a station file, or the "
+                                      "bundled reports",
+                       description="With FILE: run the test battery on a polling-station "
+                                   "results file (or a registered dataset) and write an "
+                                   "HTML report (data summary, tests by evidence class, "
+                                   "estimates, where to look, what it does and does not "
+                                   "show) with its figures and tables to --out. Without "
+                                   "FILE: execute the case-study notebooks on the bundled "
+                                   "data and write their reports.")
+    p.add_argument("file", nargs="?", default=None, metavar="FILE",
+                   help="station results file or registered dataset name (omit for the "
+                        "bundled reports)")
+    p.add_argument("--format", default=None, metavar="F",
+                   help="reader of FILE (see 'audit run --help'); not needed for a "
+                        "registered dataset")
+    p.add_argument("--leader", default=None, metavar="NAME",
+                   help="option tested as the leader (default: most votes)")
+    p.add_argument("--by", default=None, metavar="LEVEL",
+                   help="also run every test within each region or district")
+    p.add_argument("--region", default=None, metavar="A,B",
+                   help="keep only these regions (comma-separated, as in the file)")
+    p.add_argument("--mapping", default=None, metavar="FILE",
+                   help="YAML column mapping for --format canonical")
+    p.add_argument("--tests", default=None, metavar="A,B",
+                   help="registered tests to run (default: all; see 'audit tests')")
+    p.add_argument("--seed", type=_seed, default=0, metavar="N",
+                   help="root random seed (default 0)")
+    p.add_argument("--alpha", type=_alpha, default=0.05,
+                   help="level of the Holm-adjusted verdicts (default 0.05)")
+    p.add_argument("--lang", default="en", help="language of the report (default: en)")
+    p.add_argument("--out", default=None,
+                   help="output folder (default for the bundled reports: reports)")
     p.add_argument("-p", "--parameter", dest="parameters", action="append", default=[],
                    type=_parameter, metavar="NAME=VALUE",
-                   help="override a notebook parameter (repeatable)")
+                   help="bundled reports: override a notebook parameter (repeatable)")
     p.add_argument("--stations", choices=["auto", "yes", "no"], default="auto",
-                   help="also run the station-level notebooks: auto = when the "
-                        "datasets are available (default)")
+                   help="bundled reports: also run the station-level notebooks: auto = "
+                        "when the datasets are available (default)")
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("check-data", help="verify hashes and schemas of the bundled data",

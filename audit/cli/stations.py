@@ -108,7 +108,7 @@ def _cmd_run(args) -> int:
     print(f"{len(table.data):,} stations kept, {len(table.excluded):,} rows excluded, "
           f"{len(table.findings):,} findings; leader: {leader}")
     print(f"{len(ev)} test runs: {ok} ran, {len(ev) - ok} not run")
-    for line in _summary_lines(ev, args.alpha):
+    for line in _summary_lines(ev, args.alpha, battery.results):
         print(line)
     print(f"written: {out.path / 'results.json'}, results.csv, excluded.csv, findings.csv, "
           f"test_exclusions.csv, excluded_by_test.csv, source.json, manifest.json, "
@@ -116,22 +116,41 @@ def _cmd_run(args) -> int:
     return 0
 
 
-def _summary_lines(ev, alpha: float) -> list[str]:
+def _summary_lines(ev, alpha: float, results=None) -> list[str]:
     """The console summary: evidence tests that reject at Holm ``alpha``,
-    then the descriptive ones apart (never counted as evidence)."""
+    then the descriptive ones apart (never counted as evidence).
+
+    Each rejecting run is named with its Holm-adjusted p-value, written by
+    :func:`audit.core.pvalues.pvalue_text` (a bound such as a simulated
+    p-value at its floor is written ``< x``); ``results`` are the test
+    results aligned with the rows of ``ev`` (their settings tell whether
+    a p-value is a bound).
+    """
+    from ..core.pvalues import pvalue_text
+
+    results = list(results) if results is not None else [None] * len(ev)
+    ev = ev.assign(result_object=results)
     ran = ev[ev["status"] == "ok"]
     is_ev = ran["evidence"].astype(bool)
     lines = []
+
+    def named(r):
+        res = r.result_object
+        p = pvalue_text(r.pvalue, params=getattr(res, "params", None),
+                        details=getattr(res, "details", None), adjusted=r.p_holm)
+        return f"{r.test} ({r.scope}, Holm p {p})"
+
     for cls, part in (("evidence", ran[is_ev]), ("descriptive", ran[~is_ev])):
-        hit = part[part["p_holm"] <= alpha]
-        names = ", ".join(f"{r.test} ({r.scope})" for r in hit.itertuples())
+        hit = part[part["reject_holm"].astype(bool)]
+        names = ", ".join(named(r) for r in hit.itertuples())
         if cls == "evidence":
             lines.append(f"evidence tests ({len(part)} runs): {len(hit)} below {alpha:g} "
                          f"after Holm" + (f": {names}" if names else ""))
         else:
             lines.append(f"descriptive tests ({len(part)} runs, not evidence: they do not "
                          f"hold their size on honestly counted elections or their "
-                         f"twins): {len(hit)} below {alpha:g} after Holm")
+                         f"twins): {len(hit)} below {alpha:g} after Holm"
+                         + (f": {names}" if names else ""))
     lines.append("a rejection is an anomaly to explain, not proof of fraud")
     return lines
 

@@ -48,6 +48,7 @@ class Notebook:
     file: str          # notebook file in notebooks/
     needs_stations: bool = False
     bundled_data: bool = True   # reads data/ (recorded as inputs in provenance.json)
+    own_file: bool = False      # runs on the user's file (audit report FILE), not bundled
 
 
 NOTEBOOKS = (
@@ -55,7 +56,9 @@ NOTEBOOKS = (
     Notebook("station-forensics", "02-station-forensics.py", needs_stations=True,
              bundled_data=False),
     Notebook("adding-a-test", "03-adding-a-test.py", bundled_data=False),
+    Notebook("your-election", "04-your-election.py", bundled_data=False, own_file=True),
 )
+OWN = next(nb for nb in NOTEBOOKS if nb.own_file)
 
 
 class Outputs:
@@ -191,6 +194,17 @@ def _dataset_inputs(parameters: dict) -> list[dict]:
             for name, spec in sorted(datasets.REGISTRY.items()) if name in text]
 
 
+def _file_inputs(parameters: dict) -> list[dict]:
+    """The station file and mapping named by ``FILE`` / ``MAPPING``, when they
+    are files (a registered dataset name is recorded by :func:`_dataset_inputs`)."""
+    records = []
+    for key in ("FILE", "MAPPING"):
+        value = parameters.get(key)
+        if isinstance(value, str) and value and Path(value).is_file():
+            records.append(_project_file(Path(value)))
+    return records
+
+
 def _literal(text: str):
     try:
         return ast.literal_eval(text)
@@ -230,6 +244,7 @@ def report_provenance(source=None, parameters: dict | None = None) -> dict:
     if bundled:
         inputs += _bundled_inputs()
     inputs += _dataset_inputs(params)
+    inputs += _file_inputs(params)
     return _provenance(inputs, params, params.get("SEED"))
 
 
@@ -300,6 +315,9 @@ def run_notebook(source: Path, folder: Path, parameters: dict | None = None) -> 
                                            progress_bar=False, log_output=False,
                                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
         except papermill.PapermillExecutionError as exc:
+            if exc.ename in ("InputError", "NotApplicable"):
+                raise InputError(str(exc.evalue).splitlines()[0] if exc.evalue
+                                 else exc.ename) from None
             raise AuditError(f"{source.name}: cell {exc.exec_count} failed: {exc.ename}: "
                              f"{exc.evalue}") from None
         executed = nbformat.read(dst, as_version=4)
@@ -355,9 +373,15 @@ def build_reports(out="reports", parameters=(), stations="auto") -> dict[str, Pa
     params = {k: _coerce(v) for k, v in parameters}
     known = {}
     for nb in NOTEBOOKS:
+        if nb.own_file:
+            continue
         if (NOTEBOOK_DIR / nb.file).exists():
             known[nb.name] = notebook_parameters(NOTEBOOK_DIR / nb.file)
     unknown = sorted(set(params) - {k for names in known.values() for k in names})
+    own = set(notebook_parameters(NOTEBOOK_DIR / OWN.file)) - {"OUTPUT_DIR"}
+    if set(unknown) & own:
+        raise InputError(f"{sorted(set(unknown) & own)[0]} is a parameter of the report on "
+                         "your own file: run `audit report FILE --format F --out DIR`")
     if unknown:
         names = sorted({k for names in known.values() for k in names} - {"OUTPUT_DIR"})
         raise InputError(f"unknown notebook parameter {unknown[0]!r}; the notebooks take: "
@@ -366,6 +390,8 @@ def build_reports(out="reports", parameters=(), stations="auto") -> dict[str, Pa
         raise InputError("OUTPUT_DIR is set by --out, not by -p")
     written = {}
     for nb in NOTEBOOKS:
+        if nb.own_file:
+            continue
         if nb.needs_stations:
             if stations == "no":
                 continue
@@ -381,3 +407,43 @@ def build_reports(out="reports", parameters=(), stations="auto") -> dict[str, Pa
         run_notebook(NOTEBOOK_DIR / nb.file, folder, mine)
         written[nb.name] = folder
     return written
+
+
+def build_own_report(file, *, out, format: str = "", leader: str = "", by: str = "",
+                     region: str = "", mapping: str = "", tests: str = "", seed: int = 0,
+                     alpha: float = 0.05, lang: str = "en") -> Path:
+    """The observer's report on one station file: ``out/index.html``.
+
+    Runs ``notebooks/04-your-election.py`` with papermill (the same notebook
+    a user can open) after checking the parameters here, so an empty or bad
+    one gives a one-line :class:`InputError` before any kernel starts.
+
+    Parameters
+    ----------
+    file : str
+        Station results file, or a registered dataset name.
+    out : path-like
+        Report folder (``index.html``, ``figures/``, ``tables/``,
+        ``provenance.json``, ``manifest.json``).
+    format, leader, by, region, mapping, tests, seed, alpha, lang
+        The notebook's parameters (see its ``parameters`` cell).
+
+    Returns
+    -------
+    Path
+        The ``index.html`` written.
+    """
+    from .own import check_parameters
+
+    params = check_parameters(file, format, by=by, region=region, lang=lang, alpha=alpha,
+                              tests=tests)
+    if mapping and not Path(mapping).is_file():
+        raise InputError("mapping file not found", file=mapping)
+    values = {"FILE": params["file"], "FORMAT": params["format"], "LEADER": leader or "",
+              "BY": by or "", "REGION": region or "", "MAPPING": mapping or "",
+              "TESTS": tests or "", "ALPHA": float(alpha), "SEED": int(seed), "LANG": lang}
+    if not params["dataset"]:
+        values["FILE"] = str(Path(params["file"]).resolve())
+    if mapping:
+        values["MAPPING"] = str(Path(mapping).resolve())
+    return run_notebook(NOTEBOOK_DIR / OWN.file, Path(out), values)
