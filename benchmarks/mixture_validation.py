@@ -9,7 +9,9 @@ battery passes them) on
   (``clean``), with ballots stuffed in 5% of stations (``stuffing``: the
   calibration's scenario, ``ballot_stuffing(share=0.05, amount=0.1)``) and
   with votes switched in 5% of stations (``switching``:
-  ``vote_switching(share=0.05, amount=0.2)``),
+  ``vote_switching(share=0.05, amount=0.2)``) and with 10 points of the
+  registered voters stuffed in 5% of stations (``stuffing10``, the
+  acceptance's scenario for the AUC),
 
 and writes one row per run to a CSV (appending, so an interrupted run keeps
 what it did), then prints the summary: how often the fraud-share interval
@@ -50,7 +52,29 @@ from scipy.stats import rankdata
 SOURCES = ("ru-cik/2020.csv.zip", "ru-cik/2021.csv.zip", "ru-cik/2024.csv.zip")
 SCENARIOS = {"clean": None,
              "stuffing": ("ballot_stuffing", {"share": 0.05, "amount": 0.1}),
-             "switching": ("vote_switching", {"share": 0.05, "amount": 0.2})}
+             "switching": ("vote_switching", {"share": 0.05, "amount": 0.2}),
+             # the acceptance's scenario: every stuffed station gets the same
+             # 10 points of its registered voters (capped by its non-voters)
+             "stuffing10": ("fixed_stuffing", {"share": 0.05, "points": 0.10})}
+
+
+def fixed_stuffing(table, *, share, points, rng, leader=None):
+    """Ballots for the leader equal to ``points`` of the registered voters
+    (capped by the non-voters) in a random ``share`` of the stations."""
+    import dataclasses
+
+    data = table.data.copy()
+    lead = table.leader_column(leader)
+    reg = data["registered"].to_numpy(dtype=float, na_value=0)
+    cast = data["ballots_cast"].to_numpy(dtype=float, na_value=0)
+    picked = (rng.random(len(data)) < share) & (reg > 0)
+    add = np.where(picked, np.minimum(np.round(points * reg), reg - cast), 0)
+    add = np.maximum(add, 0).astype(np.int64)
+    for col in ("ballots_issued", "ballots_cast", lead):
+        if col in data.columns:
+            data[col] = data[col] + add
+    return dataclasses.replace(table, data=data,
+                               source={**table.source, "altered": add > 0})
 SEED = 20261203
 FIELDS = ("source", "kind", "scenario", "sim", "seconds", "n", "pvalue", "lr",
           "share_fraud", "share_fraud_ci_low", "share_fraud_ci_high",
@@ -103,7 +127,8 @@ def run_task(task, options):
         if SCENARIOS[scenario] is not None:
             name, opts = SCENARIOS[scenario]
             ss = np.random.SeedSequence(SEED, spawn_key=(_key(source), sim, _key(scenario)))
-            table = getattr(simulate, name)(clean, rng=np.random.default_rng(ss), **opts)
+            rig = fixed_stuffing if name == "fixed_stuffing" else getattr(simulate, name)
+            table = rig(clean, rng=np.random.default_rng(ss), **opts)
             truth = pd.DataFrame({
                 "altered": np.asarray(table.source["altered"], bool),
                 "made": (table.data.ballots_cast - clean.data.ballots_cast).to_numpy(

@@ -187,26 +187,23 @@ def data_summary(table, *, name: str, leader: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["item", "value"])
 
 
+def _count_by(frame: pd.DataFrame, column: str, count: str) -> pd.DataFrame:
+    """Rows of ``frame`` counted by ``column`` (largest first, ties by name)."""
+    if not len(frame):
+        return pd.DataFrame({column: pd.Series(dtype=object),
+                             count: pd.Series(dtype="int64")})
+    out = frame[column].astype(str).value_counts().rename_axis(column).reset_index(name=count)
+    return out.sort_values([count, column], ascending=[False, True], ignore_index=True)
+
+
 def exclusion_summary(table) -> pd.DataFrame:
     """Source rows left out, counted by reason (largest first)."""
-    ex = table.excluded
-    if not len(ex):
-        return pd.DataFrame({"reason": pd.Series(dtype=object),
-                             "rows": pd.Series(dtype="int64")})
-    counts = ex["reason"].astype(str).value_counts()
-    out = counts.rename_axis("reason").reset_index(name="rows")
-    return out.sort_values(["rows", "reason"], ascending=[False, True], ignore_index=True)
+    return _count_by(table.excluded, "reason", "rows")
 
 
 def findings_summary(table) -> pd.DataFrame:
     """Impossible figures kept as reported, counted by check."""
-    f = table.findings
-    if not len(f):
-        return pd.DataFrame({"check": pd.Series(dtype=object),
-                             "stations": pd.Series(dtype="int64")})
-    counts = f["check"].astype(str).value_counts()
-    out = counts.rename_axis("check").reset_index(name="stations")
-    return out.sort_values(["stations", "check"], ascending=[False, True], ignore_index=True)
+    return _count_by(table.findings, "check", "stations")
 
 
 def findings_with_ids(table) -> pd.DataFrame:
