@@ -100,7 +100,7 @@ def _cmd_run(args) -> int:
               "tests": tests, "alpha": args.alpha, "provenance": prov}
     out.write_json("source.json", source)
     figures = _figures(battery, out.subfolder("figures"), alpha=args.alpha,
-                       provenance=prov) if not args.no_figures else []
+                       provenance=prov, leader=leader) if not args.no_figures else []
     out.write_manifest(prov)
 
     ok = int((ev["status"] == "ok").sum())
@@ -167,37 +167,12 @@ def _inputs(path: str, file: Path | None, mapping) -> tuple[list, list[Path]]:
     return inputs, local
 
 
-def _figures(battery, folder, *, alpha: float, provenance=None) -> list[str]:
-    """Evidence overview plus one figure per national result with a table.
+def _figures(battery, folder, *, alpha: float, provenance=None, leader: str = "") -> list[str]:
+    """The evidence overview plus one figure per national result with a
+    table, in the house style (see :mod:`audit.plots.run`)."""
+    from ..plots.run import write_figures
 
-    The figures are :class:`~matplotlib.figure.Figure` objects made without
-    pyplot: they need no backend (each format is written by its own canvas),
-    so the command line never changes the backend of the process it runs in.
-    """
-    from matplotlib.figure import Figure
-
-    from ..plots import save_figure, style
-    from ..plots.battery import plot_evidence, plot_result_table
-
-    written = []
-    with style():
-        fig = Figure()
-        ax = fig.subplots()
-        plot_evidence(battery.evidence, alpha=alpha, ax=ax)
-        save_figure(fig, folder, "evidence", provenance=provenance)
-        written.append("evidence")
-        for (_, row), result in zip(battery.evidence.iterrows(), battery.results):
-            if row["scope"] != "national" or result is None or result.table is None:
-                continue
-            if len(result.table) == 0:
-                continue
-            fig = Figure()
-            ax = fig.subplots()
-            plot_result_table(result, ax=ax)
-            name = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in row["test"])
-            save_figure(fig, folder, name, provenance=provenance)
-            written.append(name)
-    return written
+    return write_figures(battery, folder, alpha=alpha, provenance=provenance, leader=leader)
 
 
 def _cmd_tests(args) -> int:
