@@ -15,7 +15,7 @@ def _cmd_run(args) -> int:
     from ..tables import datasets
     from ..stations.battery import (evidence_records, excluded_stations, exclusion_counts,
                           run_battery)
-    from ..tables.readers import FORMATS, read
+    from ..tables.readers import read
 
     path, fmt = args.path, args.format
     if datasets.is_dataset(path):
@@ -33,7 +33,7 @@ def _cmd_run(args) -> int:
             raise InputError(f"no such file, and not a registered dataset (known: "
                              f"{', '.join(sorted(datasets.REGISTRY))})", file=path)
         if fmt is None:
-            raise InputError(f"--format is required for a file; one of {', '.join(FORMATS)}")
+            fmt = _detect(file, args.mapping)
     if args.mapping and fmt != "canonical":
         raise InputError("--mapping applies only to --format canonical")
     options = {}
@@ -115,6 +115,17 @@ def _cmd_run(args) -> int:
     return 0
 
 
+def _detect(file: Path, mapping) -> str:
+    """``--format`` when not given: canonical with a mapping, else told from
+    the file's columns (one line listing the candidates when unclear)."""
+    from ..tables.detect import detect_format
+    from ..tables.readers import FORMATS
+
+    if mapping:
+        return "canonical"
+    return detect_format(file, FORMATS)
+
+
 def _summary_lines(ev, alpha: float) -> list[str]:
     """The console summary: evidence tests that reject at Holm ``alpha``,
     then the descriptive ones apart (never counted as evidence)."""
@@ -175,6 +186,49 @@ def _figures(battery, folder, *, alpha: float, provenance=None, leader: str = ""
     return write_figures(battery, folder, alpha=alpha, provenance=provenance, leader=leader)
 
 
+def dataset_rows() -> list[dict]:
+    """One row per registered dataset: name, year, country, kind, format,
+    size in the cache (bytes, None when not cached) and whether it is cached."""
+    import re
+
+    from ..tables import datasets
+
+    rows = []
+    folder = datasets.data_dir()
+    for name in sorted(datasets.REGISTRY):
+        spec = datasets.REGISTRY[name]
+        m = re.match(r"(\D+?)\s+(\d{4})\b", spec.description)
+        path = folder / name
+        if path.is_dir():
+            size = sum(f.stat().st_size for f in path.iterdir() if f.is_file()) or None
+        else:
+            size = path.stat().st_size if path.is_file() else None
+        rows.append({"name": name, "year": int(m.group(2)) if m else None,
+                     "country": m.group(1) if m else "", "kind": spec.kind,
+                     "format": spec.format or "-", "bytes": size,
+                     "cached": size is not None, "description": spec.description})
+    return rows
+
+
+def _cmd_datasets(args) -> int:
+    from ..tables import datasets
+
+    rows = dataset_rows()
+    width = max(len(r["name"]) for r in rows)
+    print(f"{'dataset':<{width}}  year  {'country':<15} {'kind':<9} {'format':<13} "
+          f"{'size':>9}  cached")
+    for r in rows:
+        size = "-" if not r["bytes"] else (f"{r['bytes'] / 1e6:,.1f} MB" if r["bytes"] >= 1e5
+                                             else f"{r['bytes'] / 1e3:,.0f} kB")
+        print(f"{r['name']:<{width}}  {r['year'] or '':<4}  {r['country']:<15} "
+              f"{r['kind']:<9} {r['format']:<13} {size:>9}  {'yes' if r['cached'] else 'no'}")
+        if args.verbose:
+            print(f"{'':<{width}}  {r['description']}")
+    print(f"cache folder: {datasets.data_dir()} (set {datasets.ENV_VAR} to change it); "
+          f"a dataset not cached is downloaded on first use and verified by sha256")
+    return 0
+
+
 def _cmd_tests(args) -> int:
     from ..stations import forensics  # noqa: F401  (fills the registry)
     from ..stations.registry import REGISTRY, load_plugins
@@ -199,7 +253,7 @@ def _cmd_tests(args) -> int:
 
 def _cmd_twin(args) -> int:
     from ..tables import datasets
-    from ..tables.readers import FORMATS, read
+    from ..tables.readers import read
     from ..core.outputs import write_csv
     from ..stations.twin import FRAUD_MODELS, fit_twin, twin_truth
 
@@ -235,7 +289,7 @@ def _cmd_twin(args) -> int:
             raise InputError(f"no such file, and not a registered dataset (known: "
                              f"{', '.join(sorted(datasets.REGISTRY))})", file=path)
         if fmt is None:
-            raise InputError(f"--format is required for a file; one of {', '.join(FORMATS)}")
+            fmt = _detect(file, args.mapping)
         local = [file]
     if args.mapping:
         if fmt != "canonical":
@@ -332,9 +386,12 @@ def add_commands(sub) -> None:
                    help="results file, or a registered dataset name (see "
                         "audit.tables.datasets.REGISTRY)")
     p.add_argument("--format", choices=sorted(FORMATS), default=None,
-                   help="file format (inferred for registered datasets)")
+                   help="file format (default: the registered dataset's, or told from "
+                        "the file's columns when only one reader fits; canonical with "
+                        "--mapping)")
     p.add_argument("--mapping", default=None, metavar="FILE",
-                   help="YAML column mapping for --format canonical")
+                   help="YAML column mapping for --format canonical (see the README and "
+                        "docs/examples/mapping.yaml)")
     p.add_argument("--keep-electronic", action="store_true",
                    help="ru-cik: keep remote electronic voting pseudo-stations "
                         "(excluded by default)")
@@ -378,7 +435,8 @@ def add_commands(sub) -> None:
                    help="results file, or a registered dataset name (see "
                         "audit.tables.datasets.REGISTRY)")
     p.add_argument("--format", choices=sorted(FORMATS), default=None,
-                   help="file format (inferred for registered datasets)")
+                   help="file format (default: the registered dataset's, or told from "
+                        "the file's columns when only one reader fits)")
     p.add_argument("--mapping", default=None, metavar="FILE",
                    help="YAML column mapping for --format canonical")
     p.add_argument("--leader", default=None, metavar="NAME",
@@ -398,6 +456,16 @@ def add_commands(sub) -> None:
     p.add_argument("-o", "--out", required=True, metavar="OUT.csv",
                    help="output CSV (with --fraud also OUT.truth.csv beside it)")
     p.set_defaults(func=_cmd_twin)
+
+    p = sub.add_parser("datasets", help="list the registered public datasets",
+                       description="List every registered dataset (the names 'audit run' "
+                                   "and 'audit twin' accept in place of a file) with its "
+                                   "year, country, kind (clean, contested, reference), "
+                                   "reader, size in the cache folder and whether it is "
+                                   "cached there.")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="also print each dataset's description")
+    p.set_defaults(func=_cmd_datasets)
 
     p = sub.add_parser("tests", help="list the registered station-level tests",
                        description="List every registered test with its family, the "
