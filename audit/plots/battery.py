@@ -74,12 +74,13 @@ def plot_evidence(evidence: pd.DataFrame, *, scope: str = "national", alpha=None
         ax.barh(y[~is_ev], adj[~is_ev], height=0.6, color=GREY,
                 label="descriptive test\n(not evidence)")
     labels = [test_label(t) + ("" if np.isfinite(pv) else " (no p-value)")
-              for t, pv in zip(ran["test"], ran["pvalue"].to_numpy(dtype=float))]
+              + ("" if e else " [descriptive]")
+              for t, pv, e in zip(ran["test"], ran["pvalue"].to_numpy(dtype=float), is_ev)]
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
     if alpha is not None and len(ran):
         ax.axvline(-np.log10(alpha), color="C3", linestyle="--", linewidth=1,
-                   label=f"Holm-adjusted\np = {alpha:g}")
+                   label=f"level {alpha:g}, after\nHolm adjustment")
     ax.set_xlabel("-log10 of the Holm-adjusted p-value (longer bar: stronger anomaly)")
     title = f"Tests, {scope}"
     if len(skipped):
@@ -164,7 +165,7 @@ def plot_result_table(result, *, ax=None, p_adjusted=None):
     parts = [f"n = {result.n:,}"]
     if p_adjusted is not None:
         parts.insert(0, format_p(p_adjusted))
-    ax.set_title(f"{test_label(result.test)} ({', '.join(parts)})")
+    ax.set_title(f"{test_label(result.test)} ({', '.join(parts)})", loc="left")
     return ax
 
 
