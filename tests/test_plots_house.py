@@ -190,9 +190,10 @@ def test_integer_histogram_draws_the_stations_the_test_leaves_out():
     assert at100["observed"] == 0 and at100["left_out"] == 40   # left out, not absent
     with style():
         ax = plot_integer_percentages(res, "turnout", ax=Figure().subplots())
-    grey = [p for p in ax.patches if p.get_height() > 0]
-    assert sum(p.get_height() for p in grey) == 40
-    assert max(p.get_x() + p.get_width() for p in grey) > 100
+    (grey,) = [p for p in ax.patches if p.get_label().startswith("stations left out")]
+    values, edges, baseline = grey.get_data()
+    assert np.sum(values - baseline) == t.loc[t["quantity"] == "turnout", "left_out"].sum()
+    assert values[-1] - baseline[-1] == 40 and edges[-1] > 100
 
 
 def test_no_legend_entry_for_a_column_that_is_not_drawn():

@@ -10,12 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .export import plt
 from .house import GREY, column_label, format_p, outside_legend, test_label
 
 
 def _axes(ax):
     if ax is None:
+        import matplotlib.pyplot as plt   # only when no Axes is given
+
         _, ax = plt.subplots()
     return ax
 

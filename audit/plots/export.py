@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 import matplotlib
-import matplotlib.pyplot as plt
+import matplotlib.style
 
 FORMATS = ("svg", "pdf", "png")
 # No timestamps or software strings that change between versions or runs.
@@ -112,10 +112,10 @@ def house_font() -> str | None:
 @contextlib.contextmanager
 def style():
     """Apply the house style inside a ``with`` block (never on import)."""
-    with plt.style.context(str(style_path())):
+    with matplotlib.style.context(str(style_path())):
         family = house_font()
         if family is not None:
-            with plt.rc_context({"font.family": [family, "DejaVu Sans", "sans-serif"]}):
+            with matplotlib.rc_context({"font.family": [family, "DejaVu Sans", "sans-serif"]}):
                 yield
         else:
             yield
@@ -154,6 +154,7 @@ def save_figure(fig, folder, name: str, *, formats=FORMATS,
     Examples
     --------
     >>> import tempfile
+    >>> import matplotlib.pyplot as plt
     >>> fig, ax = plt.subplots()
     >>> _ = ax.plot([1, 2, 3])
     >>> with tempfile.TemporaryDirectory() as tmp:
@@ -182,7 +183,7 @@ def save_figure(fig, folder, name: str, *, formats=FORMATS,
     if provenance is not None:
         note = provenance if isinstance(provenance, str) else provenance_text(provenance)
     written = {}
-    with plt.rc_context({"svg.hashsalt": "vote-audit", "svg.fonttype": "none",
+    with matplotlib.rc_context({"svg.hashsalt": "vote-audit", "svg.fonttype": "none",
                          "pdf.fonttype": 42}):
         for fmt in formats:
             metadata = dict(_METADATA[fmt])

@@ -7,7 +7,6 @@ ones in the result's table.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LogNorm
 
@@ -28,6 +27,8 @@ def _table(result, columns):
 
 def _axes(ax):
     if ax is None:
+        import matplotlib.pyplot as plt   # only when no Axes is given
+
         _, ax = plt.subplots()
     return ax
 

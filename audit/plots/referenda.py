@@ -4,8 +4,9 @@ the Axes; nothing statistical is computed here."""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.patches import Rectangle
+from matplotlib.ticker import FuncFormatter
 
 from .house import OKABE_ITO, outside_legend
 
@@ -20,6 +21,8 @@ VERDICT_COLOURS = {"consistent": "#009E73", "inconsistent": "#D55E00", "implausi
 
 def _ax(ax, size=None):
     if ax is None:
+        import matplotlib.pyplot as plt   # only when no Axes is given
+
         _, ax = plt.subplots(figsize=size)
     return ax
 
@@ -69,7 +72,7 @@ def implied_electorate(table, ax=None):
         for kind, (col, label) in band.items():
             for _, a in t[t["kind"] == kind].iterrows():
                 height = max(a["high"] - a["low"], a["high"] * 0.01)
-                ax.add_patch(plt.Rectangle((i - 0.44, a["low"]), 0.88, height, color=col,
+                ax.add_patch(Rectangle((i - 0.44, a["low"]), 0.88, height, color=col,
                                            alpha=0.8, zorder=0, label=once(label)))
         imp = t[t["kind"] == "implied"].reset_index(drop=True)
         offsets = np.linspace(-0.33, 0.33, max(len(imp), 1)) if len(imp) > 1 else [0.0]
@@ -97,7 +100,7 @@ def implied_electorate(table, ax=None):
     ax.tick_params(axis="x", which="minor", length=2)
     ax.set_ylabel("people")
     ax.set_ylim(bottom=0)
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v / 1e6:.1f} M"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e6:.1f} M"))
     ax.set_title("Voter lists implied by each announcement (d1-d4: days, final)")
     outside_legend(ax, fontsize=7)
     return ax

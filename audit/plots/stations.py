@@ -7,7 +7,6 @@ expected counts and their SDs come from the test.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from .export import style
@@ -20,6 +19,8 @@ _LABELS = {"turnout": "Turnout", "leader": "Leader's share"}
 
 def _axes(ax):
     if ax is None:
+        import matplotlib.pyplot as plt   # only when no Axes is given
+
         _, ax = plt.subplots()
     return ax
 
@@ -73,11 +74,13 @@ def plot_integer_percentages(result, quantity="turnout", *, xlim=None, leader_na
         ax.plot(t["center"], t["observed"], color="0.45", lw=0.7,
                 drawstyle="steps-mid", label="stations per bin (tested)")
         window = result.params.get("window")
-        if capped.any():
-            has = capped > 0
-            ax.bar(t["center"][has], capped[has], bottom=t["observed"][has],
-                   width=window or 0.1, color=GREY, lw=0,
-                   label="stations left out of the test\n(share above the cap, or\nfew registered voters)")
+        if capped.any():                    # one patch, stacked on the tested stations
+            centre = t["center"].to_numpy(float)
+            half = (window or 0.1) / 2
+            obs = t["observed"].to_numpy(float)
+            ax.stairs(obs + capped, np.append(centre - half, centre[-1] + half),
+                      baseline=obs, fill=True, color=GREY, lw=0,
+                      label="stations left out of the test\n(share above the cap, or\nfew registered voters)")
         cap = 100 * result.params.get("max_share", 1.0)
         rnd = t[t["is_round"] & t["expected"].notna() & (t["center"] <= cap + 1e-9)]
         if xlim is None:

@@ -23,7 +23,7 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from ._lazy import special, stats
 
 from ...core.errors import NotApplicable
 from ...core.threads import single_threaded_blas
