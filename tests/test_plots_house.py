@@ -282,3 +282,38 @@ def test_house_font_is_made_from_dejavu_and_named_apart():
     buf = io.BytesIO()
     _figure().savefig(buf, format="pdf")
     assert HOUSE_FONT.encode() in buf.getvalue()
+
+
+# --------------------------------------------------------------------------
+# slow: every figure of audit run on a real file
+# --------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_every_audit_run_figure_on_the_2020_file_has_no_overlap(tmp_path):
+    from audit.plots.run import _caption, draw, figure_plan, write_figures
+    from audit.stations import forensics  # noqa: F401
+    from audit.stations.battery import run_battery
+    from audit.stations.registry import REGISTRY
+    from audit.tables import datasets
+
+    if not datasets.available(["ru-cik/2020.csv.zip"]):
+        pytest.skip("ru-cik/2020.csv.zip is not in AUDIT_DATA_DIR")
+    table = datasets.load("ru-cik/2020.csv.zip")
+    # the mixture model draws no audit-run figure (a row per station) and takes
+    # minutes; every other registered test runs
+    tests = sorted(n for n in REGISTRY if n != "mixture")
+    battery = run_battery(table, leader="ДА", tests=tests, rng=0)
+    plan = figure_plan(battery)
+    drawn = {name for name, *_ in plan}
+    ran = set(battery.evidence.loc[battery.evidence["status"] == "ok", "test"])
+    assert drawn == {"evidence"} | ran
+    with style():
+        for number, (name, key, row, result) in enumerate(plan, start=1):
+            fig = draw(key, battery, row, result, alpha=0.05, leader="Yes")
+            house.finish(fig, number=number, caption=_caption(key, "Yes"),
+                         source=house.source_line(None))
+            assert find_overlaps(fig) == [], name
+    names = write_figures(battery, tmp_path, alpha=0.05, leader="ДА")
+    assert names == [name for name, *_ in plan]
+    svg = (tmp_path / "integer_percentages.svg").read_text(encoding="utf-8")
+    assert "Figure 2." in svg and "(Yes," in svg

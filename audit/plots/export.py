@@ -163,9 +163,7 @@ def save_figure(fig, folder, name: str, *, formats=FORMATS,
     True
     >>> plt.close(fig)
     """
-    import io
-
-    from ..core.outputs import OutputFolder, provenance_text, safe_path, write_bytes
+    from ..core.outputs import OutputFolder, safe_path, write_bytes
 
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
@@ -179,12 +177,26 @@ def save_figure(fig, folder, name: str, *, formats=FORMATS,
             return write_bytes(safe_path(base, filename), data)
 
     safe_path(base, name)
+    data = figure_bytes(fig, formats=formats, provenance=provenance)
+    return {fmt: write(f"{name}.{fmt}", blob) for fmt, blob in data.items()}
+
+
+def figure_bytes(fig, *, formats=FORMATS, provenance=None) -> dict[str, bytes]:
+    """The bytes :func:`save_figure` writes, format by format (nothing is
+    written; used to draw figures in worker processes)."""
+    import io
+
+    from ..core.outputs import provenance_text
+
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise ValueError(f"formats must be among {', '.join(FORMATS)}, got {unknown[0]!r}")
     note = None
     if provenance is not None:
         note = provenance if isinstance(provenance, str) else provenance_text(provenance)
-    written = {}
+    out = {}
     with matplotlib.rc_context({"svg.hashsalt": "vote-audit", "svg.fonttype": "none",
-                         "pdf.fonttype": 42}):
+                                "pdf.fonttype": 42}):
         for fmt in formats:
             metadata = dict(_METADATA[fmt])
             if note is not None:
@@ -192,5 +204,5 @@ def save_figure(fig, folder, name: str, *, formats=FORMATS,
             buf = io.BytesIO()
             extra = {"dpi": PNG_DPI} if fmt == "png" else {}
             fig.savefig(buf, format=fmt, metadata=metadata, **extra)
-            written[fmt] = write(f"{name}.{fmt}", buf.getvalue())
-    return written
+            out[fmt] = buf.getvalue()
+    return out
