@@ -67,8 +67,9 @@ def test_source_line_names_data_hash_and_version():
     prov = {"inputs": [{"path": "/data/Выборы 2024.csv", "sha256": "ab12cd34ef56" + "0" * 52}],
             "software": {"vote-audit": "9.9.9"}}
     line = house.source_line(prov)
-    assert "Vybory 2024.csv" in line and "sha256 ab12cd34" in line
-    assert line.endswith("vote-audit 9.9.9.")
+    assert line == "Source: Vybory 2024.csv, sha256 ab12cd34. vote-audit 9.9.9."
+    line = house.source_line(prov, title="Russia 2024 presidential election")
+    assert line.startswith("Source: Russia 2024 presidential election (Vybory 2024.csv, ")
 
 
 # --------------------------------------------------------------------------

@@ -100,7 +100,7 @@ def _cmd_run(args) -> int:
               "tests": tests, "alpha": args.alpha, "provenance": prov}
     out.write_json("source.json", source)
     figures = _figures(battery, out.subfolder("figures"), alpha=args.alpha,
-                       provenance=prov, leader=leader) if not args.no_figures else []
+                       provenance=prov, leader=leader, path=path) if not args.no_figures else []
     out.write_manifest(prov)
 
     ok = int((ev["status"] == "ok").sum())
@@ -178,12 +178,17 @@ def _inputs(path: str, file: Path | None, mapping) -> tuple[list, list[Path]]:
     return inputs, local
 
 
-def _figures(battery, folder, *, alpha: float, provenance=None, leader: str = "") -> list[str]:
+def _figures(battery, folder, *, alpha: float, provenance=None, leader: str = "",
+             path: str = "") -> list[str]:
     """The evidence overview plus one figure per national result with a
-    table, in the house style (see :mod:`audit.plots.run`)."""
+    table, in the house style (see :mod:`audit.plots.run`); a registered
+    dataset is named by its description in the source lines."""
     from ..plots.run import write_figures
+    from ..tables import datasets
 
-    return write_figures(battery, folder, alpha=alpha, provenance=provenance, leader=leader)
+    spec = datasets.REGISTRY.get(path)
+    return write_figures(battery, folder, alpha=alpha, provenance=provenance, leader=leader,
+                         data_title=spec.description if spec is not None else None)
 
 
 def dataset_rows() -> list[dict]:

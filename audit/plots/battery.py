@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .house import GREY, column_label, format_p, outside_legend, test_label
+from .house import GREY, column_label, format_p, outside_legend, human_test_name
 
 
 def _axes(ax):
@@ -74,7 +74,7 @@ def plot_evidence(evidence: pd.DataFrame, *, scope: str = "national", alpha=None
     if (~is_ev).any():
         ax.barh(y[~is_ev], adj[~is_ev], height=0.6, color=GREY,
                 label="descriptive test\n(not evidence)")
-    labels = [test_label(t) + ("" if np.isfinite(pv) else " (no p-value)")
+    labels = [human_test_name(t) + ("" if np.isfinite(pv) else " (no p-value)")
               + ("" if e else " [descriptive]")
               for t, pv, e in zip(ran["test"], ran["pvalue"].to_numpy(dtype=float), is_ev)]
     ax.set_yticks(y, labels)
@@ -166,7 +166,7 @@ def plot_result_table(result, *, ax=None, p_adjusted=None):
     parts = [f"n = {result.n:,}"]
     if p_adjusted is not None:
         parts.insert(0, format_p(p_adjusted))
-    ax.set_title(f"{test_label(result.test)} ({', '.join(parts)})", loc="left")
+    ax.set_title(f"{human_test_name(result.test)} ({', '.join(parts)})", loc="left")
     return ax
 
 

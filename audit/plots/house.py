@@ -116,31 +116,21 @@ def column_label(column: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def test_label(test: str) -> str:
+def human_test_name(test: str) -> str:
     """A registered test's name as words: ``last_two_repeat`` -> ``Last two repeat``."""
     text = str(test).replace("_", " ")
     return text[:1].upper() + text[1:]
 
 
-def dataset_title(name: str) -> str:
-    """A dataset's human name: the registry's description for a registered
-    dataset, else the file name (transliterated)."""
-    from ..tables import datasets
-
-    spec = datasets.REGISTRY.get(str(name))
-    if spec is not None and spec.description:
-        return spec.description
-    return transliterate(Path(str(name)).name)
-
-
-def source_line(provenance: dict | None) -> str:
-    """One line naming what a figure rests on: the data (human name, file,
-    sha256 prefix) and the package version.
+def source_line(provenance: dict | None, *, title: str | None = None) -> str:
+    """One line naming what a figure rests on: the data (its human name when
+    given, the file name transliterated, the sha256 prefix) and the package
+    version.
 
     >>> source_line({"inputs": [{"path": "ru-cik/2020.csv.zip", "dataset":
     ...     "ru-cik/2020.csv.zip", "sha256": "1ec41f7065133142"}],
-    ...     "software": {"vote-audit": "0.1.0"}})
-    'Source: Russia 2020 constitutional vote, by station (ru-cik/2020.csv.zip, sha256 1ec41f70). vote-audit 0.1.0.'
+    ...     "software": {"vote-audit": "0.1.0"}}, title="Russia 2020 vote")
+    'Source: Russia 2020 vote (ru-cik/2020.csv.zip, sha256 1ec41f70). vote-audit 0.1.0.'
     """
     from .. import __version__
 
@@ -148,11 +138,10 @@ def source_line(provenance: dict | None) -> str:
     parts = []
     for rec in prov.get("inputs", [])[:1]:
         name = rec.get("dataset") or Path(str(rec.get("path", ""))).name
-        title = dataset_title(name)
         digest = (rec.get("sha256") or "")[:8]
-        label = transliterate(name) if title != transliterate(Path(name).name) else None
-        inner = ", ".join(p for p in (label, f"sha256 {digest}" if digest else "") if p)
-        parts.append(f"{title} ({inner})" if inner else title)
+        inner = ", ".join(p for p in (transliterate(name),
+                                      f"sha256 {digest}" if digest else "") if p)
+        parts.append(f"{title} ({inner})" if title else inner)
     version = prov.get("software", {}).get("vote-audit", __version__)
     data = "; ".join(parts) if parts else "data not recorded"
     return f"Source: {data}. vote-audit {version}."

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from .house import ascii_name, finish, option_name, source_line, test_label
+from .house import ascii_name, finish, option_name, source_line, human_test_name
 
 _CAPTIONS = {
     "evidence": ("Holm-adjusted p-values of the tests run on the whole file, on a -log10 "
@@ -96,7 +96,7 @@ def draw(key, battery, row, result, *, alpha: float, leader: str):
         plot_integer_percentages(result, "turnout", ax=top)
         plot_integer_percentages(result, "leader", ax=bottom, leader_name=leader)
         fig.subplots_adjust(hspace=0.55)
-        top.set_title(f"{test_label(result.test)} ({_p(p)}, n = {result.n:,})\n"
+        top.set_title(f"{human_test_name(result.test)} ({_p(p)}, n = {result.n:,})\n"
                       + top.get_title(loc="left"), loc="left")
         return fig
     fig = Figure()
@@ -168,7 +168,7 @@ def figure_processes(n_figures: int) -> int:
 
 
 def write_figures(battery, folder, *, alpha: float, provenance=None,
-                  leader: str = "") -> list[str]:
+                  leader: str = "", data_title: str | None = None) -> list[str]:
     """Draw and save every figure of :func:`figure_plan` with its number,
     caption and source line; return the file stems written.
 
@@ -184,7 +184,7 @@ def write_figures(battery, folder, *, alpha: float, provenance=None,
     plan = figure_plan(battery)
     human_leader = option_name(leader) if leader else "the leader"
     _JOB.update(plan=plan, battery=battery, alpha=alpha, leader=human_leader,
-                source=source_line(provenance), provenance=provenance)
+                source=source_line(provenance, title=data_title), provenance=provenance)
     try:
         house_font()                    # built and registered once, before any fork
         n_proc = figure_processes(len(plan))

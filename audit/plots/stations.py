@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .export import style
-from .house import GREY, format_p, outside_legend, test_label
+from .house import GREY, format_p, outside_legend, human_test_name
 
 __all__ = ["plot_integer_percentages", "plot_digits"]
 
@@ -151,7 +151,7 @@ def plot_digits(result, *, share=True, p_adjusted=None, ax=None):
         ax.set_ylabel("Share" if share else "Count")
         parts = ([format_p(p_adjusted)] if p_adjusted is not None else []) + \
             [f"n = {result.n:,}"]
-        ax.set_title(f"{test_label(result.test)} ({', '.join(parts)})")
+        ax.set_title(f"{human_test_name(result.test)} ({', '.join(parts)})")
         top = max(np.nanmax(np.asarray(obs, float)), np.nanmax(np.asarray(exp, float)))
         ax.set_ylim(0, 1.1 * top)
         outside_legend(ax)
