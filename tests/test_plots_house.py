@@ -118,27 +118,40 @@ def test_overlap_check_passes_a_clean_figure():
 # a representative set of the project's figures, on small data
 # --------------------------------------------------------------------------
 
-def _small_battery():
+@pytest.fixture(scope="module")
+def election():
     from audit.stations import simulate
-    from audit.stations.battery import run_battery
 
-    clean = simulate.clean_election(1500, rng=3, n_regions=4)
-    rigged = simulate.round_percentages(clean, share=0.05, rng=4)
-    return run_battery(rigged, tests=["integer_percentages", "last_digit", "count_05",
-                                      "fingerprint", "excess_votes", "round_shares",
-                                      "turnout_skewness"], rng=1)
+    clean = simulate.clean_election(800, rng=3, n_regions=4)
+    return simulate.round_percentages(clean, share=0.05, rng=4)
 
 
 @pytest.fixture(scope="module")
-def battery():
-    return _small_battery()
+def battery(election):
+    from audit.stations.battery import run_battery
+
+    return run_battery(election, tests=["integer_percentages", "last_digit", "count_05",
+                                        "excess_votes", "round_shares", "turnout_skewness"],
+                       rng=1)
 
 
-def test_every_audit_run_figure_on_small_data_has_no_overlap(battery):
+@pytest.fixture(scope="module")
+def fingerprint_result(election):
+    # the fingerprint figure, from a quick fit (the battery's default fit is slow)
+    from audit.stations.forensics.fingerprints.test import fingerprint
+
+    d = election.data
+    return fingerprint(d["registered"], d["ballots_cast"], d[election.leader_column()],
+                       n_boot=2, n_null=2, rng=1)
+
+
+def test_every_audit_run_figure_on_small_data_has_no_overlap(battery, fingerprint_result):
     from audit.plots.run import _caption, draw, figure_plan
 
     plan = figure_plan(battery)
     assert [p[0] for p in plan][:2] == ["evidence", "integer_percentages"]
+    plan.append(("fingerprint", "fingerprint", pd.Series({"p_holm": 0.5}),
+                 fingerprint_result))
     with style():
         for number, (name, key, row, result) in enumerate(plan, start=1):
             fig = draw(key, battery, row, result, alpha=0.05, leader="Yes")
@@ -169,8 +182,6 @@ def test_referenda_figures_have_no_overlap(evidence):
                 ax=Figure(figsize=(7.8, 4.8)).subplots()),
             "other_votes": rp.other_votes(cs.other_votes_table(evidence),
                                           ax=Figure(figsize=(7, 4.8)).subplots()),
-            "support_by_vote": rp.support_by_vote(cs.support_by_vote(evidence),
-                                                  ax=Figure(figsize=(7.5, 4.2)).subplots()),
         }
     for name, ax in axes.items():
         assert find_overlaps(ax.figure) == [], name
@@ -318,3 +329,20 @@ def test_every_audit_run_figure_on_the_2020_file_has_no_overlap(tmp_path):
     assert names == [name for name, *_ in plan]
     svg = (tmp_path / "integer_percentages.svg").read_text(encoding="utf-8")
     assert "Figure 2." in svg and "(Yes," in svg
+
+
+def test_figures_drawn_in_two_processes_are_the_same_bytes(election, tmp_path, monkeypatch):
+    from audit.plots.run import write_figures
+    from audit.stations.battery import run_battery
+
+    battery = run_battery(election, tests=["last_digit"], rng=1)
+
+    monkeypatch.setenv("VOTE_AUDIT_FIGURE_PROCESSES", "1")
+    one = write_figures(battery, tmp_path / "one", alpha=0.05, leader="ДА")
+    monkeypatch.setenv("VOTE_AUDIT_FIGURE_PROCESSES", "2")
+    two = write_figures(battery, tmp_path / "two", alpha=0.05, leader="ДА")
+    assert one == two == ["evidence", "last_digit"]
+    for name in one:
+        for fmt in ("svg", "pdf", "png"):
+            a = (tmp_path / "one" / f"{name}.{fmt}").read_bytes()
+            assert a == (tmp_path / "two" / f"{name}.{fmt}").read_bytes(), (name, fmt)

@@ -197,12 +197,19 @@ def figure_bytes(fig, *, formats=FORMATS, provenance=None) -> dict[str, bytes]:
     out = {}
     with matplotlib.rc_context({"svg.hashsalt": "vote-audit", "svg.fonttype": "none",
                                 "pdf.fonttype": 42}):
+        bbox = None
+        if matplotlib.rcParams["savefig.bbox"] == "tight" and len(formats) > 1:
+            # the tight box once for all formats, not once per format
+            # (savefig would draw the whole figure an extra time for each)
+            bbox = fig.get_tightbbox().padded(matplotlib.rcParams["savefig.pad_inches"])
         for fmt in formats:
             metadata = dict(_METADATA[fmt])
             if note is not None:
                 metadata[_PROVENANCE_KEY[fmt]] = note
             buf = io.BytesIO()
             extra = {"dpi": PNG_DPI} if fmt == "png" else {}
+            if bbox is not None:
+                extra["bbox_inches"] = bbox
             fig.savefig(buf, format=fmt, metadata=metadata, **extra)
             out[fmt] = buf.getvalue()
     return out

@@ -145,8 +145,9 @@ def _render(index: int):
 
 def figure_processes(n_figures: int) -> int:
     """How many processes draw the figures: ``VOTE_AUDIT_FIGURE_PROCESSES``
-    when set, else up to 2 when the process may use several cores, the
-    platform can fork and there are at least 4 figures; 1 otherwise."""
+    when set, else 2 when the process may use several cores, one of them
+    is idle (by the load average), the platform can fork and there are at
+    least 2 figures; 1 otherwise. The files are the same either way."""
     import multiprocessing
     import os
 
@@ -161,7 +162,12 @@ def figure_processes(n_figures: int) -> int:
             cores = len(os.sched_getaffinity(0))
         except AttributeError:          # not Linux
             cores = os.cpu_count() or 1
-        wanted = min(2, cores) if n_figures >= 4 else 1
+        try:
+            idle = cores - os.getloadavg()[0]
+        except OSError:
+            idle = cores
+        # a second process pays for itself only on a core nobody else uses
+        wanted = min(2, cores) if n_figures >= 2 and idle >= 1 else 1
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
     return max(1, min(wanted, n_figures))
