@@ -109,3 +109,17 @@ def test_the_example_mapping_reads_the_example_file(tmp_path, capsys):
                  str(examples / "mapping.yaml"), "--out", str(tmp_path), "--no-figures",
                  "--tests", "last_digit"]) == 0
     assert "5 stations kept" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("path", sorted(p for p in CORPUS.iterdir()
+                                        if p.suffix not in (".py", ".yaml")
+                                        and p.name != "MANIFEST.csv"),
+                         ids=lambda p: p.name)
+def test_every_corpus_file_gives_a_format_or_one_line(path):
+    # damaged, empty or non-table files: one line naming the file, never a crash
+    try:
+        fmt = detect_format(path)
+    except InputError as exc:
+        assert "\n" not in str(exc) and str(path.name) in str(exc)
+    else:
+        assert fmt in ("canonical", "ru-cik", "ua-cvk")

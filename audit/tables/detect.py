@@ -17,7 +17,8 @@ import zipfile
 from pathlib import Path
 
 from ..core.errors import InputError
-from .sniff import kind_of
+from .sniff import check_text, kind_of
+from .text import one_line
 
 _HEAD_BYTES = 256 * 1024
 _HEAD_ROWS = 30
@@ -38,7 +39,8 @@ def _head_of_zip(raw: bytes) -> bytes:
     tables = [n for n in names if n.lower().endswith((".csv", ".txt", ".tsv", ".xlsx",
                                                        ".parquet"))] or names
     if len(tables) != 1:
-        return b""
+        raise InputError(f"expected one table (CSV, .xlsx or Parquet) inside the zip "
+                         f"archive, found {len(tables)}")
     with zf.open(tables[0]) as fh:
         return fh.read(_HEAD_BYTES)
 
@@ -55,7 +57,10 @@ def _rows(path: Path) -> list[list[str]]:
         zf = zipfile.ZipFile(io.BytesIO(raw))
         if "xl/workbook.xml" in zf.namelist():
             return _xlsx_rows(raw)
-        raw = _head_of_zip(raw)
+        try:
+            raw = _head_of_zip(raw)
+        except InputError as exc:
+            raise InputError(str(exc), file=path) from None
         if not raw:
             return []
         kind = kind_of(raw, file=path)
@@ -77,6 +82,7 @@ def _rows(path: Path) -> list[list[str]]:
                     break
         else:
             text = head.decode("latin-1")
+    check_text(text, file=path)                # web pages, JSON, ... say so
     lines = text.splitlines()[:_HEAD_ROWS]
     sample = "\n".join(lines)
     counts = {d: sample.count(d) for d in (",", ";", "\t", "|")}
@@ -105,7 +111,14 @@ def candidates(path) -> list[str]:
     path = Path(path)
     if path.is_dir():
         return ["ca-pollbypoll"]
-    rows = _rows(path)
+    try:
+        rows = _rows(path)
+    except InputError:
+        raise
+    except Exception as exc:  # damaged archives, workbooks, Parquet files
+        raise InputError(f"cannot open the file to tell its format ({one_line(exc, 160)}); "
+                         f"is it damaged or truncated? --format names the reader, which "
+                         f"says what is wrong", file=path) from None
     cells = {c for row in rows for c in row if c}
     lower = {c.lower() for c in cells}
     found = []
