@@ -17,8 +17,9 @@ _CAPTIONS = {
     "evidence": ("Holm-adjusted p-values of the tests run on the whole file, on a -log10 "
                  "scale: evidence tests in blue, descriptive tests (which do not hold "
                  "their false-alarm rate on honestly counted elections) in grey. A bar "
-                 "past the dashed line is below the level after adjustment. An anomaly "
-                 "is a pattern to explain, not proof of fraud."),
+                 "past the dashed line is below the level after adjustment; a bar "
+                 "ending at 300 stands for p below 1e-300 (a bound). An anomaly is a "
+                 "pattern to explain, not proof of fraud."),
     "integer_percentages": ("Polling stations by turnout (top) and by the leader's share "
                             "({leader}, bottom) in bins of 0.1 points. Dots: stations at "
                             "whole percentages; open circles: the number expected there "
