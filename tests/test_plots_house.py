@@ -271,6 +271,7 @@ def test_png_at_300_dpi_and_pdf_text_editable(tmp_path):
         assert im.size[0] >= 7 * 300 * 0.9
     pdf = paths["pdf"].read_bytes()
     assert b"/CIDFontType2" in pdf and b"/Type3" not in pdf       # TrueType text, editable
+    assert b"/ToUnicode" in pdf and b"/BaseFont /DejaVu" not in pdf   # house font, mapped text
     assert "Явка" in paths["svg"].read_text(encoding="utf-8")      # SVG text stays text
 
 
