@@ -30,6 +30,12 @@ Sections of the table (every figure is measured in this run, on this machine):
 ``digits``
     First- and second-digit tests against the PyPI packages ``benford_py``
     and ``benfordslaw`` (rows say "not installed" when they are absent).
+``process``
+    Whole processes, what a user waits for (``benchmarks/process_bench.py``):
+    ``audit run`` on the 2020 file with ``--tests integer_percentages``, with
+    every test but the mixture model and with the default battery, figures
+    included, beside the 1,000-resample Monte Carlo as a whole process
+    (``benchmarks/monte_carlo.py``).
 ``scaling``
     Synthetic clean elections of 10 thousand to 10 million stations: read
     and validate from Parquet (``audit.tables.readers.read(path, "canonical")``), then
@@ -86,7 +92,8 @@ GIB = 1024 ** 3
 MIB = 1024 ** 2
 BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
              "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
-SECTIONS = ("load", "battery", "integer", "digits", "mixture", "scaling", "calibration")
+SECTIONS = ("load", "battery", "integer", "digits", "mixture", "process", "scaling",
+            "calibration")
 COLUMNS = ("section", "item", "n", "seconds", "cpu_s", "peak_mib", "value", "note")
 
 
@@ -860,6 +867,9 @@ def main(argv=None) -> int:
             from mixture_bench import bench_mixture
             section(bench_mixture, t, full if not args.quick else table, args, Measure)
         del full, table
+    if "process" in want:
+        from process_bench import bench_process
+        section(bench_process, t, args)
     if "scaling" in want:
         section(bench_scaling, t, args)
     if "calibration" in want:

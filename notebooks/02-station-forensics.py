@@ -59,7 +59,8 @@ from IPython.display import Markdown, display
 
 from audit.plots import style
 from audit.plots.battery import plot_evidence
-from audit.plots.fingerprint import plot_fingerprint
+from audit.plots.fingerprint import plot_fingerprint, shared_scale
+from audit.plots.house import ascii_name
 from audit.plots.stations import plot_digits, plot_integer_percentages
 from audit.reporting.own import dataset_pairs, pvalue_column
 from audit.reporting.report import Outputs, versions
@@ -165,7 +166,7 @@ for label, res in runs.items():
                             "excess": d["excess"], "sd": d["sd"], "pvalue": r.pvalue})
             with style():
                 ax = plot_integer_percentages(r, "turnout")
-            slug = "".join(ch if ch.isalnum() else "_" for ch in label)[:40]
+            slug = ascii_name(label, limit=60)
             display(out.figure(ax.figure, f"integer_turnout_{slug}",
                                f"{label}: stations by turnout in 0.1-point bins, with the "
                                "count expected at whole numbers."))
@@ -186,14 +187,18 @@ if len(ip):
 # right corner.
 
 # %%
+fingerprints = {label: r for label, res in runs.items() for r in res.results
+                if r is not None and r.test == "fingerprint"}
+scale = shared_scale(fingerprints.values())   # one colour scale for every election
 for label, res in runs.items():
     for r in res.results:
         if r is not None and r.test == "fingerprint":
             with style():
-                ax = plot_fingerprint(r)
-            slug = "".join(ch if ch.isalnum() else "_" for ch in label)[:40]
+                ax = plot_fingerprint(r, norm=scale)
+            slug = ascii_name(label, limit=60)
             display(out.figure(ax.figure, f"fingerprint_{slug}",
-                               f"{label}: stations by turnout and leader share."))
+                               f"{label}: stations by turnout and leader share, on one colour "
+                               "scale shared by every election shown."))
 
 # %% [markdown]
 # ## 5. Digits
@@ -204,7 +209,7 @@ for label, res in runs.items():
         if r is not None and r.test == "last_digit":
             with style():
                 ax = plot_digits(r)
-            slug = "".join(ch if ch.isalnum() else "_" for ch in label)[:40]
+            slug = ascii_name(label, limit=60)
             display(out.figure(ax.figure, f"last_digit_{slug}",
                                f"{label}: last digits of vote counts against uniform."))
 

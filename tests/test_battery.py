@@ -252,11 +252,15 @@ def test_plots_draw_the_given_numbers(toys):
     p = b.evidence["p_holm"].iloc[0]
     assert bars[0] == pytest.approx(-np.log10(p))          # toy_share, Holm-adjusted
     # toys declare no evidence class: descriptive, and labelled so
-    assert "toy_votes (no p-value) [descriptive]" in [t.get_text()
+    assert "Toy votes (no p-value) [descriptive]" in [t.get_text()
                                                       for t in ax.get_yticklabels()]
     ax = plot_result_table(b.results[0])
     assert [r.get_height() for r in ax.patches] == [3, 4]  # observed column as bars
-    assert ax.get_title().startswith("toy_share (p = ")
+    # the title names the test in words and never shows the unadjusted p-value
+    n = b.results[0].n
+    assert ax.get_title(loc="left") == f"Toy share (n = {n})"
+    ax = plot_result_table(b.results[0], p_adjusted=0.0)
+    assert ax.get_title(loc="left") == f"Toy share (Holm-adjusted p < 0.001, n = {n})"
     plt.close("all")
 
 
@@ -271,8 +275,8 @@ def test_plot_layouts():
                             "expected": [5.0, 5.0, 5.0, 4.0, 4.0, 4.0]})
     ax = plot_result_table(TestResult("g", 1.0, 0.5, 10, table=grouped))
     labels = [line.get_label() for line in ax.get_lines()]
-    assert labels == ["turnout: observed", "turnout: expected",
-                      "leader: observed", "leader: expected"]
+    assert labels == ["turnout: Observed", "turnout: Expected under the test's null",
+                      "leader: Observed", "leader: Expected under the test's null"]
     assert list(ax.get_lines()[2].get_ydata()) == [2, 3, 8]
     grid = pd.DataFrame({"turnout_lo": [0.0, 0.5, 0.0, 0.5], "turnout_hi": [0.5, 1, 0.5, 1],
                          "share_lo": [0.0, 0.0, 0.5, 0.5], "share_hi": [0.5, 0.5, 1, 1],
@@ -280,7 +284,8 @@ def test_plot_layouts():
     ax = plot_result_table(TestResult("f", 1.0, float("nan"), 10, table=grid))
     mesh = ax.collections[0]
     assert mesh.get_array().ravel().tolist() == [1, 2, 3, 4]
-    assert "p = n/a" in ax.get_title()
+    assert "p = " not in ax.get_title(loc="left")
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("Turnout (%)", "Leader's share (%)")
     with pytest.raises(ValueError, match="has no table"):
         plot_result_table(TestResult("none", 1.0, 0.5, 10))
     plt.close("all")

@@ -117,8 +117,10 @@ def test_leader_errors_are_one_line(toys, tmp_path, capsys, leader, message):
 def test_input_errors_are_one_line(toys, tmp_path, capsys):
     assert run(tmp_path / "none.csv", "--format", "canonical", "--out", tmp_path) == 2
     assert "no such file, and not a registered dataset" in capsys.readouterr().err
-    assert run(DATA / "canonical.csv", "--out", tmp_path) == 2
-    assert "--format is required" in capsys.readouterr().err
+    # no --format: told from the columns, or one line listing the formats
+    assert run(DATA / "other_country.csv", "--out", tmp_path) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot tell the format" in err and "ru-cik" in err
     assert run(DATA / "canonical.csv", "--format", "ru-cik", "--out", tmp_path) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "not an ru-cik table" in err

@@ -15,7 +15,7 @@ def _cmd_run(args) -> int:
     from ..tables import datasets
     from ..stations.battery import (evidence_records, excluded_stations, exclusion_counts,
                           run_battery)
-    from ..tables.readers import FORMATS, read
+    from ..tables.readers import read
 
     path, fmt = args.path, args.format
     if datasets.is_dataset(path):
@@ -33,7 +33,7 @@ def _cmd_run(args) -> int:
             raise InputError(f"no such file, and not a registered dataset (known: "
                              f"{', '.join(sorted(datasets.REGISTRY))})", file=path)
         if fmt is None:
-            raise InputError(f"--format is required for a file; one of {', '.join(FORMATS)}")
+            fmt = _detect(file, args.mapping)
     if args.mapping and fmt != "canonical":
         raise InputError("--mapping applies only to --format canonical")
     options = {}
@@ -101,7 +101,7 @@ def _cmd_run(args) -> int:
               "tests": tests, "alpha": args.alpha, "provenance": prov}
     out.write_json("source.json", source)
     figures = _figures(battery, out.subfolder("figures"), alpha=args.alpha,
-                       provenance=prov) if not args.no_figures else []
+                       provenance=prov, leader=leader, path=path) if not args.no_figures else []
     out.write_manifest(prov)
 
     ok = int((ev["status"] == "ok").sum())
@@ -114,6 +114,17 @@ def _cmd_run(args) -> int:
           f"test_exclusions.csv, excluded_by_test.csv, source.json, manifest.json, "
           f"{len(figures)} figure(s)")
     return 0
+
+
+def _detect(file: Path, mapping) -> str:
+    """``--format`` when not given: canonical with a mapping, else told from
+    the file's columns (one line listing the candidates when unclear)."""
+    from ..tables.detect import detect_format
+    from ..tables.readers import FORMATS
+
+    if mapping:
+        return "canonical"
+    return detect_format(file, FORMATS)
 
 
 def _summary_lines(ev, alpha: float, results=None) -> list[str]:
@@ -187,37 +198,60 @@ def _inputs(path: str, file: Path | None, mapping) -> tuple[list, list[Path]]:
     return inputs, local
 
 
-def _figures(battery, folder, *, alpha: float, provenance=None) -> list[str]:
-    """Evidence overview plus one figure per national result with a table.
+def _figures(battery, folder, *, alpha: float, provenance=None, leader: str = "",
+             path: str = "") -> list[str]:
+    """The evidence overview plus one figure per national result with a
+    table, in the house style (see :mod:`audit.plots.run`); a registered
+    dataset is named by its description in the source lines."""
+    from ..plots.run import write_figures
+    from ..tables import datasets
 
-    The figures are :class:`~matplotlib.figure.Figure` objects made without
-    pyplot: they need no backend (each format is written by its own canvas),
-    so the command line never changes the backend of the process it runs in.
-    """
-    from matplotlib.figure import Figure
+    spec = datasets.REGISTRY.get(path)
+    return write_figures(battery, folder, alpha=alpha, provenance=provenance, leader=leader,
+                         data_title=spec.description if spec is not None else None)
 
-    from ..plots import save_figure, style
-    from ..plots.battery import plot_evidence, plot_result_table
 
-    written = []
-    with style():
-        fig = Figure()
-        ax = fig.subplots()
-        plot_evidence(battery.evidence, alpha=alpha, ax=ax)
-        save_figure(fig, folder, "evidence", provenance=provenance)
-        written.append("evidence")
-        for (_, row), result in zip(battery.evidence.iterrows(), battery.results):
-            if row["scope"] != "national" or result is None or result.table is None:
-                continue
-            if len(result.table) == 0:
-                continue
-            fig = Figure()
-            ax = fig.subplots()
-            plot_result_table(result, ax=ax)
-            name = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in row["test"])
-            save_figure(fig, folder, name, provenance=provenance)
-            written.append(name)
-    return written
+def dataset_rows() -> list[dict]:
+    """One row per registered dataset: name, year, country, kind, format,
+    size in the cache (bytes, None when not cached) and whether it is cached."""
+    import re
+
+    from ..tables import datasets
+
+    rows = []
+    folder = datasets.data_dir()
+    for name in sorted(datasets.REGISTRY):
+        spec = datasets.REGISTRY[name]
+        m = re.match(r"(\D+?)\s+(\d{4})\b", spec.description)
+        path = folder / name
+        if path.is_dir():
+            size = sum(f.stat().st_size for f in path.iterdir() if f.is_file()) or None
+        else:
+            size = path.stat().st_size if path.is_file() else None
+        rows.append({"name": name, "year": int(m.group(2)) if m else None,
+                     "country": m.group(1) if m else "", "kind": spec.kind,
+                     "format": spec.format or "-", "bytes": size,
+                     "cached": size is not None, "description": spec.description})
+    return rows
+
+
+def _cmd_datasets(args) -> int:
+    from ..tables import datasets
+
+    rows = dataset_rows()
+    width = max(len(r["name"]) for r in rows)
+    print(f"{'dataset':<{width}}  year  {'country':<15} {'kind':<9} {'format':<13} "
+          f"{'size':>9}  cached")
+    for r in rows:
+        size = "-" if not r["bytes"] else (f"{r['bytes'] / 1e6:,.1f} MB" if r["bytes"] >= 1e5
+                                             else f"{r['bytes'] / 1e3:,.0f} kB")
+        print(f"{r['name']:<{width}}  {r['year'] or '':<4}  {r['country']:<15} "
+              f"{r['kind']:<9} {r['format']:<13} {size:>9}  {'yes' if r['cached'] else 'no'}")
+        if args.verbose:
+            print(f"{'':<{width}}  {r['description']}")
+    print(f"cache folder: {datasets.data_dir()} (set {datasets.ENV_VAR} to change it); "
+          f"a dataset not cached is downloaded on first use and verified by sha256")
+    return 0
 
 
 def _cmd_tests(args) -> int:
@@ -244,7 +278,7 @@ def _cmd_tests(args) -> int:
 
 def _cmd_twin(args) -> int:
     from ..tables import datasets
-    from ..tables.readers import FORMATS, read
+    from ..tables.readers import read
     from ..core.outputs import write_csv
     from ..stations.twin import FRAUD_MODELS, fit_twin, twin_truth
 
@@ -280,7 +314,7 @@ def _cmd_twin(args) -> int:
             raise InputError(f"no such file, and not a registered dataset (known: "
                              f"{', '.join(sorted(datasets.REGISTRY))})", file=path)
         if fmt is None:
-            raise InputError(f"--format is required for a file; one of {', '.join(FORMATS)}")
+            fmt = _detect(file, args.mapping)
         local = [file]
     if args.mapping:
         if fmt != "canonical":
@@ -411,9 +445,12 @@ def add_commands(sub) -> None:
                    help="results file, or a registered dataset name (see "
                         "audit.tables.datasets.REGISTRY)")
     p.add_argument("--format", choices=sorted(FORMATS), default=None,
-                   help="file format (inferred for registered datasets)")
+                   help="file format (default: the registered dataset's, or told from "
+                        "the file's columns when only one reader fits; canonical with "
+                        "--mapping)")
     p.add_argument("--mapping", default=None, metavar="FILE",
-                   help="YAML column mapping for --format canonical")
+                   help="YAML column mapping for --format canonical (see the README and "
+                        "docs/examples/mapping.yaml)")
     p.add_argument("--keep-electronic", action="store_true",
                    help="ru-cik: keep remote electronic voting pseudo-stations "
                         "(excluded by default)")
@@ -458,7 +495,8 @@ def add_commands(sub) -> None:
                    help="results file, or a registered dataset name (see "
                         "audit.tables.datasets.REGISTRY)")
     p.add_argument("--format", choices=sorted(FORMATS), default=None,
-                   help="file format (inferred for registered datasets)")
+                   help="file format (default: the registered dataset's, or told from "
+                        "the file's columns when only one reader fits)")
     p.add_argument("--mapping", default=None, metavar="FILE",
                    help="YAML column mapping for --format canonical")
     p.add_argument("--leader", default=None, metavar="NAME",
@@ -479,6 +517,16 @@ def add_commands(sub) -> None:
                    help="output CSV (with --fraud also OUT.truth.csv beside it)")
     _add_limit_options(p)
     p.set_defaults(func=_cmd_twin)
+
+    p = sub.add_parser("datasets", help="list the registered public datasets",
+                       description="List every registered dataset (the names 'audit run' "
+                                   "and 'audit twin' accept in place of a file) with its "
+                                   "year, country, kind (clean, contested, reference), "
+                                   "reader, size in the cache folder and whether it is "
+                                   "cached there.")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="also print each dataset's description")
+    p.set_defaults(func=_cmd_datasets)
 
     p = sub.add_parser("tests", help="list the registered station-level tests",
                        description="List every registered test with its family, the "

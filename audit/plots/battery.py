@@ -10,11 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .export import plt
+from .house import GREY, column_label, format_p, outside_legend, human_test_name
 
 
 def _axes(ax):
     if ax is None:
+        import matplotlib.pyplot as plt   # only when no Axes is given
+
         _, ax = plt.subplots()
     return ax
 
@@ -68,31 +70,35 @@ def plot_evidence(evidence: pd.DataFrame, *, scope: str = "national", alpha=None
     adj = np.nan_to_num(adj, nan=0.0)
     if is_ev.any():
         ax.barh(y[is_ev], adj[is_ev], height=0.6, color="C0",
-                label="evidence test, Holm-adjusted")
+                label="evidence test")
     if (~is_ev).any():
-        ax.barh(y[~is_ev], adj[~is_ev], height=0.6, color="0.7",
-                label="descriptive (not evidence), Holm-adjusted")
-    labels = [(t if np.isfinite(pv) else f"{t} (no p-value)")
+        ax.barh(y[~is_ev], adj[~is_ev], height=0.6, color=GREY,
+                label="descriptive test\n(not evidence)")
+    labels = [human_test_name(t) + ("" if np.isfinite(pv) else " (no p-value)")
               + ("" if e else " [descriptive]")
               for t, pv, e in zip(ran["test"], ran["pvalue"].to_numpy(dtype=float), is_ev)]
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
-    if alpha is not None:
-        ax.axvline(-np.log10(alpha), color="C1", linestyle="--", linewidth=1,
-                   label=f"level {alpha:g}")
-    ax.set_xlabel("-log10(Holm-adjusted p)")
-    title = f"Tests: {scope}"
+    if alpha is not None and len(ran):
+        ax.axvline(-np.log10(alpha), color="C3", linestyle="--", linewidth=1,
+                   label=f"level {alpha:g}, after\nHolm adjustment")
+    ax.set_xlabel("-log10 of the Holm-adjusted p-value (longer bar: stronger anomaly)")
+    title = f"Tests, {scope}"
     if len(skipped):
-        title += f" ({len(skipped)} test(s) not run)"
+        title += f" ({len(skipped)} not applicable, not drawn)"
     ax.set_title(title)
     if len(ran):
-        ax.legend(loc="lower right")
+        outside_legend(ax)
     else:
+        ax.set_yticks([])
         ax.text(0.5, 0.5, "no test ran", transform=ax.transAxes, ha="center")
     ax.grid(axis="x")
+    ax.grid(axis="y", visible=False)
     return ax
 
 
+#: Larger tables (one row per station) are not drawn by :func:`plot_result_table`.
+MAX_ROWS = 5000
 #: Columns drawn as reference lines against ``observed``, in this order.
 REFERENCE_COLUMNS = ("expected", "fitted", "fair", "resampled", "simulated")
 _SKIP = {"sd", "se", "stations", "n", "center_hi"}
@@ -103,7 +109,7 @@ def _numeric(table, col):
             and not pd.api.types.is_bool_dtype(table[col]))
 
 
-def plot_result_table(result, *, ax=None):
+def plot_result_table(result, *, ax=None, p_adjusted=None):
     """Draw a result's ``table`` as it is laid out.
 
     The layout is read from the column names; nothing is computed:
@@ -125,6 +131,9 @@ def plot_result_table(result, *, ax=None):
     result : TestResult
         A result whose ``table`` is not None.
     ax : matplotlib Axes, optional
+    p_adjusted : float, optional
+        The Holm-adjusted p-value shown in the title (the result's own,
+        unadjusted p-value is never shown).
 
     Returns
     -------
@@ -142,6 +151,9 @@ def plot_result_table(result, *, ax=None):
     table = result.table
     if table is None or len(table) == 0:
         raise ValueError(f"result of {result.test!r} has no table to draw")
+    if len(table) > MAX_ROWS:
+        raise ValueError(f"result of {result.test!r} has a table of {len(table):,} rows "
+                         f"(one per station?); draw it with a figure made for it")
     ax = _axes(ax)
     if table.index.name is not None:
         table = table.reset_index()
@@ -151,9 +163,10 @@ def plot_result_table(result, *, ax=None):
         _heatmap(table, lo[0], lo[1], ax)
     else:
         _lines(table, ax)
-    p = result.pvalue
-    ptxt = "p = n/a" if p is None or not np.isfinite(p) else f"p = {p:.3g}"
-    ax.set_title(f"{result.test} ({ptxt}, n = {result.n:,})")
+    parts = [f"n = {result.n:,}"]
+    if p_adjusted is not None:
+        parts.insert(0, format_p(p_adjusted))
+    ax.set_title(f"{human_test_name(result.test)} ({', '.join(parts)})", loc="left")
     return ax
 
 
@@ -170,10 +183,10 @@ def _heatmap(table, xlo, ylo, ax):
         return np.append(lo_values, last)
 
     mesh = ax.pcolormesh(edges(xs, xlo), edges(ys, ylo), np.ma.masked_equal(grid, 0),
-                         cmap="Blues", shading="flat")
-    ax.figure.colorbar(mesh, ax=ax, label="observed")
-    ax.set_xlabel(xlo[:-3])
-    ax.set_ylabel(ylo[:-3])
+                         cmap="cividis", shading="flat")
+    ax.figure.colorbar(mesh, ax=ax, label="Stations per cell")
+    ax.set_xlabel(column_label(xlo))
+    ax.set_ylabel(column_label(ylo))
     ax.grid(False)
 
 
@@ -200,7 +213,9 @@ def _lines(table, ax):
         colour = f"C{gi % 7}"
         for si, col in enumerate(series):
             y = part[col].to_numpy(dtype=float)
-            label = prefix + str(col)
+            if not np.isfinite(y).any():
+                continue                    # nothing to draw: no legend entry either
+            label = prefix + column_label(col)
             if col == "observed":
                 if len(pos) <= 40 and group is None:
                     width = (float(np.min(np.diff(np.sort(pos)))) * 0.8
@@ -221,5 +236,6 @@ def _lines(table, ax):
                             markersize=30, markeredgewidth=2, label=label)
         if not numeric_x:
             ax.set_xticks(pos, [str(v) for v in x], rotation=90 if len(x) > 12 else 0)
-    ax.set_xlabel(str(xcol))
-    ax.legend()
+    ax.set_xlabel(column_label(xcol))
+    ax.set_ylabel("Count" if "observed" in series else "")
+    outside_legend(ax)

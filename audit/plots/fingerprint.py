@@ -7,11 +7,12 @@ ones in the result's table.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LogNorm
 
-__all__ = ["plot_fingerprint", "plot_spikes", "plot_excess_votes"]
+from .house import outside_legend
+
+__all__ = ["plot_fingerprint", "plot_spikes", "plot_excess_votes", "shared_scale"]
 
 
 def _table(result, columns):
@@ -26,12 +27,30 @@ def _table(result, columns):
 
 def _axes(ax):
     if ax is None:
+        import matplotlib.pyplot as plt   # only when no Axes is given
+
         _, ax = plt.subplots()
     return ax
 
 
+def shared_scale(results, *, which="observed"):
+    """One colour scale for several fingerprints (of different elections or
+    regions), so that the same colour means the same count in each.
+
+    Reads the largest cell count of each table (no statistic is computed)
+    and returns a :class:`~matplotlib.colors.LogNorm` to pass as ``norm=``
+    to :func:`plot_fingerprint`.
+    """
+    vmax = 1.0
+    for r in results:
+        t = getattr(r, "table", r)
+        if t is not None and which in t and len(t):
+            vmax = max(vmax, float(np.nanmax(t[which].to_numpy(float))))
+    return LogNorm(vmin=1.0, vmax=vmax)
+
+
 def plot_fingerprint(result, ax=None, *, which="observed", cmap="viridis",
-                     colorbar=True):
+                     colorbar=True, norm=None):
     """Turnout by leader share, station counts on a log colour scale.
 
     Parameters
@@ -45,6 +64,9 @@ def plot_fingerprint(result, ax=None, *, which="observed", cmap="viridis",
         fair model's (no fraud).
     cmap : str, default 'viridis'
     colorbar : bool, default True
+    norm : matplotlib.colors.Normalize, optional
+        A colour scale shared with other fingerprints (see
+        :func:`shared_scale`); by default the scale of this table alone.
 
     Returns
     -------
@@ -62,8 +84,10 @@ def plot_fingerprint(result, ax=None, *, which="observed", cmap="viridis",
     grid = np.where(grid > 0, grid, np.nan)
     vmax = np.nanmax(grid) if np.any(np.isfinite(grid)) else 1.0
     vmin = min(1.0, vmax) if which == "observed" else max(np.nanmin(grid), vmax * 1e-4)
+    if norm is None:
+        norm = LogNorm(vmin=vmin, vmax=vmax)
     mesh = ax.pcolormesh(t_edges * 100, s_edges * 100, grid, cmap=cmap,
-                         norm=LogNorm(vmin=vmin, vmax=vmax), shading="flat")
+                         norm=norm, shading="flat")
     ax.set_xlim(0, 100)
     ax.set_ylim(0, 100)
     ax.set_xlabel("Turnout, %")
@@ -107,14 +131,15 @@ def plot_spikes(result, ax=None, *, focal=None, xlim=None):
     if focal is None and hasattr(result, "params"):
         focal = result.params.get("focal")
     x = (t["share_lo"].to_numpy() + t["share_hi"].to_numpy()) / 2 * 100
-    ax.plot(x, t["observed"], lw=0.8, label="Observed", color="C1")
+    ax.plot(x, t["observed"], lw=0.8, label="Observed", color="C3")
     ax.plot(x, t["resampled"], lw=1.2, label="Resamples (mean)", color="C0")
     if {"kde_envelope", "flagged"} <= set(t.columns):
         ax.fill_between(x, 0, t["kde_envelope"].to_numpy(float), color="C0", alpha=0.2,
-                        lw=0, zorder=0, label="Resampled kernel density, upper envelope")
+                        lw=0, zorder=0, label="Resampled kernel density,\nupper envelope")
         flagged = t["flagged"].to_numpy(bool)
-        ax.scatter(x[flagged], t["observed"].to_numpy(float)[flagged], s=12, color="C3",
-                   zorder=3, label="Counted as spikes")
+        if flagged.any():
+            ax.scatter(x[flagged], t["observed"].to_numpy(float)[flagged], s=12, color="C1",
+                       zorder=3, label="Counted as spikes")
     if focal is not None:
         for f in focal:
             ax.axvline(100 * f, color="0.6", lw=0.5, ls=":", zorder=0)
@@ -122,7 +147,7 @@ def plot_spikes(result, ax=None, *, focal=None, xlim=None):
     ax.set_ylabel(f"Stations per {100 * (t['share_hi'] - t['share_lo']).iloc[0]:.2g}-point bin")
     ax.set_xlim(*(xlim if xlim is not None else (0, 100)))
     ax.set_title("Spikes at round shares")
-    ax.legend(loc="upper left")
+    outside_legend(ax)
     return ax
 
 
@@ -149,9 +174,9 @@ def plot_excess_votes(result, ax=None, *, scale=1e3):
     clean = t["leader_clean"].to_numpy(float) / scale
     ax.plot(x, lead, color="C1", label="Leader")
     ax.plot(x, t["others"].to_numpy(float) / scale, color="C0", label="Others")
-    ax.plot(x, clean, color="C1", ls="--", lw=1.0, label="Leader, expected without excess")
+    ax.plot(x, clean, color="C1", ls="--", lw=1.0, label="Leader, expected\nwithout excess")
     ax.fill_between(x, clean, lead, where=lead > clean, color="C1", alpha=0.2,
-                    lw=0, label="Excess")
+                    lw=0, label="Excess" if np.any(lead > clean) else None)
     details = getattr(result, "details", None)
     if details and "peak_turnout" in details:
         ax.axvline(100 * details["peak_turnout"], color="0.5", lw=0.8, ls=":")
@@ -161,5 +186,5 @@ def plot_excess_votes(result, ax=None, *, scale=1e3):
     ax.set_ylabel(f"Votes per {width:.2g}-point bin{unit}")
     ax.set_xlim(0, 100)
     ax.set_title("Votes by turnout")
-    ax.legend(loc="upper left")
+    outside_legend(ax)
     return ax

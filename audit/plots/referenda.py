@@ -4,16 +4,25 @@ the Axes; nothing statistical is computed here."""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.patches import Rectangle
+from matplotlib.ticker import FuncFormatter
+
+from .house import OKABE_ITO, outside_legend
+
+_BLUE, _ORANGE, _GREEN = OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["bluish green"]
+_RED, _SKY, _PURPLE = OKABE_ITO["vermillion"], OKABE_ITO["sky blue"], OKABE_ITO["reddish purple"]
 
 REGION_ORDER = ("DPR", "LPR", "Zaporizhzhia", "Kherson")
-VERDICT_COLOURS = {"consistent": "#9bbb59", "inconsistent": "#c0504d", "implausible": "#8b1a1a",
-                   "unusual": "#f79646", "inconclusive": "#bfbfbf", "not checkable": "#e8e8e8"}
+# Okabe-Ito colours (colour-blind safe); the two greys carry no verdict.
+VERDICT_COLOURS = {"consistent": "#009E73", "inconsistent": "#D55E00", "implausible": "#CC79A7",
+                   "unusual": "#E69F00", "inconclusive": "#bfbfbf", "not checkable": "#e8e8e8"}
 
 
 def _ax(ax, size=None):
     if ax is None:
+        import matplotlib.pyplot as plt   # only when no Axes is given
+
         _, ax = plt.subplots(figsize=size)
     return ax
 
@@ -37,7 +46,7 @@ def turnout_by_day(table, ax=None):
     ax.set_ylabel("announced cumulative turnout (%)")
     ax.set_ylim(0, 100)
     ax.set_title("Announced turnout by voting day (triangles: 'more than')")
-    ax.legend(loc="lower right")
+    outside_legend(ax)
     return ax
 
 
@@ -46,10 +55,10 @@ def implied_electorate(table, ax=None):
     ax = _ax(ax, (7.8, 4.8))
     regions = [r for r in REGION_ORDER if r in set(table["region"])]
     marker = {"total": "o", "in_territory": "s", "unstated": "o", "outside": "v"}
-    colour = {"total": "#1f4e79", "unstated": "#1f4e79", "in_territory": "#4bacc6",
-              "outside": "#8064a2"}
+    colour = {"total": _BLUE, "unstated": _BLUE, "in_territory": _SKY, "outside": _PURPLE}
     band = {"adults (whole oblast)": ("#d9d9d9", "adults in the whole oblast (range)"),
-            "people present (all ages)": ("#f2c9a0", "people present, all ages (estimates)")}
+            "people present (all ages)": ("#f5d9a8", "people present, all ages (estimates)")}
+    stage_pos, stage_labels = [], []
     done = set()
 
     def once(label):
@@ -63,7 +72,7 @@ def implied_electorate(table, ax=None):
         for kind, (col, label) in band.items():
             for _, a in t[t["kind"] == kind].iterrows():
                 height = max(a["high"] - a["low"], a["high"] * 0.01)
-                ax.add_patch(plt.Rectangle((i - 0.44, a["low"]), 0.88, height, color=col,
+                ax.add_patch(Rectangle((i - 0.44, a["low"]), 0.88, height, color=col,
                                            alpha=0.8, zorder=0, label=once(label)))
         imp = t[t["kind"] == "implied"].reset_index(drop=True)
         offsets = np.linspace(-0.33, 0.33, max(len(imp), 1)) if len(imp) > 1 else [0.0]
@@ -74,19 +83,26 @@ def implied_electorate(table, ax=None):
             lab = {"in_territory": "implied list, stations in the territory",
                    "total": "implied list, all stations"}.get(r["reading"],
                                                               "implied list, scope unstated")
-            ax.scatter(i + offsets[j], y, marker=m, color=colour.get(r["reading"], "#1f4e79"),
-                       s=36, zorder=3, label=once(lab) if bounded else None)
-            ax.annotate(r["stage"].replace("day", "d"), (i + offsets[j], y), fontsize=6.5,
-                        xytext=(0, 5), textcoords="offset points", ha="center")
+            ax.scatter(i + offsets[j], y, marker=m, color=colour.get(r["reading"], _BLUE),
+                       s=36, zorder=3,
+                       label=once(lab) if bounded else
+                       once("implied list, a bound only\n(^ at least, v at most)"))
+            # the stage is named under the axis, in line with its marker
+            stage_pos.append(i + offsets[j])
+            stage_labels.append(r["stage"].replace("day", "d"))
         for _, r in t[t["kind"] == "announced list"].iterrows():
-            ax.hlines(r["value"], i - 0.44, i + 0.44, color="#c0504d", linestyle="--",
+            ax.hlines(r["value"], i - 0.44, i + 0.44, color=_RED, linestyle="--",
                       label=once("announced voter list"))
     ax.set_xticks(range(len(regions)), regions)
+    ax.set_xticks(stage_pos, stage_labels, minor=True, fontsize=6.5, rotation=90)
+    ax.xaxis.remove_overlapping_locs = False    # a stage centred on its region
+    ax.tick_params(axis="x", which="major", pad=22, length=0)
+    ax.tick_params(axis="x", which="minor", length=2)
     ax.set_ylabel("people")
     ax.set_ylim(bottom=0)
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v / 1e6:.1f} M"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1e6:.1f} M"))
     ax.set_title("Voter lists implied by each announcement (d1-d4: days, final)")
-    ax.legend(loc="upper right", fontsize=7)
+    outside_legend(ax, fontsize=7)
     return ax
 
 
@@ -95,9 +111,9 @@ def support_vs_baselines(table, ax=None):
     regions = [r for r in REGION_ORDER if r in set(table["region"])]
     t = table.set_index("region").loc[regions].reset_index()
     ax = _ax(ax, (7.5, 0.32 * len(t) + 1.2))
-    styles = {"announced": dict(marker="D", s=42, color="#c0504d"),
-              "recomputed": dict(marker="x", s=42, color="#c0504d"),
-              "political": dict(marker="o", s=34, color="#1f4e79"),
+    styles = {"announced": dict(marker="D", s=42, color=_RED),
+              "recomputed": dict(marker="x", s=42, color=_RED),
+              "political": dict(marker="o", s=34, color=_BLUE),
               "demographic": dict(marker="o", s=34, facecolors="none", edgecolors="#7f7f7f")}
     y = np.arange(len(t))[::-1]
     for yi, (_, r) in zip(y, t.iterrows()):
@@ -120,23 +136,25 @@ def support_vs_baselines(table, ax=None):
 def other_votes(table, ax=None):
     """Turnout against yes share: 2022 announcements and comparison votes."""
     ax = _ax(ax, (7, 4.8))
-    styles = {"free_referendum": dict(marker="o", color="#1f4e79", label="free referendums"),
-              "organisers_vote": dict(marker="s", color="#f79646",
-                                      label="organisers' and Russian authorities' votes"),
-              "2022 announced": dict(marker="D", color="#c0504d", label="2022 announced")}
+    styles = {"free_referendum": dict(marker="o", color=_BLUE, label="free referendums"),
+              "organisers_vote": dict(marker="s", color=_ORANGE,
+                                      label="organisers' and Russian\nauthorities' votes")}
     for cat, st in styles.items():
         t = table[table["category"] == cat]
         ax.scatter(t["turnout"], t["yes"], s=45, zorder=3, **st)
-        if cat == "2022 announced":
-            for _, r in t.iterrows():
-                ax.annotate(r["label"].replace("2022 vote - ", ""), (r["turnout"], r["yes"]),
-                            xytext=(4, -10), textcoords="offset points", fontsize=7.5)
+    # the 2022 announcements: one marker shape per region, named in the legend
+    shapes = ("D", "P", "X", "*", "v", "^")
+    t = table[table["category"] == "2022 announced"]
+    for k, (_, r) in enumerate(t.iterrows()):
+        ax.scatter(r["turnout"], r["yes"], s=55, zorder=4, color=_RED,
+                   marker=shapes[k % len(shapes)],
+                   label="2022 announced: " + str(r["label"]).replace("2022 vote - ", ""))
     ax.set_xlabel("turnout (%)")
     ax.set_ylabel("yes / winner share (%)")
     ax.set_xlim(40, 101)
     ax.set_ylim(40, 101)
     ax.set_title("2022 results against other votes")
-    ax.legend(loc="lower left", fontsize=7.5)
+    outside_legend(ax, fontsize=7.5)
     return ax
 
 
@@ -154,13 +172,13 @@ def verdict_counts(findings, ax=None):
     ax.grid(axis="x")
     ax.grid(axis="y", visible=False)
     ax.set_title("Findings by family of checks")
-    ax.legend(ncol=3, fontsize=7.5, loc="lower right")
+    outside_legend(ax, fontsize=7.5)
     return ax
 
 
-VOTE_STYLES = {2022: dict(color="#c0504d", marker="D", label="2022 'referendum'"),
-               2023: dict(color="#1f4e79", marker="o", label="2023 regional elections"),
-               2024: dict(color="#f79646", marker="s", label="2024 presidential election")}
+VOTE_STYLES = {2022: dict(color=_RED, marker="D", label="2022 'referendum'"),
+               2023: dict(color=_BLUE, marker="o", label="2023 regional elections"),
+               2024: dict(color=_ORANGE, marker="s", label="2024 presidential election")}
 
 
 def turnout_curves(table, region, ax=None):
@@ -198,7 +216,7 @@ def support_by_vote(table, ax=None):
     """
     regions = [r for r in REGION_ORDER if r in set(table["region"])]
     ax = _ax(ax, (7.5, 4.2))
-    colours = dict(zip(REGION_ORDER, ("#1f4e79", "#4bacc6", "#9bbb59", "#f79646")))
+    colours = dict(zip(REGION_ORDER, (_BLUE, _SKY, _GREEN, _ORANGE)))
     offsets = dict(zip(REGION_ORDER, (-0.24, -0.08, 0.08, 0.24)))
     for region in regions:
         t = table[table["region"] == region].sort_values("date", kind="stable")
@@ -217,5 +235,5 @@ def support_by_vote(table, ax=None):
     ax.set_ylabel("leading share (%)")
     ax.set_title("Announced leading share, vote by vote (filled: referendum yes; "
                  "hollow: election winner)", fontsize=9)
-    ax.legend(loc="lower right", fontsize=7.5)
+    outside_legend(ax, fontsize=7.5)
     return ax

@@ -294,7 +294,10 @@ def _download_file(url: str, sha256: str, path: Path) -> None:
                              f"expected {sha256}, found {got}", file=path)
         os.replace(tmp, path)
     except OSError as exc:
-        raise InputError(f"download from {url} failed: {exc}", file=path) from None
+        reason = getattr(exc, "reason", None) or exc.strerror or exc
+        raise InputError(f"not in the cache, and the download from {url} failed ({reason}); "
+                         f"no network? copy the file there, or set {ENV_VAR} to a folder "
+                         f"that holds it (now {data_dir()})", file=path) from None
     finally:
         if tmp.exists():
             tmp.unlink()

@@ -21,7 +21,7 @@ count.
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
+from ._lazy import special
 
 _TAIL_LOG = 30.0
 #: ``|phi(u)|`` below ``exp(-_PHI_LOG)`` (about 1e-17) is left out of the

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from ._lazy import optimize, special, stats
 
 from ..result import TestResult
 from ._exact_law import poisson_binomial_pmf

@@ -23,7 +23,7 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from ._lazy import special, stats
 
 from ...core.errors import NotApplicable
 from ...core.threads import single_threaded_blas
@@ -348,8 +348,11 @@ def integer_percentages(registered, ballots_issued, ballots_cast, leader, *,
         as ``turnout_expected`` (stations) and ``turnout_voters_expected``
         (registered voters of those stations).
         ``table`` holds, for turnout and leader share, the observed number
-        of stations in every bin of width ``window`` and, for the bins
-        centred on round values, the expected number and its SD.
+        of stations in every bin of width ``window`` (``observed``), the
+        stations with counts that the test leaves out in that bin
+        (``left_out``: shares above ``max_share`` or fewer than
+        ``min_registered`` voters; for figures, not tested) and, for the bins centred on round values,
+        the expected number and its SD.
 
     Notes
     -----
@@ -514,6 +517,15 @@ def integer_percentages(registered, ballots_issued, ballots_cast, leader, *,
     for name in ("observed", "expected", "excess", "sd"):
         details[name] = details[f"either_{name}"]
     table = _histogram_table(G, N, L, C, scale, window, period, expected_bins)
+    # Stations with counts that the test leaves out (shares above the caps,
+    # small stations) are counted apart (``left_out``), so that a figure of
+    # the table shows no false gap where they are (e.g. at 100% turnout).
+    out = (high | small) & (n_reg > 0)
+    part = {k: v[out].astype(np.int64) for k, v in
+            (("G", n_iss), ("N", n_reg), ("L", n_lead), ("C", n_cast))}
+    left_out = _histogram_table(part["G"], part["N"], part["L"], part["C"], scale, window,
+                                period, {"turnout": (), "leader": ()})
+    table.insert(3, "left_out", left_out["observed"].to_numpy())
     statistic = details["either_observed"] if weight == "stations" else \
         details["either_voters_observed"]
     expected = details["either_expected"] if weight == "stations" else \
@@ -544,6 +556,8 @@ def _fine_bin(k, n, scale):
 
 
 def _histogram_table(G, N, L, C, scale, window, period, expected_bins):
+    """Stations per fine bin of turnout and of leader share, with the count
+    expected at the round values."""
     q, b, h = scale
     per_window = b // (2 * h) if b % (2 * h) == 0 else None
     frames = []

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, stats
+from .._lazy import linalg, stats
 
 from ....core.errors import NotApplicable
 from ...result import TestResult, simulated_pvalue

@@ -8,7 +8,7 @@ fixed by where each station's expected count sits (``docs/calibration.md``).
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from .._lazy import stats
 
 from ...registry import register
 from ...result import TestResult

@@ -5,7 +5,7 @@ cast, per registered voter.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from .._lazy import stats
 
 from ....core.errors import NotApplicable
 from ....core.threads import single_threaded_blas

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import special
+from .._lazy import special
 
 
 def fingerprint_histogram(turnout, share, bins: int = 50) -> np.ndarray:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from .._lazy import stats
 
 from ....core.errors import NotApplicable
 from ....core.threads import map_threads, single_threaded_blas

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy import optimize, special
+from .._lazy import optimize, special
 
 
 def _window(n, focal, halfwidth):

@@ -9,7 +9,7 @@ import itertools
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, special
+from .._lazy import sparse, special
 
 from ....core.threads import map_threads
 from ...result import simulated_pvalue

@@ -38,7 +38,7 @@ neighbouring round shares (one third and 35%) would overlap.
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
+from .._lazy import special
 
 from ....core.errors import NotApplicable
 from ...registry import register

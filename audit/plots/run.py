@@ -1,0 +1,218 @@
+"""The figures of ``audit run``: the evidence overview and one figure per
+national result, each in the house style (number, caption, source line,
+human labels) and written as SVG, PDF and PNG.
+
+Figures are :class:`matplotlib.figure.Figure` objects made without pyplot:
+they need no backend, so the command line never changes the backend of the
+process it runs in.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .house import ascii_name, finish, option_name, source_line, human_test_name
+
+_CAPTIONS = {
+    "evidence": ("Holm-adjusted p-values of the tests run on the whole file, on a -log10 "
+                 "scale: evidence tests in blue, descriptive tests (which do not hold "
+                 "their false-alarm rate on honestly counted elections) in grey. A bar "
+                 "past the dashed line is below the level after adjustment; a bar "
+                 "ending at 300 stands for p below 1e-300 (a bound). An anomaly is a "
+                 "pattern to explain, not proof of fraud."),
+    "integer_percentages": ("Polling stations by turnout (top) and by the leader's share "
+                            "({leader}, bottom) in bins of 0.1 points. Dots: stations at "
+                            "whole percentages; open circles: the number expected there "
+                            "if counts were binomial, with +-2 SD. Grey: stations the "
+                            "test leaves out (a share above 99% or fewer than 100 "
+                            "registered voters), drawn on top."),
+    "digits": ("Share of each digit (or category) in the counts, bars, against the "
+               "share expected under the test's null, black ticks."),
+    "fingerprint": ("Stations by turnout and the leader's share ({leader}), counts on a "
+                    "logarithmic colour scale (Klimek's fingerprint). A second cluster "
+                    "near 100% turnout and 100% share is the pattern ballot stuffing "
+                    "leaves, among other causes."),
+    "spikes": ("Stations by the leader's share ({leader}), observed against the mean of "
+               "resamples without round-number preference; dotted lines mark the round "
+               "shares the test looks at."),
+    "excess_votes": ("Votes for the leader ({leader}) and for the others by turnout; the "
+                     "dashed line is the leader's votes if the leader's share stayed at "
+                     "its level at the most common turnout (Shpilkin's method)."),
+    "table": "The test's table as computed: observed counts against their expectation.",
+}
+
+
+def _caption(key: str, leader: str) -> str:
+    return _CAPTIONS[key].format(leader=leader)
+
+
+def _holm(row) -> float | None:
+    value = row.get("p_holm") if hasattr(row, "get") else None
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(value) else value
+
+
+def figure_plan(battery):
+    """The figures ``audit run`` draws: ``(name, key, row, result)`` in order.
+
+    ``key`` picks the drawing (``"evidence"``, a test name with a figure of
+    its own, ``"digits"`` or ``"table"``); results without a table and
+    per-station tables (such as the mixture model's) are left out.
+    """
+    from .battery import MAX_ROWS
+
+    plan = [("evidence", "evidence", None, None)]
+    for (_, row), result in zip(battery.evidence.iterrows(), battery.results):
+        if row["scope"] != "national" or result is None:
+            continue
+        table = getattr(result, "table", None)
+        if table is None or len(table) == 0 or len(table) > MAX_ROWS:
+            continue
+        if row["test"] in ("integer_percentages", "fingerprint", "spikes", "excess_votes"):
+            key = row["test"]
+        elif ({"observed", "expected"} <= set(table.columns)
+              and ({"digit", "category"} & set(table.columns)) and len(table) <= 40):
+            key = "digits"
+        else:
+            key = "table"
+        plan.append((ascii_name(row["test"]), key, row, result))
+    return plan
+
+
+def draw(key, battery, row, result, *, alpha: float, leader: str):
+    """One figure of the plan (a :class:`~matplotlib.figure.Figure`)."""
+    from matplotlib.figure import Figure
+
+    from .battery import plot_evidence, plot_result_table
+    from .fingerprint import plot_excess_votes, plot_fingerprint, plot_spikes
+    from .stations import plot_digits, plot_integer_percentages
+
+    p = _holm(row) if row is not None else None
+    if key == "integer_percentages":
+        fig = Figure(figsize=(7.0, 6.0))
+        top, bottom = fig.subplots(2, 1)
+        plot_integer_percentages(result, "turnout", ax=top)
+        plot_integer_percentages(result, "leader", ax=bottom, leader_name=leader)
+        fig.subplots_adjust(hspace=0.55)
+        top.set_title(f"{human_test_name(result.test)} ({_p(p)}, n = {result.n:,})\n"
+                      + top.get_title(loc="left"), loc="left")
+        return fig
+    fig = Figure()
+    ax = fig.subplots()
+    if key == "evidence":
+        plot_evidence(battery.evidence, alpha=alpha, ax=ax)
+    elif key == "digits":
+        plot_digits(result, p_adjusted=p, ax=ax)
+    elif key == "fingerprint":
+        plot_fingerprint(result, ax=ax)
+        ax.set_title(f"Fingerprint ({_p(p)}, n = {result.n:,})")
+    elif key == "spikes":
+        plot_spikes(result, ax=ax)
+        ax.set_title(f"Spikes at round shares ({_p(p)}, n = {result.n:,})")
+    elif key == "excess_votes":
+        plot_excess_votes(result, ax=ax)
+        ax.set_title(f"Votes by turnout ({_p(p)}, n = {result.n:,})")
+    else:
+        plot_result_table(result, ax=ax, p_adjusted=p)
+    return fig
+
+
+def _p(p):
+    from .house import format_p
+
+    return format_p(p)
+
+
+#: What the worker processes draw (inherited through fork, never pickled).
+_JOB: dict = {}
+
+
+def _render(index: int):
+    """Draw figure ``index`` of the plan in :data:`_JOB`; return its bytes."""
+    from .export import figure_bytes, style
+
+    job = _JOB
+    name, key, row, result = job["plan"][index]
+    with style():
+        fig = draw(key, job["battery"], row, result, alpha=job["alpha"],
+                   leader=job["leader"])
+        finish(fig, number=index + 1, caption=_caption(key, job["leader"]),
+               source=job["source"])
+        return name, figure_bytes(fig, provenance=job["provenance"])
+
+
+def figure_processes(n_figures: int) -> int:
+    """How many processes draw the figures: ``VOTE_AUDIT_FIGURE_PROCESSES``
+    when set, else 2 when the process may use several cores, one of them
+    is idle (by the load average), the platform can fork and there are at
+    least 2 figures; 1 otherwise. The files are the same either way."""
+    import multiprocessing
+    import os
+
+    text = os.environ.get("VOTE_AUDIT_FIGURE_PROCESSES", "").strip()
+    if text:
+        try:
+            wanted = max(1, int(text))
+        except ValueError:
+            wanted = 1
+    else:
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except AttributeError:          # not Linux
+            cores = os.cpu_count() or 1
+        try:
+            idle = cores - os.getloadavg()[0]
+        except OSError:
+            idle = cores
+        # a second process pays for itself only on a core nobody else uses
+        wanted = min(2, cores) if n_figures >= 2 and idle >= 1 else 1
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(wanted, n_figures))
+
+
+def write_figures(battery, folder, *, alpha: float, provenance=None,
+                  leader: str = "", data_title: str | None = None) -> list[str]:
+    """Draw and save every figure of :func:`figure_plan` with its number,
+    caption and source line; return the file stems written.
+
+    The figures are drawn in up to two forked worker processes when the
+    machine has the cores (:func:`figure_processes`); each figure's bytes
+    do not depend on where it was drawn, and the files are written here, in
+    the plan's order.
+    """
+    import multiprocessing
+
+    from .export import house_font
+
+    plan = figure_plan(battery)
+    human_leader = option_name(leader) if leader else "the leader"
+    _JOB.update(plan=plan, battery=battery, alpha=alpha, leader=human_leader,
+                source=source_line(provenance, title=data_title), provenance=provenance)
+    try:
+        house_font()                    # built and registered once, before any fork
+        n_proc = figure_processes(len(plan))
+        if n_proc > 1:
+            with multiprocessing.get_context("fork").Pool(n_proc) as pool:
+                rendered = pool.imap(_render, range(len(plan)))
+                written = [_write(folder, name, blobs) for name, blobs in rendered]
+        else:
+            written = [_write(folder, *_render(i)) for i in range(len(plan))]
+    finally:
+        _JOB.clear()
+    return written
+
+
+def _write(folder, name: str, blobs: dict) -> str:
+    from ..core.outputs import OutputFolder, safe_path, write_bytes
+
+    for fmt, blob in blobs.items():
+        filename = f"{name}.{fmt}"
+        if isinstance(folder, OutputFolder):
+            folder.write_bytes(filename, blob)
+        else:
+            write_bytes(safe_path(folder, filename), blob)
+    return name
