@@ -162,7 +162,18 @@ if len(not_run):
 # estimate above zero is a size to explain, not a count of stolen votes.
 
 # %%
-est = estimates_table(battery)
+# The mixture model is not in the battery's default set (it takes a minute on a
+# national file): it is fitted here once, nationally, with its intervals, and its
+# per-station classes feed the where-to-look tables below.
+from audit.core.errors import NotApplicable
+from audit.stations.forensics.mixture import mixture_table
+
+try:
+    mix = mixture_table(table, leader=leader, rng=SEED)
+except (NotApplicable, ValueError) as exc:
+    mix = None
+    display(Markdown(f"The mixture model could not be fitted: {exc}"))
+est = estimates_table(battery, mixture=mix)
 if len(est):
     display(out.table(est, "estimates"))
 else:
@@ -183,13 +194,6 @@ else:
 # %%
 spike_result = next((r for rec, r in zip(battery.evidence.itertuples(), battery.results)
                      if rec.test == "spikes" and rec.scope == "national"), None)
-try:
-    from audit.stations.forensics.mixture import mixture_table
-
-    mix = mixture_table(table, leader=leader, n_boot=0, n_null=0, rng=SEED)
-except (ValueError, ArithmeticError, Exception) as exc:  # a model that cannot fit
-    mix = None
-    display(Markdown(f"The mixture model could not be fitted: {exc}"))
 where = where_to_look(table, leader=leader, spikes=spike_result, mixture=mix)
 full = where.table()
 out.save(full, "where_to_look")

@@ -166,6 +166,23 @@ def test_national_and_by_region(toys):
     assert results[3] is None and isinstance(results[0], TestResult)
 
 
+def test_a_test_kept_out_of_the_default_set_runs_only_when_named(toys):
+    reg, calls = toys
+
+    @register("toy_slow_model", family="toy", default=False)
+    def toy_slow_model(ballots_cast, *, rng=None):
+        """A slow model: out of the default set."""
+        calls.append(("toy_slow_model", len(ballots_cast)))
+        return TestResult("toy_slow_model", statistic=1.0, pvalue=0.5, n=len(ballots_cast))
+
+    default = run_battery(make_table()).evidence
+    assert "toy_slow_model" not in set(default["test"])
+    assert "toy_share" in set(default["test"])
+    named = run_battery(make_table(), tests=["toy_slow_model", "toy_share"]).evidence
+    assert set(named["test"]) == {"toy_slow_model", "toy_share"}
+    assert ("toy_slow_model", 5) in calls
+
+
 def test_missing_role_is_recorded_not_dropped(toys):
     ev, _ = run_battery(make_table(registered=False), tests=["toy_turnout", "toy_share"])
     r = ev.set_index("test").loc["toy_turnout"]

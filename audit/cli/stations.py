@@ -268,7 +268,8 @@ def _cmd_tests(args) -> int:
     for name in sorted(REGISTRY):
         s = REGISTRY[name]
         print(f"{name:<{width}}  {s.family:<{fwidth}}  {s.calibration.label:<11}  "
-              f"{s.min_units:>9}  {', '.join(s.needs)}")
+              f"{s.min_units:>9}  {', '.join(s.needs)}"
+              + ("" if s.default else "  (runs when named in --tests)"))
         if args.verbose and s.description:
             print(f"{'':<{width}}  {s.description}")
         if args.verbose and s.calibration.note():

@@ -344,20 +344,25 @@ def _estimate(name, value, lo, hi, fmt, level, meaning) -> dict:
             "what it means": meaning + (BIAS_NOTE if outside else "")}
 
 
-def estimates_table(battery) -> pd.DataFrame:
+def estimates_table(battery, mixture=None) -> pd.DataFrame:
     """Estimates with their intervals and a plain explanation.
 
     One row per estimate of the national excess-votes, fingerprint and
     mixture runs that ran: ``estimate``, ``value``, ``interval`` (the
-    test's own confidence level), ``what it means``.
+    test's own confidence level), ``what it means``.  ``mixture`` is a
+    national :func:`~audit.stations.forensics.mixture.mixture_table` fit
+    made apart from the battery (the model is not in its default set).
     """
+    runs = [(rec.test, res) for rec, res in zip(battery.evidence.itertuples(index=False),
+                                                battery.results)
+            if res is not None and rec.scope == "national" and rec.status == "ok"]
+    if mixture is not None and not any(test == "mixture" for test, _ in runs):
+        runs.append(("mixture", mixture))
     rows = []
-    for rec, res in zip(battery.evidence.itertuples(index=False), battery.results):
-        if res is None or rec.scope != "national" or rec.status != "ok":
-            continue
+    for test, res in runs:
         d = res.details
         level = f"{100 * d.get('confidence', 0.95):.0f}%"
-        if rec.test == "excess_votes":
+        if test == "excess_votes":
             rows.append(_estimate(
                 "excess votes for the leader", res.statistic, d.get("excess_ci_low"),
                 d.get("excess_ci_high"), _votes, level,
@@ -366,7 +371,7 @@ def estimates_table(battery) -> pd.DataFrame:
                 "(Shpilkin's method). A large positive value fits added ballots, but also "
                 "any real link between turnout and support; a negative value means "
                 "higher-turnout stations favour the leader less."))
-        elif rec.test == "fingerprint":
+        elif test == "fingerprint":
             rows.append(_estimate(
                 "fingerprint: share of stations with incremental fraud (f_i)", d.get("f_i"),
                 d.get("f_i_ci_low"), d.get("f_i_ci_high"), _pct, level,
@@ -378,7 +383,7 @@ def estimates_table(battery) -> pd.DataFrame:
                 "fingerprint: share of stations with extreme fraud (f_e)", d.get("f_e"),
                 d.get("f_e_ci_low"), d.get("f_e_ci_high"), _pct, level,
                 "Stations reported near 100% turnout and 100% support."))
-        elif rec.test == "mixture":
+        elif test == "mixture":
             rows.append(_estimate(
                 "mixture model: share of stations classed as fraud", d.get("share_fraud"),
                 d.get("share_fraud_ci_low"), d.get("share_fraud_ci_high"), _pct, level,

@@ -179,7 +179,8 @@ def run_battery(table: StationTable, *, leader=None, tests=None, by=None, rng=0,
         most votes.
     tests : list of str or str, optional
         Registered test names (a comma-separated string is accepted); default
-        every registered test.
+        every registered test but those registered with ``default=False``
+        (the mixture model), which run when named.
     by : str or list of str, optional
         Hierarchy level(s) (e.g. ``"region"``): each test also runs within
         every unit of the level, in sorted order.
@@ -282,8 +283,8 @@ def plan_battery(table: StationTable, *, leader=None, tests=None, by=None, rng=0
     by, names = _validate(table, tests, by, alpha)
     registry.load_plugins()
     reg = registry.REGISTRY
-    if names is None:
-        specs = list(reg.values())
+    if names is None:       # the default set: tests registered with default=False run when named
+        specs = [s for s in reg.values() if s.default]
     else:
         unknown = [n for n in names if n not in reg]
         if unknown:

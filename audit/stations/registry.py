@@ -163,6 +163,7 @@ class TestSpec:
     calibration_options: dict = field(default_factory=dict)
     max_sims: int | None = None
     max_twins: int | None = None
+    default: bool = True
 
     @property
     def evidence(self) -> bool:
@@ -213,7 +214,8 @@ UNCALIBRATED = ("not yet shown to hold its size on the real-data corpus; run "
 def register(name: str, *, family: str, min_units: int = 1, null: str = "",
              evidence: bool | None = None, flag: str = "", why: str = "",
              variants: dict | None = None, calibration_options: dict | None = None,
-             max_sims: int | None = None, max_twins: int | None = None):
+             max_sims: int | None = None, max_twins: int | None = None,
+             default: bool = True):
     """Decorator that registers a station-level test under ``name``.
 
     Parameters
@@ -243,6 +245,9 @@ def register(name: str, *, family: str, min_units: int = 1, null: str = "",
         Cap on twins per file and scenario in the real-data calibration
         (tests that take minutes on a whole national file); the clean real
         elections always run.
+    default : bool, default True
+        False keeps the test out of the battery's default set (a model that
+        takes a minute or more on a national file): it runs when named.
 
     Raises
     ------
@@ -298,7 +303,7 @@ def register(name: str, *, family: str, min_units: int = 1, null: str = "",
             min_units=min_units, null=null,
             description=doc.splitlines()[0] if doc else "", calibration=cal,
             variants=tuple(built), calibration_options=dict(calibration_options or {}),
-            max_sims=max_sims, max_twins=max_twins)
+            max_sims=max_sims, max_twins=max_twins, default=bool(default))
         func.spec = REGISTRY[name]
         return func
 

@@ -123,7 +123,8 @@ _WHY_GROUPS = (
           flag="liberal", why=_WHY_NATIONAL,
           variants={"groups": Variant("groups", {"groups": GROUPS},
                                       Calibration(evidence=False, why=_WHY_GROUPS))},
-          calibration_options={"n_boot": 0, "n_null": 19}, max_sims=40, max_twins=1)
+          calibration_options={"n_boot": 0, "n_null": 19}, max_sims=40, max_twins=1,
+          default=False)
 @single_threaded_blas
 def mixture(registered, ballots_cast, leader, *, groups=None, ids=None, n_boot=29,
             n_null=19, null_iter=15, max_iter=300, prior_stations=2.0,
