@@ -159,10 +159,9 @@ def figure_processes(n_figures: int) -> int:
         except ValueError:
             wanted = 1
     else:
-        try:
-            cores = len(os.sched_getaffinity(0))
-        except AttributeError:          # not Linux
-            cores = os.cpu_count() or 1
+        from ..core.threads import usable_cores
+
+        cores = usable_cores()
         try:
             idle = cores - os.getloadavg()[0]
         except OSError:
