@@ -532,13 +532,13 @@ else:
         ax = plot_fingerprint(by_test["fingerprint"])
     display(out.figure(ax.figure, "stations_2024_fingerprint",
                        f"{' and '.join(annexed)}, 2024: stations by turnout and the leader's "
-                       f"share. Source: {STATIONS_2024} (registered dataset, sha256 verified; "
-                       f"{len(run24.table.data):,} stations)."))
+                       f"share ({len(run24.table.data):,} stations of the registered dataset, "
+                       "sha256 verified).", data=STATIONS_2024))
     with style():
         ax = plot_integer_percentages(by_test["integer_percentages"], "turnout")
     display(out.figure(ax.figure, "stations_2024_integer_turnout",
                        f"{' and '.join(annexed)}, 2024: stations by turnout in 0.1-point bins, "
-                       f"with the count expected at whole numbers. Source: {STATIONS_2024}."))
+                       "with the count expected at whole numbers.", data=STATIONS_2024))
     ran24 = battery24[battery24["status"] == "ok"]
     # the battery's verdict rule: Holm-adjusted p at most 0.05 (reject_holm)
     hit_ev = ran24[(ran24["class"] == "evidence") & ran24["reject_holm"].astype(bool)]

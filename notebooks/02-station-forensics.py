@@ -99,6 +99,10 @@ with_2024 = [v for k, v in tables.items() if "2024" in k]
 if annexed and with_2024:
     t24, lead24 = with_2024[0]
     tables["2024: " + " + ".join(annexed)] = (t24.select("region", annexed), lead24)
+# the registered dataset behind each label, named in the figures' source lines
+source_of = {k: k for k in tables}
+if annexed and with_2024:
+    source_of["2024: " + " + ".join(annexed)] = next(k for k in tables if "2024" in k)
 
 loaded = pd.DataFrame([{
     "data": k, "stations kept": len(t.data), "excluded": len(t.excluded),
@@ -169,7 +173,7 @@ for label, res in runs.items():
             slug = ascii_name(label, limit=60)
             display(out.figure(ax.figure, f"integer_turnout_{slug}",
                                f"{label}: stations by turnout in 0.1-point bins, with the "
-                               "count expected at whole numbers."))
+                               "count expected at whole numbers.", data=source_of[label]))
 ip = pd.DataFrame(ip_rows)
 display(out.table(ip, "integer_percentages"))
 if len(ip):
@@ -198,7 +202,7 @@ for label, res in runs.items():
             slug = ascii_name(label, limit=60)
             display(out.figure(ax.figure, f"fingerprint_{slug}",
                                f"{label}: stations by turnout and leader share, on one colour "
-                               "scale shared by every election shown."))
+                               "scale shared by every election shown.", data=source_of[label]))
 
 # %% [markdown]
 # ## 5. Digits
@@ -211,7 +215,8 @@ for label, res in runs.items():
                 ax = plot_digits(r)
             slug = ascii_name(label, limit=60)
             display(out.figure(ax.figure, f"last_digit_{slug}",
-                               f"{label}: last digits of vote counts against uniform."))
+                               f"{label}: last digits of vote counts against uniform.",
+                               data=source_of[label]))
 
 # %% [markdown]
 # ## 6. What this does and does not show

@@ -54,7 +54,7 @@ def implied_electorate(table, ax=None):
     """Implied voter lists by stage beside announced lists and population bounds."""
     ax = _ax(ax, (7.8, 4.8))
     regions = [r for r in REGION_ORDER if r in set(table["region"])]
-    marker = {"total": "o", "in_territory": "s", "unstated": "o", "outside": "v"}
+    marker = {"total": "o", "in_territory": "s", "unstated": "D", "outside": "v"}
     colour = {"total": _BLUE, "unstated": _BLUE, "in_territory": _SKY, "outside": _PURPLE}
     band = {"adults (whole oblast)": ("#d9d9d9", "adults in the whole oblast (range)"),
             "people present (all ages)": ("#f5d9a8", "people present, all ages (estimates)")}

@@ -115,19 +115,50 @@ class Outputs:
         self._tables = self._out.subfolder("tables")
         self.figures.mkdir(parents=True, exist_ok=True)
         self.tables.mkdir(parents=True, exist_ok=True)
+        self._figure_count = 0
 
-    def figure(self, fig, name: str, caption: str = ""):
+    def figure(self, fig, name: str, caption: str = "", *, data: str | None = None):
+        """Save ``fig`` in the house style: numbered in the page's order, with
+        its caption and a source line (data, sha256 prefix, package version)
+        drawn under it, so the exported files stand on their own; the page
+        shows the same SVG, with the caption as its alt text.
+
+        ``data`` names the input the figure rests on (a registered dataset
+        or a path of the provenance); by default the report's one data
+        input, or its bundled data package."""
         import matplotlib.pyplot as plt
         from IPython.display import HTML
 
-        from ..plots import save_figure
+        from ..plots import save_figure, style
+        from ..plots.house import finish, source_line
 
-        save_figure(fig, self._figures, name, provenance=self.provenance)
+        self._figure_count += 1
+        with style():               # the house style's tight box keeps the caption and legends
+            finish(fig, number=self._figure_count, caption=caption,
+                   source=source_line({**self.provenance,
+                                       "inputs": self._figure_inputs(data)}))
+            save_figure(fig, self._figures, name, provenance=self.provenance)
         plt.close(fig)
         self._out.write_manifest(self.provenance)
-        cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+        alt = f"Figure {self._figure_count}. {caption or name}"
         return HTML(f'<figure class="audit-figure"><img src="figures/{html.escape(name)}.svg" '
-                    f'alt="{html.escape(caption or name)}">{cap}</figure>')
+                    f'alt="{html.escape(alt)}"></figure>')
+
+    def _figure_inputs(self, data):
+        """The provenance input a figure's source line names: ``data`` when
+        given, else the one data input or the bundled data package (the
+        notebook that drew it is never the source)."""
+        inputs = [r for r in self.provenance.get("inputs", [])
+                  if not str(r.get("path", "")).endswith(".py")]
+        if data is not None:
+            hit = [r for r in inputs if data in (r.get("dataset"), r.get("path"))]
+            if not hit:
+                raise ValueError(f"figure data {data!r} is not among the report's inputs")
+            return hit[:1]
+        if len(inputs) > 1:
+            package = [r for r in inputs if str(r.get("path", "")).endswith("datapackage.json")]
+            return package[:1] or inputs[:1]
+        return inputs
 
     def save(self, df: pd.DataFrame, name: str, *, index=False) -> None:
         """Write ``df`` to ``tables/<name>.csv`` (returns nothing, so a notebook
