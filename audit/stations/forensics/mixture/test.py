@@ -114,7 +114,7 @@ _WHY_NATIONAL = (
     "districts (mixture[groups])")
 _WHY_GROUPS = (
     "descriptive: with district centres it rejected none of 3 clean real elections "
-    "and none of 11 clean twins of the Russian files (docs/mixture.md), too few runs "
+    "and none of 13 clean twins of the Russian files (docs/mixture.md), too few runs "
     "to show a false-alarm rate in [0.02, 0.08]; its p-value cannot go below 0.05 "
     "with 19 null refits; read its estimates with their intervals")
 
