@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from audit.reporting.report import build_own_report, build_reports, stations_available
+from audit.reporting.report import (CHECK_FIGURES, build_own_report, build_reports,
+                                    stations_available)
 
 pytestmark = pytest.mark.browser
 
@@ -56,10 +57,15 @@ def driver(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory):
+def reports(tmp_path_factory, request):
     """Every report the project generates: the bundled ones (the station
-    notebook on a small sample of each file) and two own-file reports."""
+    notebook on a small sample of each file) and two own-file reports, each
+    figure checked for overlapping text as it is saved (a figure with text
+    over text or over the data stops the report)."""
     out = tmp_path_factory.mktemp("reports")
+    mp = pytest.MonkeyPatch()
+    mp.setenv(CHECK_FIGURES, "1")
+    request.addfinalizer(mp.undo)
     pages = {name: folder / "index.html" for name, folder in
              build_reports(out=out / "bundled", parameters=[("MAX_STATIONS", "2000")],
                            stations="auto").items()}

@@ -8,14 +8,33 @@ import pandas as pd
 import pytest
 
 from audit.referenda.checks import run_checks
-from audit.reporting.report import build_reports
+from audit.reporting.report import CHECK_FIGURES, build_reports
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory):
+def report(tmp_path_factory, request):
+    # every figure is checked for text over text or over the data as it is saved
+    mp = pytest.MonkeyPatch()
+    mp.setenv(CHECK_FIGURES, "1")
+    request.addfinalizer(mp.undo)
     out = tmp_path_factory.mktemp("reports")
     written = build_reports(out=out, stations="no")
     return written["referenda-2022"]
+
+
+def test_a_figure_with_overlapping_text_stops_the_report(tmp_path, monkeypatch):
+    import matplotlib.figure
+
+    from audit.reporting.report import Outputs
+
+    monkeypatch.setenv(CHECK_FIGURES, "1")
+    fig = matplotlib.figure.Figure()
+    ax = fig.add_subplot()
+    ax.text(0.5, 0.5, "hello")
+    ax.text(0.5, 0.5, "world")
+    out = Outputs(tmp_path, provenance={"inputs": [], "seed": None})
+    with pytest.raises(ValueError, match="overlaps"):
+        out.figure(fig, "clash", "two labels on one spot")
 
 
 def _digest(folder: Path) -> dict:

@@ -61,6 +61,11 @@ NOTEBOOKS = (
 OWN = next(nb for nb in NOTEBOOKS if nb.own_file)
 
 
+#: Set (to anything) to have every report figure checked for text that
+#: overlaps other text or the data before it is saved (the tests set it).
+CHECK_FIGURES = "AUDIT_CHECK_FIGURES"
+
+
 class Outputs:
     """Where a notebook writes its figures and tables, and how it shows them.
 
@@ -137,6 +142,12 @@ class Outputs:
             finish(fig, number=self._figure_count, caption=caption,
                    source=source_line({**self.provenance,
                                        "inputs": self._figure_inputs(data)}))
+            if os.environ.get(CHECK_FIGURES):
+                from ..plots.overlap import find_overlaps
+
+                found = find_overlaps(fig)
+                if found:
+                    raise ValueError(f"figure {name!r}: {'; '.join(found[:3])}")
             save_figure(fig, self._figures, name, provenance=self.provenance)
         plt.close(fig)
         self._out.write_manifest(self.provenance)
