@@ -253,12 +253,9 @@ def _g(x, digits=4) -> str:
 def header(args) -> str:
     import scipy
 
-    from audit.core.threads import worker_threads
+    from audit.core.threads import usable_cores, worker_threads
 
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count()
+    cores = usable_cores()
     mem = {}
     with contextlib.suppress(OSError), open("/proc/meminfo") as fh:
         for line in fh:
@@ -699,12 +696,10 @@ def bench_scaling(t: Table, args):
 # ---------------------------------------------------------------- calibration
 def bench_calibration(t: Table, args):
     """Throughput of the calibration harness on the whole battery."""
+    from audit.core.threads import usable_cores
     from audit.stations.calibration.simulated import MAX_SIMS, TEST_OPTIONS, calibrate
 
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count() or 1
+    cores = usable_cores()
     n_sim, n_st = args.cal_sims, args.cal_stations
     with Measure() as m, warnings.catch_warnings():
         warnings.simplefilter("ignore")
