@@ -62,13 +62,6 @@ def monte_carlo_command(n_resamples: int = 1000) -> list[str]:
     return [sys.executable, str(HERE / "monte_carlo.py"), "--resamples", str(n_resamples)]
 
 
-def without_mixture() -> str:
-    from audit.stations import forensics  # noqa: F401  (fills the registry)
-    from audit.stations.registry import REGISTRY
-
-    return ",".join(n for n in sorted(REGISTRY) if n != "mixture")
-
-
 def bench_process(t, args) -> None:
     """Rows and targets of the ``process`` section (``t`` is run.py's Table)."""
     repeats = 1 if args.quick else 3
@@ -91,16 +84,13 @@ def bench_process(t, args) -> None:
             t.target(f"audit run default battery, whole process <= {TARGET_DEFAULT_S:g} s",
                      None, "skipped with --quick")
             return
-        tests = without_mixture()
-        wall_nm, cpu_nm = time_process(audit_run(tmp / "nm", "--tests", tests), repeats=1)
-        t.add("process", "audit run, every test but the mixture model", seconds=wall_nm,
-              note=f"CPU {cpu_nm:.1f} s; figures included")
+        # the default set leaves out the mixture model (registered default=False:
+        # about a minute on this file, timed in the mixture section)
         wall_d, cpu_d = time_process(audit_run(tmp / "default"), repeats=1, warm=False)
-        t.add("process", "audit run, default battery (with the mixture model)",
-              seconds=wall_d, note=f"CPU {cpu_d:.1f} s; figures included")
+        t.add("process", "audit run, default battery", seconds=wall_d,
+              note=f"CPU {cpu_d:.1f} s; figures included; the mixture model runs when named")
         t.target(f"audit run default battery, whole process <= {TARGET_DEFAULT_S:g} s",
-                 wall_d <= TARGET_DEFAULT_S,
-                 f"{wall_d:.1f} s ({wall_nm:.1f} s without the mixture model)")
+                 wall_d <= TARGET_DEFAULT_S, f"{wall_d:.1f} s wall, {cpu_d:.1f} s CPU")
 
 
 if __name__ == "__main__":

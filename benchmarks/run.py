@@ -32,8 +32,8 @@ Sections of the table (every figure is measured in this run, on this machine):
     and ``benfordslaw`` (rows say "not installed" when they are absent).
 ``process``
     Whole processes, what a user waits for (``benchmarks/process_bench.py``):
-    ``audit run`` on the 2020 file with ``--tests integer_percentages``, with
-    every test but the mixture model and with the default battery, figures
+    ``audit run`` on the 2020 file with ``--tests integer_percentages`` and
+    with the default battery (the mixture model runs when named), figures
     included, beside the 1,000-resample Monte Carlo as a whole process
     (``benchmarks/monte_carlo.py``).
 ``scaling``
