@@ -26,6 +26,7 @@ from ...registry import GROUPS, Calibration, Variant, register
 from ...result import TestResult, exclusion_table, simulated_pvalue
 from .._validation import (LEADER_OVER, NO_BALLOTS, NO_REGISTERED, OVER_100, as_counts,
                            pair_screen, reason)
+from .._order import canonical_order
 from . import model as mm
 
 __all__ = ["MixtureResult", "mixture", "mixture_table"]
@@ -108,15 +109,15 @@ def _summary(data, params, cls):
 
 
 _WHY_NATIONAL = (
-    "descriptive (liberal): called without districts the clean centre is national, so "
-    "regions that differ legitimately are read as fraud: simulated clean elections "
-    "of ten regions reject in 0.475 [0.315, 0.639] of runs; the battery passes the "
-    "districts (mixture[groups])")
+    "called without districts the clean centre is national, so regions that differ "
+    "legitimately are read as fraud: simulated clean elections of several regions "
+    "reject far above alpha (the size check of tests/test_registry_contract.py); the "
+    "battery passes the districts (mixture[groups])")
 _WHY_GROUPS = (
-    "descriptive: with district centres it rejected none of 3 clean real elections "
-    "and none of 13 clean twins of the Russian files (docs/mixture.md), too few runs "
-    "to show a false-alarm rate in [0.02, 0.08]; its p-value cannot go below 0.05 "
-    "with 19 null refits; read its estimates with their intervals")
+    "with district centres it has not rejected a clean real election or "
+    "a clean twin of the Russian files (docs/mixture.md), but too few runs to show its "
+    "false-alarm rate; its p-value cannot go below 0.05 with 19 null refits; read its "
+    "estimates with their intervals")
 
 
 @register("mixture", family="model", min_units=100, null=_NULL, evidence=False,
@@ -307,7 +308,7 @@ def mixture(registered, ballots_cast, leader, *, groups=None, ids=None, n_boot=2
     # sums and the simulated elections, drawn station by station, then do not
     # depend on the order of the rows; stations that tie are identical to
     # the model.  The per-station table is put back in the order given.
-    order = np.lexsort((w, v, n, codes))
+    order = canonical_order([codes, n, v, w])
     pos, n, v, w, codes = pos[order], n[order], v[order], w[order], codes[order]
     if labels is not None:
         labels = labels[order]
