@@ -73,7 +73,9 @@ def test_run_writes_every_output(toys, tmp_path, capsys):
         rows = list(csv.DictReader(fh))
     assert len(rows) == 6 and json.loads(rows[0]["details"])["leader_total"] == 760
     assert (out / "excluded.csv").read_text().startswith("source_row,reason")
-    assert (out / "findings.csv").read_text().startswith("source_row,check,detail")
+    # each finding names its station as the file does, not only its row
+    assert (out / "findings.csv").read_text().startswith(
+        "source_row,region,station,check,detail")
     source = json.loads((out / "source.json").read_text(encoding="utf-8"))
     assert source["leader"] == "Ann Smith" and source["seed"] == 5
     prov = json.loads((out / "results.json").read_text(encoding="utf-8"))["provenance"]
@@ -100,6 +102,7 @@ def test_same_seed_same_results(toys, tmp_path, capsys):
     assert excluded["source_row"].tolist() == [5]
     findings = pd.read_csv(tmp_path / "a" / "findings.csv")
     assert findings["check"].tolist() == ["issued_exceeds_registered"]
+    assert findings[["region", "district", "station"]].values.tolist() == [["South", "S1", 3]]
 
 
 @pytest.mark.parametrize("leader, message", [
@@ -141,6 +144,7 @@ def test_reader_options(toys, tmp_path, capsys):
         "portable + stationary boxes"
     findings = pd.read_csv(tmp_path / "findings.csv")
     assert findings["source_row"].tolist() == [5, 5]
+    assert set(findings["station"]) == {"УИК №4"}
 
 
 @pytest.mark.skipif(not (SHARED / "ua-cvk").exists(), reason="shared datasets missing")

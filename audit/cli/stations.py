@@ -92,7 +92,7 @@ def _cmd_run(args) -> int:
                        for r in records]
     out.write_csv("results.csv", flat)
     out.write_csv("excluded.csv", table.excluded)
-    out.write_csv("findings.csv", table.findings)
+    out.write_csv("findings.csv", table.labelled_findings())
     out.write_csv("test_exclusions.csv", exclusion_counts(ev))
     # national runs only: regional runs leave out the same stations by the same rules
     out.write_csv("excluded_by_test.csv",

@@ -208,16 +208,8 @@ def findings_summary(table) -> pd.DataFrame:
 
 def findings_with_ids(table) -> pd.DataFrame:
     """The findings one by one, with the station's labels as in the file
-    (``source_row``, hierarchy columns, ``check``, ``detail``)."""
-    f = table.findings
-    labels = table.data[table.hierarchy]
-    cols = ["source_row"] + table.hierarchy + ["check", "detail"]
-    if not len(f):
-        return pd.DataFrame(columns=cols)
-    keep = [c for c in f.columns if c not in table.hierarchy]
-    out = f[keep].merge(labels, left_on="source_row", right_index=True, how="left")
-    return out.reindex(columns=cols).sort_values(["source_row", "check"], kind="stable",
-                                                 ignore_index=True)
+    (:meth:`audit.tables.station_table.StationTable.labelled_findings`)."""
+    return table.labelled_findings()
 
 
 def pvalue_column(pvalues, results, adjusted=None) -> list[str]:

@@ -87,6 +87,20 @@ class StationTable:
                             excluded=keep(self.excluded), findings=keep(self.findings),
                             source={**self.source, "selection": {column: values}})
 
+    def labelled_findings(self) -> pd.DataFrame:
+        """The findings one by one, each with its station's labels as in the
+        file: ``source_row``, the hierarchy columns (region, district,
+        station id), ``check`` and ``detail``, sorted by source row."""
+        cols = ["source_row"] + self.hierarchy + ["check", "detail"]
+        f = self.findings
+        if not len(f):
+            return pd.DataFrame(columns=cols)
+        keep = [c for c in f.columns if c not in self.hierarchy]
+        out = f[keep].merge(self.data[self.hierarchy], left_on="source_row",
+                            right_index=True, how="left")
+        return out.reindex(columns=cols).sort_values(["source_row", "check"], kind="stable",
+                                                     ignore_index=True)
+
     def leader_column(self, name: str | None = None) -> str:
         """Resolve ``name`` to one option column.
 
