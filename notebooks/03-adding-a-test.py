@@ -21,7 +21,10 @@
 # not apply. Everything else about it is declared once, at `@register`: its
 # name, family, null hypothesis, minimum number of stations, evidence class (a
 # new test is descriptive until the real-data calibration says it holds its
-# size), variants and the cheaper options the calibration may use.
+# size), variants, the cheaper options the calibration may use, and which
+# malformed inputs it leaves out instead of refusing (`leaves_out`: a missing
+# count, more leader votes than ballots, more ballots than voters; none here,
+# so each of them is an error that names the argument).
 #
 # Every other part of the project reads those declarations from the registry:
 # the battery (`audit run`), the list of tests (`audit tests`), the contract
@@ -106,10 +109,11 @@ display(Markdown(f"```python\n{inspect.getsource(ballots_end_in_zero)}```"))
 # %%
 spec = REGISTRY["ballots_end_in_zero"]
 declared = pd.DataFrame({"field": ["test", "family", "needs", "min_units", "null",
-                                   "description", "class"],
+                                   "description", "class", "leaves out"],
                          "value": [spec.name, spec.family, ", ".join(spec.needs),
                                    str(spec.min_units), spec.null, spec.description,
-                                   spec.calibration.note()]})
+                                   spec.calibration.note(),
+                                   ", ".join(spec.leaves_out) or "nothing (refuses)"]})
 display(out.table(declared, "registered_test"))
 
 

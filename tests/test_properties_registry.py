@@ -395,42 +395,14 @@ def test_variants_valid_order_free_and_seeded(name, variant, scale=0.5):
 
 
 # ------------------------------------------------------------------ property 4
-#: What each test documents for each kind of malformed value, where it is not
-#: an error naming the argument: "skip" = the station (or, for the pooled
-#: digit tests, the count) is left out, so the result is that of the data
-#: without it.  Any kind not listed here must raise ValueError/TypeError.
-_DIGIT_POOLED = ("count_05", "first_digit", "last_digit", "last_two_adjacent",
-                 "last_two_repeat", "second_digit", "second_digit_mean")
-_SHAPE_TESTS = ("leader_share_kurtosis", "leader_share_skewness", "sobyanin_sukhovolsky",
-                "turnout_dip", "turnout_kurtosis", "turnout_leader_correlation",
-                "turnout_skewness")
-DOCUMENTED = {
-    **{(n, "nan"): ("skip",) for n in _DIGIT_POOLED},        # "missing values are skipped"
-    ("percent_05", "nan"): ("skip",),
-    ("turnout_percent_05", "nan"): ("skip",),
-    ("turnout_last_digit", "nan"): ("skip",),
-    ("turnout_percent_05", "cast_over_registered"): ("skip",),
-    ("turnout_last_digit", "cast_over_registered"): ("skip",),
-    ("integer_percentages", "nan"): ("skip",),               # excluded_missing
-    # impossible figures are left out and counted (module docstrings)
-    **{(n, k): ("skip",) for n in _SHAPE_TESTS
-       for k in ("leader_over_cast", "cast_over_registered")},
-    ("integer_percentages", "leader_over_cast"): ("skip",),  # share > max_share
-    ("integer_percentages", "cast_over_registered"): ("skip",),
-    ("fingerprint", "leader_over_cast"): ("skip",),
-    ("fingerprint", "cast_over_registered"): ("skip",),
-    ("excess_votes", "leader_over_cast"): ("skip",),
-    ("excess_votes", "cast_over_registered"): ("skip",),
-    ("percent_05", "leader_over_cast"): ("skip",),
-    ("spikes", "leader_over_cast"): ("skip",),
-    ("round_shares", "nan"): ("skip",),
-    ("round_shares", "leader_over_cast"): ("skip",),
-    ("round_turnout", "nan"): ("skip",),
-    ("round_turnout", "cast_over_registered"): ("skip",),
-    # missing and impossible stations are left out ("Stations left out")
-    **{("mixture", k): ("skip",) for k in ("nan", "leader_over_cast",
-                                            "cast_over_registered")},
-}
+#: What each test declares at ``@register`` (``leaves_out``) for each kind
+#: of malformed value: "skip" = the station (or, for the pooled digit tests,
+#: the count) is left out, so the result is that of the data without it.
+#: Any kind not declared must raise ValueError/TypeError naming the argument.
+_KIND_OF = {"missing": "nan", "leader_over_cast": "leader_over_cast",
+            "cast_over_registered": "cast_over_registered"}
+DOCUMENTED = {(name, _KIND_OF[k]): ("skip",)
+              for name, spec in REGISTRY.items() for k in spec.leaves_out}
 
 ARG_KINDS = ("negative", "nan", "inf", "fraction", "string_element", "string_argument",
              "wrong_length", "wrong_ndim")

@@ -205,7 +205,7 @@ def test_register_declares_class_variants_and_calibration(empty_registry):
               variants={"wide": {"width": 2.0},
                         "groups": registry.Variant("groups", {"groups": registry.GROUPS},
                                                    registry.Calibration())},
-              calibration_options={"width": 0.5}, max_sims=7)
+              calibration_options={"width": 0.5}, max_sims=7, leaves_out=["missing"])
     def toy2(votes, *, width=1.0, groups=None, rng=None):
         pass
 
@@ -218,6 +218,7 @@ def test_register_declares_class_variants_and_calibration(empty_registry):
     assert spec.classify({"groups": ["a", "b"]})[0] == "toy2[groups]"
     assert spec.classify({})[0] == "toy2"
     assert spec.calibration_options == {"width": 0.5} and spec.max_sims == 7
+    assert spec.leaves_out == ("missing",)
     monkey_labels = {label: opts for label, (opts, _) in spec.labels().items()}
     assert monkey_labels == {"toy2": {}, "toy2[wide]": {"width": 2.0},
                              "toy2[groups]": {"groups": registry.GROUPS}}
@@ -229,6 +230,7 @@ def test_register_declares_class_variants_and_calibration(empty_registry):
     ({"flag": "odd", "why": "x", "evidence": False}, "flag must be one of"),
     ({"variants": {"v": {"nope": 1}}}, "not keyword options"),
     ({"calibration_options": {"nope": 1}}, "not keyword options"),
+    ({"leaves_out": ("missing", "nan")}, "leaves_out nan unknown"),
 ])
 def test_register_rejects_bad_declarations(empty_registry, kwargs, match):
     with pytest.raises(ValueError, match=match):

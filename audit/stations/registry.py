@@ -89,6 +89,11 @@ def finest_level(data) -> str | None:
 
 FLAGS = ("", "liberal", "conservative")
 
+#: Malformed inputs a test may leave out instead of refusing them (declared
+#: at ``@register`` with ``leaves_out``): a missing count, more leader votes
+#: than ballots cast, more ballots cast than registered voters.
+LEAVES_OUT = ("missing", "leader_over_cast", "cast_over_registered")
+
 
 @dataclass(frozen=True)
 class Calibration:
@@ -164,6 +169,7 @@ class TestSpec:
     max_sims: int | None = None
     max_twins: int | None = None
     default: bool = True
+    leaves_out: tuple[str, ...] = ()
 
     @property
     def evidence(self) -> bool:
@@ -215,7 +221,7 @@ def register(name: str, *, family: str, min_units: int = 1, null: str = "",
              evidence: bool | None = None, flag: str = "", why: str = "",
              variants: dict | None = None, calibration_options: dict | None = None,
              max_sims: int | None = None, max_twins: int | None = None,
-             default: bool = True):
+             default: bool = True, leaves_out: tuple = ()):
     """Decorator that registers a station-level test under ``name``.
 
     Parameters
@@ -248,6 +254,12 @@ def register(name: str, *, family: str, min_units: int = 1, null: str = "",
     default : bool, default True
         False keeps the test out of the battery's default set (a model that
         takes a minute or more on a national file): it runs when named.
+    leaves_out : tuple of str
+        Which malformed inputs (:data:`LEAVES_OUT`) the test leaves out, the
+        station (or, for the pooled digit tests, the count) dropped so that
+        the result is that of the data without it.  Any other malformed
+        value must raise ``ValueError``/``TypeError`` naming the argument;
+        the property tests hold every test to what it declares here.
 
     Raises
     ------
@@ -255,8 +267,14 @@ def register(name: str, *, family: str, min_units: int = 1, null: str = "",
         If ``name`` is taken, the function takes ``*args``/``**kwargs``, a
         positional parameter is not a known data role, it has no ``rng``
         keyword, a variant or calibration option is not one of its keyword
-        options, or the evidence class is inconsistent.
+        options, the evidence class is inconsistent, or ``leaves_out`` names
+        an unknown kind of input.
     """
+    leaves_out = tuple(leaves_out)
+    unknown = sorted(set(leaves_out) - set(LEAVES_OUT))
+    if unknown:
+        raise ValueError(f"test {name!r}: leaves_out {', '.join(unknown)} unknown; "
+                         f"known: {', '.join(LEAVES_OUT)}")
     if evidence is None:
         evidence, why = False, why or UNCALIBRATED.replace("NAME", name)
     cal = Calibration(evidence=evidence, flag=flag, why=why)
@@ -303,7 +321,8 @@ def register(name: str, *, family: str, min_units: int = 1, null: str = "",
             min_units=min_units, null=null,
             description=doc.splitlines()[0] if doc else "", calibration=cal,
             variants=tuple(built), calibration_options=dict(calibration_options or {}),
-            max_sims=max_sims, max_twins=max_twins, default=bool(default))
+            max_sims=max_sims, max_twins=max_twins, default=bool(default),
+            leaves_out=leaves_out)
         func.spec = REGISTRY[name]
         return func
 

@@ -289,6 +289,7 @@ def integer_probabilities(n, k, *, window=0.1, period=1.0):
 # --------------------------------------------------------------------------
 
 @register("integer_percentages", family="integer-percentage", min_units=100,
+          leaves_out=("missing", "leader_over_cast", "cast_over_registered"),
           evidence=True,
           null=NULL)
 @single_threaded_blas

@@ -28,6 +28,7 @@ LAST_CLASSICAL = "last digits of the counts are uniform on 0-9"
 
 
 @register("last_digit", family="digits", min_units=50, null=LAST_NULL,
+          leaves_out=("missing",),
           evidence=True)
 def last_digit(votes, *, min_count=100, min_units=50, null="binomial",
                n_resamples=10000, rng=None):
@@ -123,6 +124,7 @@ C05_CLASSICAL = "a count ends in 0 or 5 with probability 0.2"
 
 
 @register("count_05", family="digits", min_units=50, null=C05_NULL,
+          leaves_out=("missing",),
           evidence=True)
 def count_05(votes, *, min_count=100, min_units=50, alternative="greater",
              null="binomial", rng=None):
@@ -197,6 +199,7 @@ P05_CLASSICAL = ("the leader's rounded percentage ends in 0 or 5 with "
 
 
 @register("percent_05", family="digits", min_units=50, null=P05_NULL,
+          leaves_out=("missing", "leader_over_cast"),
           evidence=True)
 def percent_05(ballots_cast, leader, *, min_ballots=100, min_units=50,
                alternative="greater", null="binomial", rng=None):
@@ -311,6 +314,7 @@ TP05_CLASSICAL = "the rounded turnout percentage ends in 0 or 5 with probability
 
 
 @register("turnout_percent_05", family="digits", min_units=50, null=TP05_NULL,
+          leaves_out=("missing", "cast_over_registered"),
           evidence=True)
 def turnout_percent_05(registered, ballots_cast, *, min_registered=100, min_units=50,
                        alternative="greater", null="binomial", rng=None):
@@ -401,6 +405,7 @@ TLAST_CLASSICAL = "last digits of the ballots cast are uniform on 0-9"
 
 
 @register("turnout_last_digit", family="digits", min_units=50, null=TLAST_NULL,
+          leaves_out=("missing", "cast_over_registered"),
           evidence=True)
 def turnout_last_digit(registered, ballots_cast, *, min_count=100, min_units=50,
                        null="binomial", n_resamples=10000, rng=None):

@@ -82,6 +82,7 @@ FIRST_CLASSICAL = "first digits of the counts follow Benford's law"
 
 
 @register("first_digit", family="digits", min_units=50, null=FIRST_NULL,
+          leaves_out=("missing",),
           evidence=False, flag="liberal", why=_LEADING_WHY)
 def first_digit(votes, *, min_count=1, min_units=50, null="binomial",
                 n_resamples=10000, rng=None):
@@ -224,6 +225,7 @@ def _exact_sum_pvalue(n, probs, observed_sum):
 
 
 @register("second_digit_mean", family="digits", min_units=50, null=SECOND_NULL,
+          leaves_out=("missing",),
           evidence=False, flag="liberal", why=_LEADING_WHY)
 def second_digit_mean(votes, *, min_count=10, min_units=50,
                       null="binomial", rng=None):
@@ -322,6 +324,7 @@ def second_digit_mean(votes, *, min_count=10, min_units=50,
 
 
 @register("second_digit", family="digits", min_units=50, null=SECOND_NULL,
+          leaves_out=("missing",),
           evidence=False, flag="liberal", why=_LEADING_WHY)
 def second_digit(votes, *, min_count=10, min_units=50, null="binomial",
                  n_resamples=10000, rng=None):

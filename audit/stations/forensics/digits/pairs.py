@@ -65,6 +65,7 @@ def _pair_test(test, votes, min_count, min_units, alternative, null, which):
 
 
 @register("last_two_repeat", family="digits", min_units=50, null=REPEAT_NULL,
+          leaves_out=("missing",),
           evidence=True)
 def last_two_repeat(votes, *, min_count=100, min_units=50,
                     alternative="less", null="binomial", rng=None):
@@ -114,6 +115,7 @@ def last_two_repeat(votes, *, min_count=100, min_units=50,
 
 
 @register("last_two_adjacent", family="digits", min_units=50,
+          leaves_out=("missing",),
           evidence=True,
           null=ADJACENT_NULL)
 def last_two_adjacent(votes, *, min_count=100, min_units=50,

@@ -21,6 +21,7 @@ def _weighted_r(t, s, w, codes=None):
 
 
 @register("turnout_leader_correlation", family="distribution", min_units=10,
+          leaves_out=("leader_over_cast", "cast_over_registered"),
           null="leader share does not rise with turnout across stations",
           evidence=False, flag="liberal",
           why="without districts, stations are not exchangeable across a "

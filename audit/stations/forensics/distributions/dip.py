@@ -285,6 +285,7 @@ def dip_pvalue(dip: float, n: int, *, method: str = "table", n_resamples: int = 
 
 
 @register("turnout_dip", family="distribution", min_units=10,
+          leaves_out=("leader_over_cast", "cast_over_registered"),
           null="turnout has a unimodal distribution across stations",
           evidence=False, flag="conservative",
           why="across a country the turnout of districts is itself multimodal: "

@@ -34,6 +34,7 @@ _MOMENT_WHY = ("a normal-theory null: station turnout and shares are mixtures of
 
 
 @register("turnout_skewness", family="distribution", min_units=20,
+          leaves_out=("leader_over_cast", "cast_over_registered"),
           null="turnout is normally distributed (skewness 0)",
           evidence=False, flag="liberal",
           why=_MOMENT_WHY)
@@ -80,6 +81,7 @@ def turnout_skewness(registered, ballots_cast, *, rng=None):
 
 
 @register("turnout_kurtosis", family="distribution", min_units=20,
+          leaves_out=("leader_over_cast", "cast_over_registered"),
           null="turnout is normally distributed (excess kurtosis 0)",
           evidence=False, flag="liberal",
           why=_MOMENT_WHY)
@@ -127,6 +129,7 @@ def turnout_kurtosis(registered, ballots_cast, *, rng=None):
 
 
 @register("leader_share_skewness", family="distribution", min_units=20,
+          leaves_out=("leader_over_cast", "cast_over_registered"),
           null="leader share is normally distributed (skewness 0)",
           evidence=False, flag="liberal",
           why=_MOMENT_WHY)
@@ -172,6 +175,7 @@ def leader_share_skewness(ballots_cast, leader, *, rng=None):
 
 
 @register("leader_share_kurtosis", family="distribution", min_units=20,
+          leaves_out=("leader_over_cast", "cast_over_registered"),
           null="leader share is normally distributed (excess kurtosis 0)",
           evidence=False, flag="liberal",
           why=_MOMENT_WHY)

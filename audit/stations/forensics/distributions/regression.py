@@ -16,6 +16,7 @@ from ._common import _centre, _check, _clean_pairs, _enough, _not_constant
 
 # ------------------------------------------------------------ regression
 @register("sobyanin_sukhovolsky", family="distribution", min_units=10,
+          leaves_out=("leader_over_cast", "cast_over_registered"),
           null="leader votes per registered voter grow with turnout at the "
                "leader's overall share",
           evidence=False, flag="liberal",

@@ -177,6 +177,7 @@ def _estimate(turnout, bins, lead, others, cast, edges, peak, peak_turnout, wind
 
 
 @register("excess_votes", family="excess-votes", min_units=100, null=_NULL,
+          leaves_out=("leader_over_cast", "cast_over_registered"),
           evidence=False, why="an estimate with a bootstrap interval, not a test: "
           "it gives no p-value")
 @single_threaded_blas

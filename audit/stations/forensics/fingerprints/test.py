@@ -114,6 +114,7 @@ def _tail_pvalue(observed, null):
 
 
 @register("fingerprint", family="fingerprint", min_units=100, null=_NULL,
+          leaves_out=("leader_over_cast", "cast_over_registered"),
           evidence=False, flag="liberal",
           why="the fitted fraud shares are estimates to read with their "
               "intervals, not a test: on clean twins of the Russian files the "

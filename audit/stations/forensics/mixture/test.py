@@ -121,6 +121,7 @@ _WHY_GROUPS = (
 
 
 @register("mixture", family="model", min_units=100, null=_NULL, evidence=False,
+          leaves_out=("missing", "leader_over_cast", "cast_over_registered"),
           flag="liberal", why=_WHY_NATIONAL,
           variants={"groups": Variant("groups", {"groups": GROUPS},
                                       Calibration(evidence=False, why=_WHY_GROUPS))},

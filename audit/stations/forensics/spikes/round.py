@@ -174,6 +174,7 @@ def _round_share_test(test, whole, part, *, names, what, focal, halfwidth,
 
 
 @register("round_shares", family="spike", min_units=100,
+          leaves_out=("missing", "leader_over_cast"),
           null=_ROUND_NULL.format(what="leader share"), evidence=True)
 def round_shares(ballots_cast, leader, *, focal=None, halfwidth=0.0005,
                  min_ballots=200, min_units=100, alternative="greater",
@@ -260,6 +261,7 @@ def round_shares(ballots_cast, leader, *, focal=None, halfwidth=0.0005,
 
 
 @register("round_turnout", family="spike", min_units=100,
+          leaves_out=("missing", "cast_over_registered"),
           null=_ROUND_NULL.format(what="turnout"), evidence=True)
 def round_turnout(registered, ballots_cast, *, focal=None, halfwidth=0.0005,
                   min_registered=200, min_units=100, alternative="greater",

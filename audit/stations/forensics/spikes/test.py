@@ -114,6 +114,7 @@ def _validate(ballots_cast, leader, focal, halfwidth, min_ballots, n_resamples,
 
 
 @register("spikes", family="spike", min_units=100, null=_NULL,
+          leaves_out=("leader_over_cast",),
           evidence=False, flag="liberal",
           why="clean twins of the Russian files, whose leader shares are smooth "
               "within districts but form a lumpy national distribution, reject "
