@@ -104,7 +104,7 @@ class BetaBinomialMixture(NamedTuple):
         n = np.asarray(n, dtype=float)
         w = np.asarray(w, dtype=float)
         comp = _bb_kernel(w, n, self.a, self.b) + np.log(self.weight)
-        return comp - _logsumexp_rows(comp)[:, None]
+        return comp - special.logsumexp(comp, axis=1)[:, None]
 
 
 def _bb_kernel(w, n, a, b):
@@ -114,27 +114,6 @@ def _bb_kernel(w, n, a, b):
             - special.betaln(a, b))
 
 
-def _logsumexp_rows(x, axis=-1):
-    """``scipy.special.logsumexp(x, axis=axis)`` for fewer than 8 terms,
-    computed with the same floating-point operations (hence the same bits)
-    without its per-call overhead: the largest term is taken out of the
-    sum, ties counted, ``log1p(rest / ties) + log(ties) + max``."""
-    x = np.moveaxis(np.asarray(x, dtype=float), axis, 0)
-    if x.shape[0] >= 8:  # numpy sums 8 or more terms pairwise: let scipy do it
-        return special.logsumexp(np.ascontiguousarray(np.moveaxis(x, 0, -1)), axis=-1)
-    top = x.max(axis=0)
-    if not np.isfinite(top).all():  # infinite or missing terms: scipy's rules
-        return special.logsumexp(np.ascontiguousarray(np.moveaxis(x, 0, -1)), axis=-1)
-    at_top = x == top
-    ties = at_top.sum(axis=0).astype(float)
-    terms = np.exp(np.where(at_top, -np.inf, x) - top)
-    rest = terms[0]
-    for j in range(1, x.shape[0]):
-        rest = rest + terms[j]
-    rest = np.where(rest == 0, rest, rest / ties)
-    return np.log1p(rest) + np.log(ties) + top
-
-
 def _station_sums(x):
     """Sums over stations (columns) of a components x stations array, with
     the additions in the order numpy uses for ``x.T.sum(axis=0)``: one
@@ -142,31 +121,6 @@ def _station_sums(x):
     if x.shape[0] == 1:
         return x.sum(axis=1)
     return np.cumsum(x, axis=1)[:, -1]
-
-
-_MAXGAM = 171.624376956302725
-
-
-def _betaln_from_gammaln(x, y, log_gamma_x, log_gamma_y, *, suspect=None):
-    """``scipy.special.betaln(x, y)`` (positive arguments) given
-    ``gammaln(x)`` and ``gammaln(y)``: for ``x + y`` above 171.6 scipy
-    (Cephes ``lbeta``) computes ``lgam(big) + (lgam(small) - lgam(x + y))``,
-    and so does this, with the same bits; other entries are left to it.
-    ``suspect`` (column indices) limits the search for those other entries
-    when the caller knows that the rest of the columns have none."""
-    total = x + y
-    x_big = x >= y
-    out = np.where(x_big, log_gamma_x, log_gamma_y)
-    out += np.where(x_big, log_gamma_y, log_gamma_x) - special.gammaln(total)
-    cols = slice(None) if suspect is None else suspect
-    xs, ys, ts = x[..., cols], y[..., cols], total[..., cols]
-    big, small = np.maximum(xs, ys), np.minimum(xs, ys)
-    other = (ts <= _MAXGAM) | ((big > 1e6 * small) & (big > 1e6))
-    if other.any():
-        sub = out[..., cols]
-        sub[other] = special.betaln(xs[other], ys[other])
-        out[..., cols] = sub
-    return out
 
 
 class _Distinct(NamedTuple):
@@ -208,20 +162,14 @@ def _fit_components(n, w, n_comp):
     loser = n - w
     by_w, by_loser, by_n = _Distinct.of(w), _Distinct.of(loser), _Distinct.of(n)
     w_row, loser_row = w[None, :], loser[None, :]
-    small_rows, n_max = np.flatnonzero(n < 172), float(n.max())
 
     def negloglik(x):
         a, b = np.exp(x[:k]), np.exp(x[k:2 * k])
         eta = np.r_[0.0, x[2 * k:]]
-        logpi = eta - _logsumexp_rows(eta)
-        # scipy's betaln takes another route only for stations of at most
-        # 171 ballots or a shape near a million
-        suspect = small_rows if max(a.max(), b.max()) + n_max <= 1e6 else None
-        kernel = _betaln_from_gammaln(w_row + a[:, None], loser_row + b[:, None],
-                                      by_w.apply(special.gammaln, a),
-                                      by_loser.apply(special.gammaln, b), suspect=suspect)
+        logpi = eta - special.logsumexp(eta)
+        kernel = special.betaln(w_row + a[:, None], loser_row + b[:, None])
         comp = (kernel - special.betaln(a, b)[:, None]) + logpi[:, None]
-        total = _logsumexp_rows(comp, axis=0)
+        total = special.logsumexp(comp, axis=0)
         resp = np.exp(comp - total)
         rsum = _station_sums(resp)
         d_ab = by_n.apply(lambda v: special.digamma(v + b[:, None]), a)
