@@ -156,9 +156,9 @@ def _fit_components(n, w, n_comp):
         start_b.append(b)
     x0 = np.r_[np.log(start_a), np.log(start_b), np.zeros(n_comp - 1)]
     k = n_comp
-    # arrays are components x stations; the log-gamma and digamma terms
-    # that depend on w, n - w or n alone are computed once per distinct
-    # value (the same numbers as station by station, far fewer calls)
+    # arrays are components x stations; the digamma terms that depend on
+    # w, n - w or n alone are computed once per distinct value (the same
+    # numbers as station by station, far fewer calls)
     loser = n - w
     by_w, by_loser, by_n = _Distinct.of(w), _Distinct.of(loser), _Distinct.of(n)
     w_row, loser_row = w[None, :], loser[None, :]
