@@ -304,23 +304,23 @@ def main(folder: Path = HERE) -> None:
     bad[2][4:6] = [900, 900]
     bad[2][7:9] = [500, 400]
     add("finding_turnout_over_100.csv", csv_text(HEADER, bad), "canonical", "finding",
-        r"4,issued_exceeds_registered,ballots issued 900 > registered 800",
+        r"4,South,S1,3,issued_exceeds_registered,ballots issued 900 > registered 800",
         "turnout over 100%")
     no_issued = [h for h in HEADER if h != "ballots_issued"]
     rows = [r[:4] + r[5:] for r in bad]
     add("finding_cast_over_registered.csv", csv_text(no_issued, rows), "canonical",
-        "finding", r"4,cast_exceeds_registered,ballots cast 900 > registered 800",
+        "finding", r"4,South,S1,3,cast_exceeds_registered,ballots cast 900 > registered 800",
         "turnout over 100% where ballots issued are not reported")
     bad = [r[:] for r in ROWS]
     bad[0][7] = 350
     add("finding_votes_above_ballots.csv", csv_text(HEADER, bad), "canonical", "finding",
-        r"2,votes_exceed_cast,option votes \+ invalid 650 > ballots cast 600",
+        r"2,North,N1,1,votes_exceed_cast,option votes \+ invalid 650 > ballots cast 600",
         "votes above ballots cast")
     bad = [r[:] for r in ROWS]
     bad[3][5] = 1200
     bad[3][8] = 480
     add("finding_cast_above_issued.csv", csv_text(HEADER, bad), "canonical", "finding",
-        r"5,cast_exceeds_issued,ballots cast 1200 > ballots issued 1100",
+        r"5,South,S2,4,cast_exceeds_issued,ballots cast 1200 > ballots issued 1100",
         "more ballots cast than issued")
     lines = base.splitlines()
     add("finding_blank_rows.csv",
