@@ -32,9 +32,11 @@ lab: $(STAMP)
 	printf '%s\n' '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}}' > $(LAB_SETTINGS)/overrides.json
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
-# The fast suite: pyproject's addopts leave out tests marked slow or browser.
+# The fast suite: pyproject's addopts leave out tests marked slow or browser;
+# it runs on every core (pytest-xdist), each test file kept on one worker so
+# that its module fixtures are built once.
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadfile
 
 # Everything, as CI runs it: -m "" replaces the fast suite's marker expression.
 test-all: $(STAMP)
