@@ -12,9 +12,7 @@ from audit.core.errors import NotApplicable
 from audit.stations.forensics.mixture import model as mm
 from audit.stations.forensics.excess_votes import excess_split
 from audit.stations.forensics.excess_votes import excess_votes
-from audit.core.pvalues import pvalue_bound
 from audit.stations.forensics.mixture import mixture, mixture_table
-from audit.stations.forensics.mixture.test import T_FLOOR, null_pvalue
 from audit.stations.registry import REGISTRY
 from audit.stations.simulate import ballot_stuffing, clean_election
 
@@ -138,7 +136,6 @@ def test_missing_and_empty_stations_are_excluded_and_counted(clean):
     ({"leader": [1.5] + [1] * 199}, "whole numbers"),
     ({"n_boot": -1}, "n_boot must be an integer"),
     ({"confidence": 1.5}, "confidence must be in"),
-    ({"null_law": "normal"}, "null_law must be one of"),
     ({"groups": ["a"] * 3}, "one label per station"),
 ])
 def test_bad_input_is_a_clear_error(bad, match):
@@ -147,38 +144,6 @@ def test_bad_input_is_a_clear_error(bad, match):
     args.update({k: v for k, v in bad.items() if k in args})
     with pytest.raises((ValueError, TypeError), match=match):
         mixture(args["registered"], args["ballots_cast"], args["leader"], **opts)
-
-
-# ------------------------------------------------------------ the null's law
-def test_rank_pvalue_counts_refits_at_least_as_large():
-    null = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
-    p, z = null_pvalue(4.0, null, "rank")
-    assert p == pytest.approx(4 / 7) and np.isnan(z)
-    # too few refits for a law: the rank p-value, whatever is asked
-    assert null_pvalue(9.0, null[:4], "t")[0] == pytest.approx(1 / 5)
-
-
-def test_t_pvalue_holds_its_size_when_the_null_ratios_are_normal():
-    # the predictive t law is exact for normal null ratios: a new null draw
-    # falls at p <= a in a share a of the runs
-    g = np.random.default_rng(7)
-    runs = 4000
-    p = np.array([null_pvalue(g.normal(3, 2), g.normal(3, 2, 19), "t")[0]
-                  for _ in range(runs)])
-    for a in (0.01, 0.05, 0.2):
-        rate = (p <= a).mean()
-        assert abs(rate - a) < 4 * np.sqrt(a * (1 - a) / runs), (a, rate)
-
-
-def test_t_pvalue_goes_below_the_rank_floor_and_stops_at_its_own():
-    null = np.linspace(-2, 2, 19)
-    p_rank = null_pvalue(3.0, null, "rank")[0]
-    p_t, z = null_pvalue(3.0, null, "t")
-    assert p_rank == pytest.approx(0.05) and T_FLOOR < p_t < p_rank and z > 2
-    p_far, _ = null_pvalue(1e6, null, "t")
-    assert p_far == T_FLOOR
-    # written as a bound, not as an exact value
-    assert pvalue_bound(p_far, params={"n_null": 19, "pvalue_floor": T_FLOOR}) == (T_FLOOR, True)
 
 
 def test_mixture_table_labels_stations(clean):

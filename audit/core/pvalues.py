@@ -6,9 +6,6 @@ are bounds rather than values:
 - a simulated p-value at its floor: with ``B`` resamples and none as
   extreme as the data, ``(0 + 1) / (B + 1)`` is the smallest value the
   method can give, and the true p-value may be far smaller;
-- a p-value at the floor a test declares in its settings
-  (``pvalue_floor``), below which its method is not trusted (a tail law
-  extrapolated from a few simulations);
 - a p-value that underflowed to 0 in double precision (the true value is
   below about 1e-308, or below ``10**log10_pvalue`` where the test reports
   its logarithm).
@@ -34,8 +31,7 @@ UNDERFLOW = 1e-300
 
 
 def resample_floor(params: dict | None) -> list[float]:
-    """The floors of the p-values a call may give: ``1 / (B + 1)`` of a
-    simulated p-value, and the ``pvalue_floor`` the test declares.
+    """The floors ``1 / (B + 1)`` of the simulated p-values a call may give.
 
     Parameters
     ----------
@@ -46,18 +42,15 @@ def resample_floor(params: dict | None) -> list[float]:
     -------
     list of float
         One floor per positive whole ``B`` found under the keys of
-        :data:`RESAMPLE_KEYS`, then the declared ``pvalue_floor``.
+        :data:`RESAMPLE_KEYS`.
     """
     floors = []
-    declared = (params or {}).get("pvalue_floor")
     for key in RESAMPLE_KEYS:
         b = (params or {}).get(key)
         if isinstance(b, bool) or not isinstance(b, (int, float)):
             continue
         if b >= 1 and float(b).is_integer():
             floors.append(1.0 / (int(b) + 1))
-    if isinstance(declared, (int, float)) and not isinstance(declared, bool) and declared > 0:
-        floors.append(float(declared))
     return floors
 
 
@@ -89,8 +82,6 @@ def pvalue_bound(pvalue, *, params: dict | None = None, details: dict | None = N
     (0.0, True)
     >>> pvalue_bound(0.02, params={"n_resamples": 999})
     (0.02, False)
-    >>> pvalue_bound(1e-4, params={"pvalue_floor": 1e-4})
-    (0.0001, True)
     """
     p = float(pvalue)
     if math.isnan(p):

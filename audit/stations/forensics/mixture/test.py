@@ -81,7 +81,7 @@ class MixtureResult(TestResult):
 
 
 def _validate(registered, ballots_cast, leader, groups, ids, n_boot, n_null,
-              null_iter, max_iter, prior_stations, confidence, min_stations, null_law):
+              null_iter, max_iter, prior_stations, confidence, min_stations):
     reg = as_counts("registered", registered, missing="keep")
     cast = as_counts("ballots_cast", ballots_cast, reg.size, missing="keep")
     lead = as_counts("leader", leader, reg.size, missing="keep")
@@ -98,43 +98,7 @@ def _validate(registered, ballots_cast, leader, groups, ids, n_boot, n_null,
         raise ValueError(f"prior_stations must be >= 0, got {prior_stations!r}")
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
-    if null_law not in NULL_LAWS:
-        raise ValueError(f"null_law must be one of {', '.join(NULL_LAWS)}, got {null_law!r}")
     return reg, cast, lead
-
-
-#: How the p-value reads the null refits' likelihood ratios.
-NULL_LAWS = ("t", "rank")
-
-#: The smallest p-value the t law gives: further out it would extrapolate a
-#: tail from a few refits; a p-value at this floor is written as a bound.
-T_FLOOR = 1e-3
-
-
-def null_pvalue(lr, null, law="t"):
-    """P-value of the likelihood ratio ``lr`` against the refits' ``null``.
-
-    ``"rank"``: the Monte Carlo p-value ``(k + 1) / (B + 1)``, ``k`` refits at
-    least as large (never below ``1 / (B + 1)``).  ``"t"``: the refits' mean
-    ``m`` and standard deviation ``s`` give the predictive law of one more
-    null value, ``(LR - m) / (s \\sqrt{1 + 1/B}) ~ t_{B-1}`` when the null
-    ratios are normal; the p-value is its upper tail, which can go below
-    ``1 / (B + 1)``.  Fewer than 5 refits or refits that do not vary fall
-    back to ``"rank"``.  The t p-value is at least :data:`T_FLOOR`.
-    Returns ``(p, z)`` (``z`` nan for ``"rank"``).
-    """
-    null = np.asarray(null, dtype=float)
-    b = null.size
-    if b == 0:
-        return float("nan"), float("nan")
-    rank = simulated_pvalue(int(np.sum(null >= lr)), b)
-    sd = float(null.std(ddof=1)) if b > 1 else 0.0
-    if law == "rank" or b < 5 or not sd > 0:
-        return float(rank), float("nan")
-    from scipy.stats import t as student
-
-    z = (lr - float(null.mean())) / (sd * np.sqrt(1 + 1 / b))
-    return max(float(student.sf(z, b - 1)), T_FLOOR), float(z)
 
 
 def _summary(data, params, cls):
@@ -166,7 +130,7 @@ _WHY_GROUPS = (
 @single_threaded_blas
 def mixture(registered, ballots_cast, leader, *, groups=None, ids=None, n_boot=29,
             n_null=19, null_iter=15, max_iter=300, prior_stations=2.0,
-            confidence=0.95, min_stations=100, null_law="t", rng=None):
+            confidence=0.95, min_stations=100, rng=None):
     """Finite-mixture estimates of fraud per station (eforensics class, EM fit).
 
     Parameters
@@ -204,10 +168,6 @@ def mixture(registered, ballots_cast, leader, *, groups=None, ids=None, n_boot=2
         Level of the intervals.
     min_stations : int, default 100
         Fewer usable stations raise :class:`~audit.errors.NotApplicable`.
-    null_law : {"t", "rank"}, default "t"
-        How the p-value reads the null refits (:func:`null_pvalue`): the
-        upper tail of the t law fitted to them (it can go below
-        ``1 / (n_null + 1)``, down to :data:`T_FLOOR`), or their rank.
     rng : None, int or numpy.random.Generator
         Seed; the same seed gives the same numbers.
 
@@ -216,10 +176,8 @@ def mixture(registered, ballots_cast, leader, *, groups=None, ids=None, n_boot=2
     MixtureResult
         ``statistic`` = estimated fraction of stations with fraud
         (incremental or extreme); ``pvalue`` = parametric-bootstrap p-value
-        of the likelihood ratio against the clean-only model
-        (``details['lr']``), by ``null_law`` (``details['pvalue_simulated']``
-        is the rank p-value :math:`(k + 1)/(B + 1)`, ``details['null_z']``
-        the ratio's distance from the refits in their standard deviations); ``expected`` = mean
+        :math:`(k + 1)/(B + 1)` of the likelihood ratio against the
+        clean-only model (``details['lr']``); ``expected`` = mean
         estimated fraction in the null refits.  ``details`` hold the class
         shares (``share_clean``, ``share_incremental``, ``share_extreme``,
         ``share_fraud``), national ``manufactured`` and ``stolen`` votes
@@ -270,12 +228,6 @@ def mixture(registered, ballots_cast, leader, *, groups=None, ids=None, n_boot=2
     values on ``n_null`` elections simulated from the clean fit (every
     station keeps its size and district centre; the simulation redraws the
     counts and the refit re-estimates centres, spreads and all parameters).
-    The p-value is the upper tail of the t law with ``n_null - 1`` degrees
-    of freedom at :math:`(LR - m) / (s\\sqrt{1 + 1/B})`, :math:`m` and
-    :math:`s` the refits' mean and standard deviation (``null_law="t"``):
-    exact when the null ratios are normal, and able to fall below the rank
-    p-value's floor of :math:`1/(B + 1)` without hundreds of refits; it is
-    not taken below :data:`T_FLOOR`.
     For the intervals ``n_boot`` elections are simulated from the fraud fit
     with known manufactured and stolen votes; the errors of the refits
     (estimate minus simulated truth) give a bias-corrected normal interval
@@ -329,7 +281,7 @@ def mixture(registered, ballots_cast, leader, *, groups=None, ids=None, n_boot=2
     """
     reg, cast, lead = _validate(registered, ballots_cast, leader, groups, ids, n_boot,
                                 n_null, null_iter, max_iter, prior_stations,
-                                confidence, min_stations, null_law)
+                                confidence, min_stations)
     gen = np.random.default_rng(rng)
     missing = ~(np.isfinite(reg) & np.isfinite(cast) & np.isfinite(lead))
     if groups is not None:
@@ -427,23 +379,19 @@ def mixture(registered, ballots_cast, leader, *, groups=None, ids=None, n_boot=2
     boot = np.array(out_boot, dtype=float).reshape(-1, 8)
     null = np.array(out_null, dtype=float).reshape(-1, 2)
     if null.size:
-        pvalue, null_z = null_pvalue(lr, null[:, 0], null_law)
-        pvalue_rank = null_pvalue(lr, null[:, 0], "rank")[0]
+        pvalue = simulated_pvalue(int(np.sum(null[:, 0] >= lr)), null.shape[0])
         expected = float(null[:, 1].mean())
     else:
-        pvalue = expected = null_z = pvalue_rank = float("nan")
+        pvalue = expected = float("nan")
     return _result(n=n, v=v, w=w, pos=pos, labels=labels, ids=ids, ok=ok, data=data,
                    ll0=ll0, ll1=ll1, full=full, clean=clean, shares=shares, probs=probs, made=made,
                    stolen=stolen, boot=boot, null=null, lr=lr, pvalue=pvalue,
-                   pvalue_rank=pvalue_rank, null_z=null_z, expected=expected,
-                   iters=iters, n_groups=n_groups,
+                   expected=expected, iters=iters, n_groups=n_groups,
                    confidence=confidence, excluded=excluded, grid=grid,
                    params={"n_boot": n_boot, "n_null": n_null,
                            "null_iter": int(null_iter), "max_iter": int(max_iter),
                            "prior_stations": float(prior_stations),
                            "confidence": confidence, "min_stations": int(min_stations),
-                           "null_law": null_law,
-                           **({"pvalue_floor": T_FLOOR} if null_law == "t" else {}),
                            "grouped": groups is not None})
 
 
@@ -468,8 +416,7 @@ def _interval(est, errors, confidence, zero_ok):
 
 
 def _result(*, n, v, w, pos, labels, ids, ok, data, ll0, ll1, full, clean, shares, probs, made,
-            stolen, boot, null, lr, pvalue, pvalue_rank, null_z, expected, iters, n_groups,
-            confidence,
+            stolen, boot, null, lr, pvalue, expected, iters, n_groups, confidence,
             excluded, grid, params):
     made_mean, made_sd = made
     stolen_mean, stolen_sd = stolen
@@ -498,8 +445,7 @@ def _result(*, n, v, w, pos, labels, ids, ok, data, ll0, ll1, full, clean, share
     details["fraud_votes_share"] = est["fraud_votes"] / total if total else float("nan")
     sd = np.sqrt(np.diag(full.sigma))
     details.update({
-        "lr": float(lr), "lr_converged": float(2 * (ll1 - ll0)), "pvalue_simulated": float(pvalue_rank),
-        **({"null_z": float(null_z)} if np.isfinite(null_z) else {}),
+        "lr": float(lr), "lr_converged": float(2 * (ll1 - ll0)), "pvalue_simulated": float(pvalue),
         "null_lr_mean": float(null[:, 0].mean()) if null.size else float("nan"),
         "mu_turnout": float(full.mu[0]), "mu_leader": float(full.mu[1]),
         "sd_turnout": float(sd[0]), "sd_leader": float(sd[1]),
