@@ -169,3 +169,89 @@ def test_excess_split_adds_up_to_shpilkin_excess():
     assert (t.loc[~t["above_peak"], ["stuffed", "switched"]] == 0).all().all()
     with pytest.raises(ValueError, match="side must be"):
         excess_split(reg, cast, lead, votes, side="below")
+
+
+# ------------------------------------------------------------ covariates
+def _two_kinds(seed, n=2500, stuffed_share=0.0):
+    """Clean stations of two kinds in 30 districts: 30% 'rural' ones turn
+    out more and vote more for the leader (+1.0 and +0.8 on the logit
+    scale), legitimately; optionally 15% of the registered stuffed for the
+    leader in a share of the stations."""
+    g = np.random.default_rng(seed)
+    d = g.integers(0, 30, n)
+    rural = (g.random(n) < 0.3).astype(float)
+    ct, cs = g.normal(0.2, 0.3, 30), g.normal(0.3, 0.3, 30)
+    reg = g.integers(500, 2500, n)
+    cast = g.binomial(reg, 1 / (1 + np.exp(-(ct[d] + rural + g.normal(0, 0.3, n)))))
+    lead = g.binomial(cast, 1 / (1 + np.exp(-(cs[d] + 0.8 * rural + g.normal(0, 0.3, n)))))
+    stuffed = g.random(n) < stuffed_share
+    add = np.minimum((0.15 * reg[stuffed]).astype(int), reg[stuffed] - cast[stuffed])
+    cast[stuffed] += add
+    lead[stuffed] += add
+    return reg, cast, lead, d, rural, stuffed, int(add.sum())
+
+
+def _auc(score, label):
+    from scipy.stats import mannwhitneyu
+    label = np.asarray(label, bool)
+    u = mannwhitneyu(score[label], score[~label]).statistic
+    return u / (label.sum() * (~label).sum())
+
+
+def test_a_covariate_keeps_a_legitimate_difference_out_of_the_fraud():
+    reg, cast, lead, d, rural, _, _ = _two_kinds(1)
+    opts = dict(groups=d, n_boot=0, n_null=4, rng=1)
+    plain = mixture(reg, cast, lead, **opts)
+    with_cov = mixture(reg, cast, lead, covariates={"rural": rural}, **opts)
+    # without it, the rural stations are the "fraud"; with it, they are not
+    assert _auc(plain.table.p_fraud.to_numpy(), rural) > 0.95
+    assert _auc(with_cov.table.p_fraud.to_numpy(), rural) < 0.8
+    assert with_cov.details["lr"] < plain.details["lr"] / 5
+    # the fitted shifts point the way the rural stations differ
+    assert with_cov.details["covariate_rural_turnout"] > 0.2
+    assert with_cov.details["covariate_rural_leader"] > 0.2
+    assert with_cov.params["covariates"] == ["rural"]
+
+
+def test_a_covariate_sharpens_the_stuffed_stations():
+    reg, cast, lead, d, rural, stuffed, injected = _two_kinds(2, stuffed_share=0.08)
+    opts = dict(groups=d, n_boot=0, n_null=4, rng=1)
+    plain = mixture(reg, cast, lead, **opts)
+    with_cov = mixture(reg, cast, lead, covariates=pd.DataFrame({"rural": rural}), **opts)
+    auc_plain = _auc(plain.table.p_fraud.to_numpy(), stuffed)
+    auc_cov = _auc(with_cov.table.p_fraud.to_numpy(), stuffed)
+    assert auc_cov > 0.9 and auc_cov > auc_plain + 0.1
+    # the rural stations no longer count as manufactured votes
+    assert plain.details["manufactured"] > 3 * injected
+    assert 0.5 * injected < with_cov.details["manufactured"] < 2 * injected
+
+
+def test_a_station_without_its_covariate_is_left_out_with_its_reason():
+    reg, cast, lead, d, rural, _, _ = _two_kinds(3, n=400)
+    rural[[5, 17]] = np.nan
+    res = mixture(reg, cast, lead, groups=d, covariates=rural, n_boot=0, n_null=0, rng=0)
+    assert res.n == 398 and res.params["covariates"] == ["covariate"]
+    gone = res.excluded[res.excluded.reason == "missing covariate"]
+    assert gone.position.tolist() == [5, 17]
+
+
+@pytest.mark.parametrize("cov, match", [
+    ({"size": np.ones(400)}, "'size' does not vary"),
+    ({"kind": ["a"] * 400}, "'kind' holds values that are not numbers"),
+    ({"short": np.arange(399.0)}, "'short' must have one value per station"),
+    ({"wild": np.r_[np.inf, np.arange(399.0)]}, "'wild' holds infinite values"),
+])
+def test_bad_covariates_are_clear_errors(cov, match):
+    reg, cast, lead, d, _, _, _ = _two_kinds(4, n=400)
+    with pytest.raises(ValueError, match=match):
+        mixture(reg, cast, lead, groups=d, covariates=cov, n_boot=0, n_null=0)
+
+
+def test_mixture_table_takes_covariates_by_column_name(clean):
+    import dataclasses
+    table = dataclasses.replace(clean, data=clean.data.assign(
+        size=np.log(clean.data["registered"].to_numpy(float))))
+    res = mixture_table(table, covariates=["size"], **FAST, rng=0)
+    assert "covariate_size_turnout" in res.details
+    with pytest.raises(ValueError, match="'nope' is not a column"):
+        mixture_table(table, covariates="nope", **FAST)

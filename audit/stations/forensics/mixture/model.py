@@ -110,13 +110,16 @@ class Data:
     cy: np.ndarray
     sx: np.ndarray          # spread factors (for simulation)
     sy: np.ndarray
+    X: np.ndarray           # (stations, p) design of the clean mean: 1, covariates
 
 
-def prepare(n, v, w, codes, n_groups, prior, grid, spread_prior=10.0):
+def prepare(n, v, w, codes, n_groups, prior, grid, spread_prior=10.0, X=None):
     """:class:`Data` for counts ``n, v, w`` (float arrays) on ``grid``.
 
     Residuals are divided by the group's spread factor (:func:`scales`),
-    and so is the binomial part of their variance."""
+    and so is the binomial part of their variance.  ``X`` (stations, p),
+    first column 1, is the design of the clean mean (default: the
+    intercept alone, one mean for every station)."""
     m, s, _ = grid
     x, y = logit_counts(n, v, w)
     cx, cy = centres(x, codes, n_groups, prior), centres(y, codes, n_groups, prior)
@@ -147,25 +150,36 @@ def prepare(n, v, w, codes, n_groups, prior, grid, spread_prior=10.0):
     return Data(n=n, feat=feat, z0=np.column_stack([zx[:, 0], zy[:, 0]]), logj=logj, dvar=dvar,
                 made=np.where(ok, made, 0).astype(np.float32),
                 stolen=np.where(ok, stolen, 0).astype(np.float32), cx=cx, cy=cy,
-                sx=sx, sy=sy)
+                sx=sx, sy=sy, X=np.ones((n.size, 1)) if X is None else X)
 
 
 @dataclass
 class Params:
     """Parameters of the mixture: grid weights ``weights`` (summing to 1;
-    entry 0 is the clean class), clean mean ``mu`` (2,), clean station
-    covariance ``sigma`` (2, 2), the weight ``q`` of the wide part and the
-    weight ``u`` of the clean outliers (uniform on the residual square)."""
+    entry 0 is the clean class), coefficients ``beta`` (p, 2) of the clean
+    mean (station ``i``'s mean residual is ``X_i @ beta``; row 0 is the
+    intercept), clean station covariance ``sigma`` (2, 2), the weight ``q``
+    of the wide part and the weight ``u`` of the clean outliers (uniform on
+    the residual square)."""
 
     weights: np.ndarray
-    mu: np.ndarray
+    beta: np.ndarray
     sigma: np.ndarray
     q: float
     u: float = 1e-3
 
     def copy(self):
-        return replace(self, weights=self.weights.copy(), mu=self.mu.copy(),
+        return replace(self, weights=self.weights.copy(), beta=self.beta.copy(),
                        sigma=self.sigma.copy())
+
+
+def station_means(data: Data, p: Params):
+    """Clean mean residual of each station: two scalars when the design is
+    the intercept alone, else two arrays (stations,)."""
+    if data.X.shape[1] == 1:
+        return float(p.beta[0, 0]), float(p.beta[0, 1])
+    m = data.X @ p.beta
+    return m[:, 0], m[:, 1]
 
 
 def class_shares(params, cls):
@@ -202,7 +216,7 @@ def e_step(data: Data, p: Params, cols):
     """Per-station log-likelihood and responsibilities of the core and wide
     parts at the grid columns ``cols``."""
     p11, p12, p22, logdet = _precisions(p.sigma, data.dvar)
-    mx, my = p.mu
+    mx, my = station_means(data, p)
     # quadratic form as one batched product with the features
     coef = np.column_stack([p11, p12, p22, -2 * (p11 * mx + p12 * my),
                             -2 * (p12 * mx + p22 * my),
@@ -267,7 +281,7 @@ def m_step(data: Data, p: Params, cols, r_core, r_wide, feat, r_out):
     r_wide *= np.float32(1 / KAPPA)
     r_wide += r_core
     mom = np.matmul(r_wide[:, None, :], feat)[:, 0, :].astype(np.float64)
-    mx0, my0 = p.mu
+    mx0, my0 = station_means(data, p)
     R = mom[:, 5]
     mx = mom[:, 3] - mx0 * R
     my = mom[:, 4] - my0 * R
@@ -279,20 +293,36 @@ def m_step(data: Data, p: Params, cols, r_core, r_wide, feat, r_out):
     k11, k12, k21, k22 = 1 - d1 * p11, -d1 * p12, -d2 * p12, 1 - d2 * p22
     # K M (posterior mean shifts) and the new mean
     kmx, kmy = k11 * mx + k12 * my, k21 * mx + k22 * my
-    delta = np.array([kmx.sum(), kmy.sum()]) / R.sum()
-    mu = p.mu + delta
+    if data.X.shape[1] == 1:
+        delta = np.array([kmx.sum(), kmy.sum()]) / R.sum()
+        beta = p.beta + delta[None, :]
+        dx, dy = delta
+        sum_dkx, sum_dky = dx * kmx.sum(), dy * kmy.sum()
+        sum_dxky, sum_dykx = dx * kmy.sum(), dy * kmx.sum()
+        tot = R.sum()
+        sum_rdd = (tot * dx ** 2, tot * dy ** 2, tot * dx * dy)
+    else:
+        # the same regressors for both coordinates: the generalised least
+        # squares step is ordinary weighted least squares, column by column
+        X = data.X
+        xtrx = X.T @ (X * R[:, None])
+        target = np.column_stack([kmx, kmy])
+        beta = p.beta + np.linalg.solve(xtrx, X.T @ target)
+        step = X @ (beta - p.beta)
+        dx, dy = step[:, 0], step[:, 1]
+        sum_dkx, sum_dky = (dx * kmx).sum(), (dy * kmy).sum()
+        sum_dxky, sum_dykx = (dx * kmy).sum(), (dy * kmx).sum()
+        sum_rdd = np.array([(R * dx * dx).sum(), (R * dy * dy).sum(), (R * dx * dy).sum()])
     # K S K^T, the centring correction and the posterior covariance K D
     a11 = k11 * k11 * sxx + 2 * k11 * k12 * sxy + k12 * k12 * syy
     a22 = k21 * k21 * sxx + 2 * k21 * k22 * sxy + k22 * k22 * syy
     a12 = k11 * k21 * sxx + (k11 * k22 + k12 * k21) * sxy + k12 * k22 * syy
     c11, c12, c22 = k11 * d1, k12 * d2, k22 * d2
-    tot_r = R.sum()
-    s11 = (a11.sum() - 2 * delta[0] * kmx.sum() + tot_r * delta[0] ** 2 + c11.sum()) / n
-    s22 = (a22.sum() - 2 * delta[1] * kmy.sum() + tot_r * delta[1] ** 2 + c22.sum()) / n
-    s12 = (a12.sum() - delta[0] * kmy.sum() - delta[1] * kmx.sum()
-           + tot_r * delta[0] * delta[1] + c12.sum()) / n
+    s11 = (a11.sum() - 2 * sum_dkx + sum_rdd[0] + c11.sum()) / n
+    s22 = (a22.sum() - 2 * sum_dky + sum_rdd[1] + c22.sum()) / n
+    s12 = (a12.sum() - sum_dxky - sum_dykx + sum_rdd[2] + c12.sum()) / n
     sigma = _floor(np.array([[s11, s12], [s12, s22]]))
-    return Params(weights=w, mu=mu, sigma=sigma, q=q, u=u)
+    return Params(weights=w, beta=beta, sigma=sigma, q=q, u=u)
 
 
 def _floor(sigma):
@@ -369,12 +399,13 @@ def initial_clean(data: Data, weights_size):
     """Robust starting values of the clean component (medians and MADs of
     the residuals at the clean point)."""
     zx, zy = data.z0[:, 0], data.z0[:, 1]
-    mu = np.array([np.median(zx), np.median(zy)])
-    sx = max(1.4826 * np.median(np.abs(zx - mu[0])), MIN_SD)
-    sy = max(1.4826 * np.median(np.abs(zy - mu[1])), MIN_SD)
+    beta = np.zeros((data.X.shape[1], 2))
+    beta[0] = np.median(zx), np.median(zy)
+    sx = max(1.4826 * np.median(np.abs(zx - beta[0, 0])), MIN_SD)
+    sy = max(1.4826 * np.median(np.abs(zy - beta[0, 1])), MIN_SD)
     w = np.zeros(weights_size)
     w[0] = 1.0
-    return Params(weights=w, mu=mu, sigma=np.diag([sx ** 2, sy ** 2]), q=0.05)
+    return Params(weights=w, beta=beta, sigma=np.diag([sx ** 2, sy ** 2]), q=0.05)
 
 
 def simulate(n, data: Data, p: Params, grid, gen):
@@ -382,7 +413,7 @@ def simulate(n, data: Data, p: Params, grid, gen):
 
     Every station keeps its registered voters and its (fitted) centre.  Its
     class point ``g`` is drawn with the grid weights, its clean logits from
-    the core or wide normal law around centre + mu, its clean counts
+    the core or wide normal law around centre + its mean, its clean counts
     binomially, then ``Binomial(a0, m_g)`` abstainers are turned into
     leader votes and ``Binomial(o0, s_g)`` other votes moved to the leader.
 
@@ -396,10 +427,12 @@ def simulate(n, data: Data, p: Params, grid, gen):
     e = gen.standard_normal((k, 2)) @ chol.T
     e[wide] *= np.sqrt(KAPPA)
     out = gen.random(k) < p.u
-    e[out] = gen.uniform(-HALF_WIDTH, HALF_WIDTH, (int(out.sum()), 2)) - p.mu
+    mx, my = (np.broadcast_to(np.asarray(m, float), (k,)) for m in station_means(data, p))
+    e[out] = gen.uniform(-HALF_WIDTH, HALF_WIDTH, (int(out.sum()), 2)) - np.column_stack(
+        [mx[out], my[out]])
     g[out] = 0
-    x = data.cx + data.sx * (p.mu[0] + e[:, 0])
-    y = data.cy + data.sy * (p.mu[1] + e[:, 1])
+    x = data.cx + data.sx * (mx + e[:, 0])
+    y = data.cy + data.sy * (my + e[:, 1])
     ni = n.astype(np.int64)
     v0 = gen.binomial(ni, 1 / (1 + np.exp(-x)))
     w0 = gen.binomial(v0, 1 / (1 + np.exp(-y)))

@@ -101,6 +101,57 @@ def _validate(registered, ballots_cast, leader, groups, ids, n_boot, n_null,
     return reg, cast, lead
 
 
+def _covariates(covariates, size):
+    """Names and (stations, p) float matrix of ``covariates`` (None: none).
+
+    Accepts a DataFrame, a mapping of names to arrays, a 1-d array (one
+    covariate) or a 2-d array (columns ``x1``, ``x2``, ...).  Missing
+    values are kept as nan (the station is left out); anything that is not
+    a number is an error naming the covariate."""
+    if covariates is None:
+        return [], None
+    if isinstance(covariates, pd.DataFrame):
+        items = [(str(c), covariates[c]) for c in covariates.columns]
+    elif isinstance(covariates, dict):
+        items = [(str(k), v) for k, v in covariates.items()]
+    else:
+        arr = np.asarray(covariates)
+        if arr.ndim == 1:
+            items = [("covariate", arr)]
+        elif arr.ndim == 2:
+            items = [(f"x{j + 1}", arr[:, j]) for j in range(arr.shape[1])]
+        else:
+            raise ValueError(f"covariates must be 1-d or 2-d, got shape {arr.shape}")
+    if not items:
+        return [], None
+    cols = []
+    for name, values in items:
+        try:
+            col = pd.to_numeric(pd.Series(np.asarray(values, dtype=object)),
+                                errors="raise").to_numpy(dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"covariate {name!r} holds values that are not numbers") from None
+        if col.shape != (size,):
+            raise ValueError(f"covariate {name!r} must have one value per station ({size}), "
+                             f"got shape {col.shape}")
+        if np.isinf(col).any():
+            raise ValueError(f"covariate {name!r} holds infinite values")
+        cols.append(col)
+    return [n for n, _ in items], np.column_stack(cols)
+
+
+def _design(cov, names):
+    """The design ``[1, standardised covariates]`` of the stations kept and
+    each covariate's mean and standard deviation there."""
+    if cov is None:
+        return None, []
+    mean, sd = cov.mean(axis=0), cov.std(axis=0)
+    flat = [n for n, s_ in zip(names, sd) if not s_ > 0]
+    if flat:
+        raise ValueError(f"covariate {flat[0]!r} does not vary across the stations kept")
+    return np.column_stack([np.ones(cov.shape[0]), (cov - mean) / sd]), list(zip(mean, sd))
+
+
 def _summary(data, params, cls):
     """Class shares, manufactured and stolen totals of one fit."""
     probs, made, stolen = mm.posterior(data, params, cls)
@@ -130,7 +181,7 @@ _WHY_GROUPS = (
 @single_threaded_blas
 def mixture(registered, ballots_cast, leader, *, groups=None, ids=None, n_boot=29,
             n_null=19, null_iter=15, max_iter=300, prior_stations=2.0,
-            confidence=0.95, min_stations=100, rng=None):
+            confidence=0.95, min_stations=100, covariates=None, rng=None):
     """Finite-mixture estimates of fraud per station (eforensics class, EM fit).
 
     Parameters
@@ -168,6 +219,16 @@ def mixture(registered, ballots_cast, leader, *, groups=None, ids=None, n_boot=2
         Level of the intervals.
     min_stations : int, default 100
         Fewer usable stations raise :class:`~audit.errors.NotApplicable`.
+    covariates : DataFrame, dict of arrays or array, optional
+        Station covariates of the clean mean (station size, urban or rural,
+        an ethnic share...): the clean turnout and leader residuals of a
+        station are centred on ``mu + B x`` instead of ``mu``, with ``x``
+        its covariates standardised over the stations kept, so that what a
+        covariate explains is not taken for fraud.  A station with a
+        missing covariate is left out (reason "missing covariate"); a
+        covariate that is not numeric, infinite or constant is an error.
+        The fitted shifts (per standard deviation of each covariate) are in
+        ``details['covariate_<name>_turnout']`` and ``..._leader``.
     rng : None, int or numpy.random.Generator
         Seed; the same seed gives the same numbers.
 
@@ -241,7 +302,8 @@ def mixture(registered, ballots_cast, leader, *, groups=None, ids=None, n_boot=2
     are counted in ``details['excluded_stations']`` and listed with their
     reason in ``excluded``, and the result is that of the other stations.
 
-    Departures from eforensics: EM, not MCMC; no covariates; fraud
+    Departures from eforensics: EM, not MCMC; covariates enter the clean
+    mean only (not the fraud probabilities); fraud
     intensities on a grid instead of logit-normal laws; the clean law is a
     normal scale mixture on the logit scale around district centres rather
     than binomial-logit with a national mean; the wide clean part and the
@@ -282,15 +344,19 @@ def mixture(registered, ballots_cast, leader, *, groups=None, ids=None, n_boot=2
     reg, cast, lead = _validate(registered, ballots_cast, leader, groups, ids, n_boot,
                                 n_null, null_iter, max_iter, prior_stations,
                                 confidence, min_stations)
+    cov_names, cov = _covariates(covariates, reg.size)
     gen = np.random.default_rng(rng)
     missing = ~(np.isfinite(reg) & np.isfinite(cast) & np.isfinite(lead))
     if groups is not None:
         g_arr = pd.Series(np.asarray(groups, dtype=object))
         missing |= g_arr.isna().to_numpy()
-    empty, bad = (~missing & mask for mask in pair_screen(reg, cast, lead))
-    ok = ~(missing | empty | bad)
+    no_cov = (np.isnan(cov).any(axis=1) & ~missing if cov is not None
+              else np.zeros(reg.size, bool))
+    empty, bad = (~missing & ~no_cov & mask for mask in pair_screen(reg, cast, lead))
+    ok = ~(missing | no_cov | empty | bad)
     excluded = exclusion_table({
         "missing count or group": missing,
+        "missing covariate": no_cov,
         reason(NO_REGISTERED, NO_BALLOTS): empty,
         reason(OVER_100, LEADER_OVER): bad})
     if ok.sum() < min_stations:
@@ -309,16 +375,20 @@ def mixture(registered, ballots_cast, leader, *, groups=None, ids=None, n_boot=2
     # sums and the simulated elections, drawn station by station, then do not
     # depend on the order of the rows; stations that tie are identical to
     # the model.  The per-station table is put back in the order given.
-    order = canonical_order([codes, n, v, w])
+    if cov is not None:
+        cov = cov[ok]
+    order = canonical_order([codes, n, v, w] + ([] if cov is None else list(cov.T)))
     pos, n, v, w, codes = pos[order], n[order], v[order], w[order], codes[order]
     if labels is not None:
         labels = labels[order]
+    design, cov_scale = _design(None if cov is None else cov[order], cov_names)
     n_groups = int(uniq.size)
     grid = mm.fraud_grid()
     cls = grid[2]
 
     def prepared(vv, ww):
-        return mm.prepare(n, vv, ww, codes, n_groups, float(prior_stations), grid)
+        return mm.prepare(n, vv, ww, codes, n_groups, float(prior_stations), grid,
+                          X=design)
 
     def fit_pair(data, start=None):
         # the clean fit runs to convergence from robust starting values, or,
@@ -392,7 +462,8 @@ def mixture(registered, ballots_cast, leader, *, groups=None, ids=None, n_boot=2
                            "null_iter": int(null_iter), "max_iter": int(max_iter),
                            "prior_stations": float(prior_stations),
                            "confidence": confidence, "min_stations": int(min_stations),
-                           "grouped": groups is not None})
+                           "grouped": groups is not None, "covariates": cov_names},
+                   covariates=list(zip(cov_names, cov_scale)))
 
 
 _BOOT_COLUMNS = ("share_incremental", "share_extreme", "manufactured", "stolen",
@@ -417,7 +488,7 @@ def _interval(est, errors, confidence, zero_ok):
 
 def _result(*, n, v, w, pos, labels, ids, ok, data, ll0, ll1, full, clean, shares, probs, made,
             stolen, boot, null, lr, pvalue, expected, iters, n_groups, confidence,
-            excluded, grid, params):
+            excluded, grid, params, covariates=()):
     made_mean, made_sd = made
     stolen_mean, stolen_sd = stolen
     zero_ok = not (pvalue <= 1 - confidence)
@@ -447,10 +518,18 @@ def _result(*, n, v, w, pos, labels, ids, ok, data, ll0, ll1, full, clean, share
     details.update({
         "lr": float(lr), "lr_converged": float(2 * (ll1 - ll0)), "pvalue_simulated": float(pvalue),
         "null_lr_mean": float(null[:, 0].mean()) if null.size else float("nan"),
-        "mu_turnout": float(full.mu[0]), "mu_leader": float(full.mu[1]),
+        "mu_turnout": float(full.beta[0, 0]), "mu_leader": float(full.beta[0, 1]),
         "sd_turnout": float(sd[0]), "sd_leader": float(sd[1]),
         "corr": float(full.sigma[0, 1] / (sd[0] * sd[1])), "wide_share": float(full.q),
         "outlier_share": float(full.u),
+        # clean-mean shift per standard deviation of each covariate, in the
+        # district-scaled logit residuals (turnout, leader share)
+        **{f"covariate_{name}_{axis}": float(full.beta[j + 1, k])
+           for j, (name, _) in enumerate(covariates)
+           for k, axis in enumerate(("turnout", "leader"))},
+        **{f"covariate_{name}_{what}": float(val)
+           for name, (mean, sd) in covariates
+           for what, val in (("mean", mean), ("sd", sd))},
         "iterations": int(iters), "groups": int(n_groups) if labels is not None else 0,
         "excluded_stations": int((~ok).sum()), "leader_total": total,
         "confidence": confidence})
@@ -479,13 +558,14 @@ def _result(*, n, v, w, pos, labels, ids, ok, data, ll0, ll1, full, clean, share
 
 
 def mixture_table(table, *, leader: str | None = None, level: str | None = None,
-                  **options) -> MixtureResult:
+                  covariates=None, **options) -> MixtureResult:
     """:func:`mixture` on a :class:`~audit.canonical.StationTable`, with the
     finest hierarchy level as groups (or ``level``) and the region /
     district / station labels as ``ids`` (``"region / district /
     station"``), so that a report can rank stations and districts.
 
-    ``level=""`` fits without groups (a national centre).
+    ``level=""`` fits without groups (a national centre).  ``covariates``
+    names columns of the table to pass as :func:`mixture`'s covariates.
     """
     from ...binding import nested_labels
     from ...registry import finest_level
@@ -500,5 +580,13 @@ def mixture_table(table, *, leader: str | None = None, level: str | None = None,
     def col(c):
         return data[c].to_numpy(dtype=float, na_value=np.nan)
 
+    cov = None
+    if covariates:
+        names = [covariates] if isinstance(covariates, str) else list(covariates)
+        unknown = [c for c in names if c not in data.columns]
+        if unknown:
+            raise ValueError(f"covariate {unknown[0]!r} is not a column of the table; "
+                             "columns are: " + ", ".join(map(str, data.columns)))
+        cov = data[names].reset_index(drop=True)
     return mixture(col("registered"), col("ballots_cast"), col(lead), groups=groups,
-                   ids=ids, **options)
+                   ids=ids, covariates=cov, **options)
