@@ -193,3 +193,21 @@ def test_fraud_rejects_bad_arguments(clean, func, kwargs, match):
 def test_fraud_rejects_non_table():
     with pytest.raises(TypeError, match="StationTable"):
         ballot_stuffing(pd.DataFrame())
+
+
+def test_a_second_kind_of_station_differs_as_asked_and_only_when_asked():
+    plain = clean_election(3000, rng=21)
+    same = clean_election(3000, rng=21, kind_share=0.0, kind_turnout_shift=2.0)
+    pd.testing.assert_frame_equal(plain.data, same.data)        # nothing drawn for it
+    assert "kind" not in plain.data
+    t = clean_election(3000, rng=21, kind_share=0.3, kind_turnout_shift=1.0,
+                       kind_leader_shift=-1.0)
+    d = t.data
+    kind = d["kind"].to_numpy() == 1
+    assert 0.25 < kind.mean() < 0.35
+    turnout = d.ballots_cast.to_numpy(float) / d.registered.to_numpy(float)
+    share = d.leader.to_numpy(float) / d.ballots_cast.to_numpy(float)
+    assert turnout[kind].mean() > turnout[~kind].mean() + 0.1
+    assert share[kind].mean() < share[~kind].mean() - 0.1
+    with pytest.raises(ValueError, match="kind_share must lie in"):
+        clean_election(100, rng=1, kind_share=1.5)

@@ -128,7 +128,8 @@ def clean_election(n_stations: int = 3000, *, rng=None, n_regions: int | None = 
                    leader_mean: float = 0.5, leader_region_concentration: float = 15.0,
                    leader_station_concentration: float = 50.0,
                    invalid_rate: float = 0.015, taken_away_rate: float = 0.002,
-                   sizes=None) -> StationTable:
+                   sizes=None, kind_share: float = 0.0, kind_turnout_shift: float = 0.0,
+                   kind_leader_shift: float = 0.0) -> StationTable:
     """Draw a clean election: heterogeneous regions, binomial counts.
 
     Parameters
@@ -156,6 +157,13 @@ def clean_election(n_stations: int = 3000, *, rng=None, n_regions: int | None = 
         Share of issued ballots not found in the boxes.
     sizes : array of int, optional
         Registered voters per station; default :func:`station_sizes`.
+    kind_share, kind_turnout_shift, kind_leader_shift : float
+        A second kind of station (rural against urban, say), legitimately
+        different: a share ``kind_share`` of the stations, drawn at random,
+        have their turnout and leader rates moved by these shifts on the
+        logit scale, and a column ``kind`` (1 for them, 0 for the others)
+        is added.  With ``kind_share=0`` (default) nothing is drawn for it,
+        so the election is the one drawn without these options.
 
     Returns
     -------
@@ -214,6 +222,14 @@ def clean_election(n_stations: int = 3000, *, rng=None, n_regions: int | None = 
         raise ValueError(f"sizes must have {n} entries, got shape {registered.shape}")
     turnout = _beta(rng, reg_turnout[region], turnout_station_concentration)
     lead = _beta(rng, reg_leader[region], leader_station_concentration)
+    _check_fraction("kind_share", kind_share)
+    kind = None
+    if kind_share > 0:
+        kind = (rng.random(n) < kind_share).astype(np.int64)
+        for rates, shift in ((turnout, kind_turnout_shift), (lead, kind_leader_shift)):
+            r = np.clip(rates, 1e-12, 1 - 1e-12)
+            logit = np.log(r / (1 - r)) + shift * kind
+            rates[:] = 1 / (1 + np.exp(-logit))
     inval = _beta(rng, invalid_rate, 100.0, n) if invalid_rate > 0 else np.zeros(n)
 
     issued = rng.binomial(registered, turnout)
@@ -246,13 +262,17 @@ def clean_election(n_stations: int = 3000, *, rng=None, n_regions: int | None = 
         data[name] = others[:, j]
     for c in [*COUNTS, *options]:
         data[c] = data[c].astype("Int64")
+    if kind is not None:
+        data["kind"] = kind
     params = dict(n_stations=n, n_regions=k, turnout_mean=turnout_mean,
                   leader_mean=leader_mean,
                   turnout_region_concentration=turnout_region_concentration,
                   turnout_station_concentration=turnout_station_concentration,
                   leader_region_concentration=leader_region_concentration,
                   leader_station_concentration=leader_station_concentration,
-                  invalid_rate=invalid_rate, taken_away_rate=taken_away_rate)
+                  invalid_rate=invalid_rate, taken_away_rate=taken_away_rate,
+                  kind_share=kind_share, kind_turnout_shift=kind_turnout_shift,
+                  kind_leader_shift=kind_leader_shift)
     return StationTable(data=data, options=options,
                         source={"format": "simulated", "generator": "clean_election",
                                 "params": params, "altered": np.zeros(n, bool),
