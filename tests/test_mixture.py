@@ -97,8 +97,8 @@ def test_recovery_on_data_simulated_from_the_model():
     data = mm.Data(n=n, feat=None, z0=None, logj=None, dvar=None, made=None,
                    stolen=None, cx=np.repeat(g.normal(0.2, 0.3, 40), 100),
                    cy=np.repeat(g.normal(0.4, 0.3, 40), 100), sx=np.ones(4000),
-                   sy=np.ones(4000))
-    p = mm.Params(weights=w, mu=np.zeros(2), sigma=np.array([[0.1, 0.02], [0.02, 0.08]]),
+                   sy=np.ones(4000), X=np.ones((4000, 1)))
+    p = mm.Params(weights=w, beta=np.zeros((1, 2)), sigma=np.array([[0.1, 0.02], [0.02, 0.08]]),
                   q=0.02, u=0.0)
     v, lead, made, stolen, _ = mm.simulate(n, data, p, grid, g)
     res = mixture(n, v, lead, groups=codes, n_boot=9, n_null=4, null_iter=15, rng=6)
