@@ -354,42 +354,38 @@ def estimates_table(battery, mixture=None) -> pd.DataFrame:
     for test, res in runs:
         d = res.details
         level = f"{100 * d.get('confidence', 0.95):.0f}%"
+
+        def add(name, key, fmt, meaning, value=None):
+            # an estimate and its interval, ``key``, ``key_ci_low``, ``key_ci_high``
+            rows.append(_estimate(name, d.get(key) if value is None else value,
+                                  d.get(f"{key}_ci_low"), d.get(f"{key}_ci_high"), fmt,
+                                  level, meaning))
+
         if test == "excess_votes":
-            rows.append(_estimate(
-                "excess votes for the leader", res.statistic, d.get("excess_ci_low"),
-                d.get("excess_ci_high"), _votes, level,
+            add("excess votes for the leader", "excess", _votes,
                 "Votes the leader received beyond what the stations near the most common "
                 "turnout would predict if higher-turnout stations voted like them "
                 "(Shpilkin's method). A large positive value fits added ballots, but also "
                 "any real link between turnout and support; a negative value means "
-                "higher-turnout stations favour the leader less."))
+                "higher-turnout stations favour the leader less.", value=res.statistic)
         elif test == "fingerprint":
-            rows.append(_estimate(
-                "fingerprint: share of stations with incremental fraud (f_i)", d.get("f_i"),
-                d.get("f_i_ci_low"), d.get("f_i_ci_high"), _pct, level,
+            add("fingerprint: share of stations with incremental fraud (f_i)", "f_i", _pct,
                 "From fitting Klimek et al.'s (2012) model to the joint spread of turnout and "
                 "leader share: the share of stations whose cloud is smeared toward high "
                 "turnout and high support, as added ballots would do. Zero means the cloud "
-                "fits a clean count."))
-            rows.append(_estimate(
-                "fingerprint: share of stations with extreme fraud (f_e)", d.get("f_e"),
-                d.get("f_e_ci_low"), d.get("f_e_ci_high"), _pct, level,
-                "Stations reported near 100% turnout and 100% support."))
+                "fits a clean count.")
+            add("fingerprint: share of stations with extreme fraud (f_e)", "f_e", _pct,
+                "Stations reported near 100% turnout and 100% support.")
         elif test == "mixture":
-            rows.append(_estimate(
-                "mixture model: share of stations classed as fraud", d.get("share_fraud"),
-                d.get("share_fraud_ci_low"), d.get("share_fraud_ci_high"), _pct, level,
+            add("mixture model: share of stations classed as fraud", "share_fraud", _pct,
                 "A finite-mixture model (Mebane's eforensics class) sorts stations into "
                 "clean, incremental-fraud and extreme-fraud classes; this is the estimated "
-                "share of the two fraud classes."))
-            rows.append(_estimate(
-                "mixture model: fraudulent votes (manufactured + stolen)",
-                d.get("fraud_votes"), d.get("fraud_votes_ci_low"), d.get("fraud_votes_ci_high"),
-                _votes, level,
+                "share of the two fraud classes.")
+            add("mixture model: fraudulent votes (manufactured + stolen)", "fraud_votes", _votes,
                 f"Votes the model attributes to fraud, "
                 f"{_pct(d.get('fraud_votes_share', float('nan')))} of the leader's votes. It "
                 "rests on the model's shape for clean stations; a heterogeneous electorate "
-                "can look like fraud to it."))
+                "can look like fraud to it.")
     return pd.DataFrame(rows, columns=["estimate", "value", "interval", "what it means"])
 
 
