@@ -78,27 +78,19 @@ def _one(out, source, kind, scenario, sim):
           rec["seconds"], flush=True)
 
 
-def _cp(k, n):
-    from scipy.stats import beta
-
-    lo = 0.0 if k == 0 else float(beta.ppf(0.025, k, n - k + 1))
-    hi = 1.0 if k == n else float(beta.ppf(0.975, k + 1, n - k))
-    return lo, hi
-
-
 def summary(path) -> pd.DataFrame:
     rows = [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
     runs = pd.DataFrame(rows)
     runs["p_rank"] = [null_pvalue(r.lr, r.null_lr, "rank")[0] for r in runs.itertuples()]
-    runs["p_t"] = [null_pvalue(r.lr, r.null_lr, "t")[0] for r in runs.itertuples()]
-    runs["z"] = [null_pvalue(r.lr, r.null_lr, "t")[1] for r in runs.itertuples()]
+    runs["p_t"], runs["z"] = zip(*(null_pvalue(r.lr, r.null_lr, "t")
+                                   for r in runs.itertuples()))
     out = []
     for (kind, scenario, source), g in runs.groupby(["kind", "scenario", "source"]):
         rec = {"kind": kind, "scenario": scenario, "source": source, "runs": len(g),
                "mean z": round(float(g.z.mean()), 2), "mean p_t": round(float(g.p_t.mean()), 3)}
         for col in ("p_rank", "p_t"):
             k = int((g[col] <= 0.05).sum())
-            lo, hi = _cp(k, len(g))
+            lo, hi = real._cp(k, len(g))
             rec[f"{col} <= 0.05"] = f"{k}/{len(g)} [{lo:.3f}, {hi:.3f}]"
         out.append(rec)
     # each null ratio against the t law of the other 18 of its run
