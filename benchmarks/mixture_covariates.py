@@ -27,19 +27,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import numpy as np
-from scipy.stats import rankdata
+from mixture_validation import auc
 
 from audit.stations.forensics.mixture import mixture
 from audit.stations.simulate import ballot_stuffing, clean_election
-
-
-def auc(score, label):
-    """Probability that a labelled station outranks an unlabelled one."""
-    label = np.asarray(label, bool)
-    ranks = rankdata(score)
-    k, m = label.sum(), (~label).sum()
-    return float((ranks[label].sum() - k * (k + 1) / 2) / (k * m))
 
 
 def one(seed):
@@ -55,8 +46,8 @@ def one(seed):
         res = mixture(d.registered, d.ballots_cast, d.leader, groups=d.district,
                       covariates=cov, n_boot=0, n_null=4, rng=1)
         p = res.table.p_fraud.to_numpy()
-        rows.append(f"| {seed} | {label} | {auc(p, stuffed):.2f} | "
-                    f"{auc(p[~stuffed], kind[~stuffed] == 1):.2f} | "
+        rows.append(f"| {seed} | {label} | {auc(stuffed, p):.2f} | "
+                    f"{auc(kind[~stuffed] == 1, p[~stuffed]):.2f} | "
                     f"{res.details['manufactured']:,.0f} / {injected:,} | "
                     f"{res.details['lr']:,.0f} |")
     return rows
