@@ -23,7 +23,7 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
-from ._lazy import special, stats
+from ._lazy import stats
 
 from ...core.errors import NotApplicable
 from ...core.threads import single_threaded_blas
@@ -32,6 +32,7 @@ from ..result import TestResult, exclusion_table, simulated_pvalue
 from ._validation import as_counts
 from ._digit_law import _bernstein_window
 from ._poisson_binomial import _saddlepoint_log_sf, poisson_binomial_sf
+from ._special import log_factorial
 
 __all__ = ["integer_percentages", "integer_probabilities"]
 
@@ -117,7 +118,7 @@ def _is_integer(k, n, scale):
 
 
 #: Largest denominator for which log-factorials are tabulated once (8 bytes
-#: each); above it they are computed per value with ``gammaln``.
+#: each); above it they are computed per value (:func:`._special.log_factorial`).
 _TABLE_MAX = 1 << 23
 
 
@@ -125,7 +126,7 @@ def _log_factorials(n_max: int) -> np.ndarray | None:
     """``log(j!)`` for j = 0..n_max, or None when the table would be too big."""
     if n_max > _TABLE_MAX:
         return None
-    return special.gammaln(np.arange(n_max + 1, dtype=float) + 1)
+    return log_factorial(np.arange(n_max + 1))
 
 
 #: Stations per block of :func:`_window_summary`: the block's arrays stay in
@@ -204,7 +205,7 @@ def _window_block(n, p, scale):
     p_s = np.where(point_s, 0.5, p[order])
     log_ratio = np.log(p_s) - np.log1p(-p_s)
     log_base = n_s * np.log1p(-p_s) + (lf[n_s] if lf is not None
-                                        else special.gammaln(n_s + 1.0))
+                                        else log_factorial(n_s))
     active = n.size - np.cumsum(np.bincount(n_win))   # stations with > j windows
     size = int(m_hi.max()) + 1
     prob_s = np.zeros(n.size)
@@ -216,7 +217,7 @@ def _window_block(n, p, scale):
         if lf is not None:
             rest = lf[k] + lf[nn - k]
         else:
-            rest = special.gammaln(k + 1.0) + special.gammaln(nn - k + 1.0)
+            rest = log_factorial(k) + log_factorial(nn - k)
         return log_base[sel] - rest + k * log_ratio[sel]
 
     for j in range(int(n_win.max())):
