@@ -355,3 +355,69 @@ def test_figures_drawn_in_two_processes_are_the_same_bytes(election, tmp_path, m
         for fmt in ("svg", "pdf", "png"):
             a = (tmp_path / "one" / f"{name}.{fmt}").read_bytes()
             assert a == (tmp_path / "two" / f"{name}.{fmt}").read_bytes(), (name, fmt)
+
+
+def _same_files(one, two, names):
+    for name in names:
+        for fmt in ("svg", "pdf", "png"):
+            a = (one / f"{name}.{fmt}").read_bytes()
+            assert a == (two / f"{name}.{fmt}").read_bytes(), (name, fmt)
+
+
+def test_a_figure_worker_draws_the_same_bytes_as_the_process_itself(battery, tmp_path,
+                                                                     monkeypatch):
+    from audit.plots.run import FigureWorker, write_figures
+
+    monkeypatch.setenv("VOTE_AUDIT_FIGURE_PROCESSES", "1")
+    here = write_figures(battery, tmp_path / "here", alpha=0.05, leader="ДА")
+    with FigureWorker.start() as worker:
+        there = write_figures(battery, tmp_path / "there", alpha=0.05, leader="ДА",
+                              worker=worker)
+    assert here == there and len(here) >= 4
+    _same_files(tmp_path / "here", tmp_path / "there", here)
+
+
+def test_a_failed_figure_worker_leaves_the_drawing_to_the_process(battery, tmp_path):
+    import pickle
+
+    from audit.plots import run
+
+    with run.FigureWorker.start() as worker:
+        # a job that cannot be sent (an unpicklable provenance) makes render
+        # return None, and write_figures draws the figures itself
+        def unpicklable():
+            pass
+
+        job = run._job(battery, run.figure_plan(battery), alpha=0.05, provenance=None,
+                       leader="ДА", data_title=None)
+        job["provenance"] = unpicklable
+        with pytest.raises((pickle.PicklingError, AttributeError, TypeError)):
+            pickle.dumps(job)
+        assert worker.render(job) is None
+        assert worker.render(job) is None          # used once; never again
+    names = write_figures_with_dead_worker(battery, tmp_path / "dead")
+    reference = run.write_figures(battery, tmp_path / "ref", alpha=0.05, leader="ДА")
+    assert names == reference
+    _same_files(tmp_path / "dead", tmp_path / "ref", names)
+
+
+def write_figures_with_dead_worker(battery, folder):
+    from audit.plots import run
+
+    worker = run.FigureWorker.start()
+    worker._proc.kill()                   # the worker dies before it is given the job
+    worker._proc.join()
+    try:
+        return run.write_figures(battery, folder, alpha=0.05, leader="ДА", worker=worker)
+    finally:
+        worker.close()
+
+
+def test_an_unused_figure_worker_is_stopped_by_close():
+    from audit.plots.run import FigureWorker
+
+    worker = FigureWorker.start()
+    proc = worker._proc
+    worker.close()                 # terminated, not left to finish loading matplotlib
+    assert not proc.is_alive() and proc.exitcode is not None
+    worker.close()                               # closing twice is harmless

@@ -12,6 +12,20 @@ from ..core.outputs import OutputFolder, provenance
 
 
 def _cmd_run(args) -> int:
+    worker = None
+    if not args.no_figures:
+        from ..plots.run import FigureWorker
+
+        # matplotlib loads in its own process while the file is read and tested
+        worker = FigureWorker.start()
+    try:
+        return _run(args, worker)
+    finally:
+        if worker is not None:
+            worker.close()
+
+
+def _run(args, worker) -> int:
     from ..tables import datasets
     from ..stations.battery import (evidence_records, excluded_stations, exclusion_counts,
                           run_battery)
@@ -101,7 +115,8 @@ def _cmd_run(args) -> int:
               "tests": tests, "alpha": args.alpha, "provenance": prov}
     out.write_json("source.json", source)
     figures = _figures(battery, out.subfolder("figures"), alpha=args.alpha,
-                       provenance=prov, leader=leader, path=path) if not args.no_figures else []
+                       provenance=prov, leader=leader, path=path,
+                       worker=worker) if not args.no_figures else []
     out.write_manifest(prov)
 
     ok = int((ev["status"] == "ok").sum())
@@ -199,7 +214,7 @@ def _inputs(path: str, file: Path | None, mapping) -> tuple[list, list[Path]]:
 
 
 def _figures(battery, folder, *, alpha: float, provenance=None, leader: str = "",
-             path: str = "") -> list[str]:
+             path: str = "", worker=None) -> list[str]:
     """The evidence overview plus one figure per national result with a
     table, in the house style (see :mod:`audit.plots.run`); a registered
     dataset is named by its description in the source lines."""
@@ -208,7 +223,8 @@ def _figures(battery, folder, *, alpha: float, provenance=None, leader: str = ""
 
     spec = datasets.REGISTRY.get(path)
     return write_figures(battery, folder, alpha=alpha, provenance=provenance, leader=leader,
-                         data_title=spec.description if spec is not None else None)
+                         data_title=spec.description if spec is not None else None,
+                         worker=worker)
 
 
 def dataset_rows() -> list[dict]:
