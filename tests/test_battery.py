@@ -390,3 +390,98 @@ def test_stations_left_out_are_listed_by_source_row(monkeypatch):
     result = battery.results[0]
     assert pickle.loads(pickle.dumps(result)).excluded.equals(result.excluded)
     assert battery.results[1].excluded.empty    # toy_plain: nothing left out
+
+
+# ------------------------------------------------------- forked processes
+
+def _same_battery(a, b):
+    pd.testing.assert_frame_equal(a.evidence.drop(columns="details"),
+                                  b.evidence.drop(columns="details"))
+    assert a.evidence["details"].tolist() == b.evidence["details"].tolist()
+    for ra, rb in zip(a.results, b.results):
+        assert (ra is None) == (rb is None)
+        if ra is not None and getattr(ra, "table", None) is not None:
+            pd.testing.assert_frame_equal(ra.table, rb.table)
+            pd.testing.assert_frame_equal(ra.excluded, rb.excluded)
+
+
+def test_the_battery_on_two_processes_gives_the_same_table():
+    from audit.stations.simulate import ballot_stuffing, clean_election
+
+    table = ballot_stuffing(clean_election(1500, rng=11, n_regions=3), share=0.05, rng=12)
+    # threaded tests (spikes' resamples) run on one thread in the processes
+    tests = ["integer_percentages", "last_digit", "spikes", "turnout_leader_correlation",
+             "turnout_skewness", "first_digit"]
+    one = run_battery(table, tests=tests, by="region", rng=5, processes=1)
+    two = run_battery(table, tests=tests, by="region", rng=5, processes=2)
+    assert len(one.evidence) == 4 * len(tests)
+    _same_battery(one, two)
+
+
+def test_battery_processes_by_default_and_from_the_environment(monkeypatch):
+    from audit.stations import battery
+    from audit.stations.simulate import clean_election
+
+    small = battery.plan_battery(clean_election(300, rng=1), tests=["last_digit"])
+    monkeypatch.delenv(battery.PROCESSES_ENV, raising=False)
+    assert battery.battery_processes(small) == 1          # too few stations to pay off
+    monkeypatch.setattr(battery, "PARALLEL_MIN_STATIONS", 100)
+    from audit.core.threads import usable_cores
+
+    assert battery.battery_processes(small) == usable_cores()
+    monkeypatch.setenv(battery.PROCESSES_ENV, "3")
+    assert battery.battery_processes(small) == 3
+    monkeypatch.setenv(battery.PROCESSES_ENV, "many")
+    with pytest.raises(InputError, match="VOTE_AUDIT_PROCESSES must be a whole number"):
+        battery.battery_processes(small)
+
+
+def test_inside_a_worker_process_the_battery_stays_on_one_process():
+    import multiprocessing
+
+    from audit.stations import battery
+    from audit.stations.simulate import clean_election
+
+    plan = battery.plan_battery(clean_election(300, rng=1), tests=["last_digit"])
+
+    def inside(queue):
+        battery.PARALLEL_MIN_STATIONS = 1
+        queue.put(battery.battery_processes(plan))
+
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=inside, args=(queue,))
+    proc.start()
+    got = queue.get(timeout=60)
+    proc.join()
+    assert got == 1
+
+
+def test_a_result_that_cannot_be_sent_back_is_computed_in_the_process(toys):
+    reg, _ = toys
+
+    @register("toy_unpicklable", family="toy")
+    def toy_unpicklable(ballots_cast, *, rng=None):
+        """A result holding a local function (it cannot be pickled)."""
+        def local():
+            return None
+        return TestResult("toy_unpicklable", statistic=1.0, pvalue=0.5,
+                          n=len(ballots_cast),
+                          table=pd.DataFrame({"observed": [1], "f": [local]}))
+
+    tests = ["toy_share", "toy_unpicklable"]
+    two = run_battery(make_table(), tests=tests, by="region", rng=3, processes=2)
+    one = run_battery(make_table(), tests=tests, by="region", rng=3, processes=1)
+    pd.testing.assert_frame_equal(one.evidence.drop(columns=["details"]),
+                                  two.evidence.drop(columns=["details"]))
+    assert (two.evidence["status"] == "ok").sum() >= 4
+    assert callable(two.results[1].table["f"].iloc[0])
+
+
+def test_costs_are_declared_positive():
+    from audit.stations.registry import REGISTRY as real
+
+    assert all(spec.cost > 0 for spec in real.values())
+    assert real["fingerprint"].cost > real["last_digit"].cost
+    with pytest.raises(ValueError, match="cost must be a positive number"):
+        register("toy_free", family="toy", cost=0)(lambda ballots_cast, *, rng=None: None)

@@ -144,11 +144,30 @@ def _render(index: int):
         return name, figure_bytes(fig, provenance=job["provenance"])
 
 
+def _runnable_elsewhere() -> float:
+    """Processes that want a core now, besides this one: from the kernel's
+    count of runnable tasks (``/proc/loadavg``) where there is one, else the
+    one-minute load average.  The instant count matters after the battery,
+    whose own processes have just raised the load average."""
+    import os
+
+    try:
+        with open("/proc/loadavg", encoding="ascii") as fh:
+            running = fh.read().split()[3].split("/")[0]
+        return max(0.0, float(running) - 1)
+    except (OSError, IndexError, ValueError):
+        pass
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return 0.0
+
+
 def figure_processes(n_figures: int) -> int:
     """How many processes draw the figures: ``VOTE_AUDIT_FIGURE_PROCESSES``
     when set, else 2 when the process may use several cores, one of them
-    is idle (by the load average), the platform can fork and there are at
-    least 2 figures; 1 otherwise. The files are the same either way."""
+    is idle (:func:`_runnable_elsewhere`), the platform can fork and there
+    are at least 2 figures; 1 otherwise. The files are the same either way."""
     import multiprocessing
     import os
 
@@ -162,10 +181,7 @@ def figure_processes(n_figures: int) -> int:
         from ..core.threads import usable_cores
 
         cores = usable_cores()
-        try:
-            idle = cores - os.getloadavg()[0]
-        except OSError:
-            idle = cores
+        idle = cores - _runnable_elsewhere()
         # a second process pays for itself only on a core nobody else uses
         wanted = min(2, cores) if n_figures >= 2 and idle >= 1 else 1
     if "fork" not in multiprocessing.get_all_start_methods():

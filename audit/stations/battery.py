@@ -173,7 +173,7 @@ def _details(result: TestResult) -> dict:
 
 
 def run_battery(table: StationTable, *, leader=None, tests=None, by=None, rng=0,
-                alpha: float = 0.05) -> BatteryResult:
+                alpha: float = 0.05, processes: int | None = None) -> BatteryResult:
     """Run every applicable registered test on ``table``.
 
     Parameters
@@ -197,6 +197,10 @@ def run_battery(table: StationTable, *, leader=None, tests=None, by=None, rng=0,
         same table, and adding a level does not change the national rows.
     alpha : float, default 0.05
         Level for the ``reject_bh`` / ``reject_holm`` columns.
+    processes : int, optional
+        Processes to spread the tasks over (forked, costliest test first;
+        see :func:`battery_processes` for the default).  The table is the
+        same for any number: each task has its own seed.
 
     Returns
     -------
@@ -227,8 +231,92 @@ def run_battery(table: StationTable, *, leader=None, tests=None, by=None, rng=0,
     >>> ev.query("status == 'ok'").sort_values("p_bh").head()  # doctest: +SKIP
     """
     plan = plan_battery(table, leader=leader, tests=tests, by=by, rng=rng, alpha=alpha)
-    return assemble_battery(plan, [run_battery_task(t, plan.parts[t.scope])
-                                   for t in plan.tasks])
+    n_proc = battery_processes(plan) if processes is None else max(1, int(processes))
+    if n_proc > 1 and len(plan.tasks) > 1:
+        outputs = _run_forked(plan, n_proc)
+    else:
+        outputs = [run_battery_task(t, plan.parts[t.scope]) for t in plan.tasks]
+    return assemble_battery(plan, outputs)
+
+
+#: Fewest stations in the national scope for which :func:`battery_processes`
+#: spreads the tests over processes: below it the whole default battery
+#: takes a second or two, and starting processes and sending results back
+#: would eat most of the gain.
+PARALLEL_MIN_STATIONS = 20_000
+
+#: Environment variable that sets the number of battery processes.
+PROCESSES_ENV = "VOTE_AUDIT_PROCESSES"
+
+
+def battery_processes(plan: "BatteryPlan") -> int:
+    """How many processes :func:`run_battery` uses by default.
+
+    ``VOTE_AUDIT_PROCESSES`` when set; otherwise one inside a worker process
+    (the calibration harness's and Dask's workers already use every core),
+    where processes cannot be forked, or below
+    :data:`PARALLEL_MIN_STATIONS` stations; else the usable cores.
+    """
+    import multiprocessing
+    import os
+
+    from ..core.threads import usable_cores
+
+    text = os.environ.get(PROCESSES_ENV, "").strip()
+    if text:
+        try:
+            n = int(text)
+        except ValueError:
+            raise InputError(f"{PROCESSES_ENV} must be a whole number of processes, "
+                             f"got {text!r}") from None
+        return max(1, n)
+    if (multiprocessing.parent_process() is not None
+            or "fork" not in multiprocessing.get_all_start_methods()):
+        return 1
+    national = plan.parts.get("national")
+    if national is None or len(national) < PARALLEL_MIN_STATIONS:
+        return 1
+    return usable_cores()
+
+
+#: The plan the forked battery processes run (inherited, never pickled).
+_FORKED: dict = {}
+
+
+def _forked_task(index: int):
+    plan = _FORKED["plan"]
+    task = plan.tasks[index]
+    return index, run_battery_task(task, plan.parts[task.scope])
+
+
+def _run_forked(plan: BatteryPlan, n_proc: int) -> list:
+    """The outputs of every task of ``plan``, in task order, computed on
+    ``n_proc`` forked processes that take the costliest tasks first (the
+    registry's ``cost``).  Inside them the tests' own threads drop to one
+    (:func:`audit.core.threads.worker_threads`), so the cores are not shared
+    twice over."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    order = sorted(range(len(plan.tasks)), key=lambda i: (-plan.tasks[i].spec.cost, i))
+    outputs: list = [None] * len(plan.tasks)
+    _FORKED["plan"] = plan
+    try:
+        with ProcessPoolExecutor(min(n_proc, len(order)),
+                                 mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = [pool.submit(_forked_task, i) for i in order]
+            for future in futures:
+                try:
+                    index, out = future.result()
+                except Exception:
+                    # a result that cannot be sent back (a plugin's unpicklable
+                    # value) or a worker that died: the task runs here below
+                    continue
+                outputs[index] = out
+    finally:
+        _FORKED.clear()
+    return [out if out is not None else run_battery_task(t, plan.parts[t.scope])
+            for t, out in zip(plan.tasks, outputs)]
 
 
 @dataclass(frozen=True)

@@ -170,6 +170,7 @@ class TestSpec:
     max_twins: int | None = None
     default: bool = True
     leaves_out: tuple[str, ...] = ()
+    cost: float = 1.0
 
     @property
     def evidence(self) -> bool:
@@ -221,7 +222,7 @@ def register(name: str, *, family: str, min_units: int = 1, null: str = "",
              evidence: bool | None = None, flag: str = "", why: str = "",
              variants: dict | None = None, calibration_options: dict | None = None,
              max_sims: int | None = None, max_twins: int | None = None,
-             default: bool = True, leaves_out: tuple = ()):
+             default: bool = True, leaves_out: tuple = (), cost: float = 1.0):
     """Decorator that registers a station-level test under ``name``.
 
     Parameters
@@ -260,6 +261,12 @@ def register(name: str, *, family: str, min_units: int = 1, null: str = "",
         the result is that of the data without it.  Any other malformed
         value must raise ``ValueError``/``TypeError`` naming the argument;
         the property tests hold every test to what it declares here.
+    cost : float, default 1.0
+        Rough running time on a national file, relative to a plain digit
+        test (a fraction of a second on 100,000 stations).  Used only to
+        schedule: when the battery spreads its tests over processes it
+        starts the costliest first, so that one long test does not start
+        last.  Results never depend on it.
 
     Raises
     ------
@@ -275,6 +282,8 @@ def register(name: str, *, family: str, min_units: int = 1, null: str = "",
     if unknown:
         raise ValueError(f"test {name!r}: leaves_out {', '.join(unknown)} unknown; "
                          f"known: {', '.join(LEAVES_OUT)}")
+    if not (isinstance(cost, (int, float)) and cost > 0):
+        raise ValueError(f"test {name!r}: cost must be a positive number, got {cost!r}")
     if evidence is None:
         evidence, why = False, why or UNCALIBRATED.replace("NAME", name)
     cal = Calibration(evidence=evidence, flag=flag, why=why)
@@ -322,7 +331,7 @@ def register(name: str, *, family: str, min_units: int = 1, null: str = "",
             description=doc.splitlines()[0] if doc else "", calibration=cal,
             variants=tuple(built), calibration_options=dict(calibration_options or {}),
             max_sims=max_sims, max_twins=max_twins, default=bool(default),
-            leaves_out=leaves_out)
+            leaves_out=leaves_out, cost=float(cost))
         func.spec = REGISTRY[name]
         return func
 

@@ -81,7 +81,7 @@ FIRST_NULL = ("the first digit of each count is that of a binomial redraw "
 FIRST_CLASSICAL = "first digits of the counts follow Benford's law"
 
 
-@register("first_digit", family="digits", min_units=50, null=FIRST_NULL,
+@register("first_digit", family="digits", min_units=50, null=FIRST_NULL, cost=3,
           leaves_out=("missing",),
           evidence=False, flag="liberal", why=_LEADING_WHY)
 def first_digit(votes, *, min_count=1, min_units=50, null="binomial",
@@ -224,7 +224,7 @@ def _exact_sum_pvalue(n, probs, observed_sum):
     return float(2 * stats.norm.sf(z)), "normal"
 
 
-@register("second_digit_mean", family="digits", min_units=50, null=SECOND_NULL,
+@register("second_digit_mean", family="digits", min_units=50, null=SECOND_NULL, cost=3,
           leaves_out=("missing",),
           evidence=False, flag="liberal", why=_LEADING_WHY)
 def second_digit_mean(votes, *, min_count=10, min_units=50,
@@ -323,7 +323,7 @@ def second_digit_mean(votes, *, min_count=10, min_units=50,
                       params=params, details=details, table=table)
 
 
-@register("second_digit", family="digits", min_units=50, null=SECOND_NULL,
+@register("second_digit", family="digits", min_units=50, null=SECOND_NULL, cost=3,
           leaves_out=("missing",),
           evidence=False, flag="liberal", why=_LEADING_WHY)
 def second_digit(votes, *, min_count=10, min_units=50, null="binomial",

@@ -64,7 +64,7 @@ def _pair_test(test, votes, min_count, min_units, alternative, null, which):
         params, _details(note), labels)
 
 
-@register("last_two_repeat", family="digits", min_units=50, null=REPEAT_NULL,
+@register("last_two_repeat", family="digits", min_units=50, null=REPEAT_NULL, cost=5,
           leaves_out=("missing",),
           evidence=True)
 def last_two_repeat(votes, *, min_count=100, min_units=50,
@@ -114,7 +114,7 @@ def last_two_repeat(votes, *, min_count=100, min_units=50,
                       alternative, null, 0)
 
 
-@register("last_two_adjacent", family="digits", min_units=50,
+@register("last_two_adjacent", family="digits", min_units=50, cost=5,
           leaves_out=("missing",),
           evidence=True,
           null=ADJACENT_NULL)

@@ -20,7 +20,7 @@ def _weighted_r(t, s, w, codes=None):
     return float((w * tc * sc).sum() / np.sqrt((w * tc ** 2).sum() * (w * sc ** 2).sum()))
 
 
-@register("turnout_leader_correlation", family="distribution", min_units=10,
+@register("turnout_leader_correlation", family="distribution", min_units=10, cost=10,
           leaves_out=("leader_over_cast", "cast_over_registered"),
           null="leader share does not rise with turnout across stations",
           evidence=False, flag="liberal",

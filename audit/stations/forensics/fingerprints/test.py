@@ -125,7 +125,7 @@ def _tail_pvalue(observed, null):
           variants={"groups": {"groups": Column("region")}},
           calibration_options={"n_null": 19, "n_boot": 0, "n_sim": 2,
                                "n_correct": 1, "step": 0.02},
-          max_sims=40)
+          max_sims=40, cost=60)
 @single_threaded_blas
 def fingerprint(registered, ballots_cast, leader, *, groups=None, bins=50,
                 alpha=2.0, theta_grid=(0.2,), sigma_extreme=0.075,

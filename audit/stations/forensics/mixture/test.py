@@ -172,7 +172,7 @@ _WHY_GROUPS = (
     "read its estimates with their intervals")
 
 
-@register("mixture", family="model", min_units=100, null=_NULL, evidence=False,
+@register("mixture", family="model", min_units=100, null=_NULL, evidence=False, cost=300,
           leaves_out=("missing", "leader_over_cast", "cast_over_registered"),
           flag="liberal", why=_WHY_NATIONAL,
           variants={"groups": Variant("groups", {"groups": GROUPS},

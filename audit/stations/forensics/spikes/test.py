@@ -113,7 +113,7 @@ def _validate(ballots_cast, leader, focal, halfwidth, min_ballots, n_resamples,
     return n_i, w_i, foc
 
 
-@register("spikes", family="spike", min_units=100, null=_NULL,
+@register("spikes", family="spike", min_units=100, null=_NULL, cost=20,
           leaves_out=("leader_over_cast",),
           evidence=False, flag="liberal",
           why="clean twins of the Russian files, whose leader shares are smooth "
