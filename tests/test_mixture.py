@@ -49,6 +49,23 @@ def test_same_seed_same_numbers(clean):
     pd.testing.assert_frame_equal(a.table, b.table)
 
 
+def test_the_refits_give_the_same_numbers_in_processes_threads_or_in_line(stuffed, monkeypatch):
+    from audit.stations.forensics.mixture import test as mt
+
+    monkeypatch.setenv("VOTE_AUDIT_THREADS", "1")
+    inline = _run(stuffed, rng=4)
+    monkeypatch.setenv("VOTE_AUDIT_THREADS", "2")
+    forked = _run(stuffed, rng=4)                   # forked processes (Linux)
+    monkeypatch.setattr("multiprocessing.get_all_start_methods", lambda: ["spawn"])
+    threaded = _run(stuffed, rng=4)                 # no fork: threads
+    for other in (forked, threaded):
+        assert other.statistic == inline.statistic and other.pvalue == inline.pvalue
+        pd.testing.assert_frame_equal(other.bootstrap, inline.bootstrap)
+        np.testing.assert_array_equal(other.null_statistics, inline.null_statistics)
+        assert other.details == inline.details
+    assert not mt._REFIT                            # nothing left behind
+
+
 def test_station_estimates_add_up_to_the_totals(stuffed):
     res = _run(stuffed, rng=1)
     t = res.table
