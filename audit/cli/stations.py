@@ -12,20 +12,13 @@ from ..core.outputs import OutputFolder, provenance
 
 
 def _cmd_run(args) -> int:
-    worker = None
-    if not args.no_figures:
-        from ..plots.run import FigureWorker
+    from contextlib import ExitStack
 
-        # matplotlib loads in its own process while the file is read and tested
-        worker = FigureWorker.start()
-    try:
-        return _run(args, worker)
-    finally:
-        if worker is not None:
-            worker.close()
+    with ExitStack() as stack:
+        return _run(args, stack)
 
 
-def _run(args, worker) -> int:
+def _run(args, stack) -> int:
     from ..tables import datasets
     from ..stations.battery import (evidence_records, excluded_stations, exclusion_counts,
                           run_battery)
@@ -68,6 +61,15 @@ def _run(args, worker) -> int:
     inputs, local = _inputs(path, file, args.mapping)
     # Checked before reading, so that a clash is reported before a long run.
     out = OutputFolder(args.out, inputs=local, names=OUTPUT_NAMES)
+    worker = None
+    if not args.no_figures:
+        from ..plots.run import FigureWorker
+
+        # the arguments are sound: matplotlib loads in a process of its own
+        # while the file is read and tested, and the figures are drawn there
+        worker = FigureWorker.start()
+        if worker is not None:
+            stack.callback(worker.close)
     with _read_limits(args):
         if file is None:
             table = datasets.load(path, **options)  # sha256 verified, Parquet copy reused
