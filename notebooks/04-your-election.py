@@ -15,7 +15,7 @@
 #
 # This report runs the forensic test battery of `vote-audit` on one file of
 # polling-station results and says, in plain words, what the counts show and what
-# they do not. Build it with `audit report FILE --format F --out DIR`, or open this
+# they do not. Build it with `audit report FILE --out DIR`, or open this
 # notebook (`make lab`) and set the parameters below.
 #
 # **How to read it.** Each test states a null hypothesis of a clean count (for
@@ -32,7 +32,7 @@
 # %% tags=["parameters"]
 # Station results file (or a registered dataset name, see `audit datasets`).
 FILE = ""
-# Reader of the file (see `audit run --help`); empty for a registered dataset.
+# Reader of the file (see `audit run --help`); empty: told from the file's columns.
 FORMAT = ""
 # Option tested as the leader: column name or a unique part of one (empty: most votes).
 LEADER = ""
@@ -75,7 +75,7 @@ from audit.stations.battery import run_battery
 from audit.stations.where import region_fingerprints, region_points, where_to_look
 
 params = check_parameters(FILE, FORMAT, by=BY, region=REGION, lang=LANG, alpha=ALPHA,
-                          tests=TESTS)
+                          tests=TESTS, mapping=MAPPING)
 table = load_station_file(params, mapping=MAPPING)
 leader = table.leader_column(LEADER or None)
 name = params["file"] if params["dataset"] else Path(params["file"]).name

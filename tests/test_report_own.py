@@ -122,10 +122,24 @@ def test_empty_or_bad_parameters_give_one_line(argv, message, capsys, tmp_path):
     assert "StopIteration" not in err and "Traceback" not in err
 
 
-def test_a_file_without_its_format_is_one_line(station_file, tmp_path, capsys):
-    code = main(["report", str(station_file), "--out", str(tmp_path / "r2")])
+def test_a_file_whose_format_cannot_be_told_is_one_line(tmp_path, capsys):
+    odd = tmp_path / "odd.csv"
+    odd.write_text("place,people,papers\nA,100,50\n", encoding="utf-8")
+    code = main(["report", str(odd), "--out", str(tmp_path / "r2")])
     err = capsys.readouterr().err.strip()
-    assert code == 2 and "\n" not in err and "FORMAT is empty" in err
+    assert code == 2 and "\n" not in err and "cannot tell the format" in err
+    assert "--format" in err
+
+
+def test_the_format_is_told_from_the_file_as_audit_run_does(station_file, tmp_path):
+    from audit.reporting.own import check_parameters
+
+    assert check_parameters(str(station_file), "")["format"] == "canonical"
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("registered: people\n", encoding="utf-8")
+    assert check_parameters(str(station_file), "", mapping=str(mapping))["format"] == \
+        "canonical"
+    assert check_parameters(str(station_file), "ca-pollbypoll")["format"] == "ca-pollbypoll"
 
 
 @pytest.mark.slow  # starts a kernel (about 5 s); the checks made before it are fast above

@@ -49,8 +49,12 @@ def _split(text) -> list[str]:
 
 
 def check_parameters(file, fmt, *, by="", region="", lang="en", alpha=0.05,
-                     tests="") -> dict:
+                     tests="", mapping="") -> dict:
     """Check the report's parameters before anything is read.
+
+    An empty ``fmt`` is told from the file as ``audit run`` does: canonical
+    with a ``mapping``, else the one reader whose columns the file has (one
+    line listing the candidates when none or several fit).
 
     Returns the cleaned parameters (``file``, ``format``, ``dataset``: True
     for a registered dataset name, ``by``, ``regions``, ``tests``); raises
@@ -86,9 +90,12 @@ def check_parameters(file, fmt, *, by="", region="", lang="en", alpha=0.05,
     else:
         if not Path(file).exists():
             raise InputError("no such file, and not a registered dataset", file=file)
-        if not fmt:
-            raise InputError("FORMAT is empty: give the file's format, one of "
-                             + ", ".join(FORMATS))
+        if not fmt and str(mapping or "").strip():
+            fmt = "canonical"
+        elif not fmt:
+            from ..tables.detect import detect_format
+
+            fmt = detect_format(Path(file), FORMATS)
         if fmt not in FORMATS:
             raise InputError(f"unknown format {fmt!r}; expected one of " + ", ".join(FORMATS))
     names = _split(tests)

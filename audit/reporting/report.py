@@ -478,7 +478,7 @@ def build_own_report(file, *, out, format: str = "", leader: str = "", by: str =
     from .own import check_parameters
 
     params = check_parameters(file, format, by=by, region=region, lang=lang, alpha=alpha,
-                              tests=tests)
+                              tests=tests, mapping=mapping)
     if mapping and not Path(mapping).is_file():
         raise InputError("mapping file not found", file=mapping)
     values = {"FILE": params["file"], "FORMAT": params["format"], "LEADER": leader or "",
