@@ -187,9 +187,11 @@ else:
 # percentage (observed) against the number expected under binomial counting
 # (expected). Each level's rows add up to the national figure, so the share of the
 # excess says where it sits. Beside them: stations in the spikes the spike test
-# counts, and stations the mixture model classes as likely fraud (posterior
-# probability above one half). Station ids are those of the file; the full lists are
-# in `tables/where_to_look.csv` and `tables/where_stations.csv`.
+# counts, and stations the mixture model puts in one of its fraud classes (posterior
+# probability above one half). The model is descriptive: on honestly counted elections
+# it puts some stations there too, so a station in a fraud class is a station unlike
+# the rest of its district, not a proven fraud. Station ids are those of the file; the
+# full lists are in `tables/where_to_look.csv` and `tables/where_stations.csv`.
 
 # %%
 spike_result = next((r for rec, r in zip(battery.evidence.itertuples(), battery.results)
@@ -203,7 +205,8 @@ display(Markdown(
     f"Nationally, **{nat['integer_observed']:,}** of {nat['stations']:,} stations show a "
     f"whole-number turnout or leader share, against **{nat['integer_expected']:,.1f}** "
     f"expected (excess {nat['integer_excess']:,.1f}); {nat['spike_stations']:,} stations "
-    f"sit in spikes and {nat['fraud_stations']:,} are classed as likely fraud."))
+    f"sit in spikes and {nat['fraud_stations']:,} fall in the mixture model's fraud "
+    "classes."))
 for level in where.levels():
     part = where.by(level)
     display(Markdown(f"**By {level}** (first 15 of {len(part):,}, largest excess first)"))
@@ -216,7 +219,8 @@ if len(ip_row) and not bool(ip_row["reject_holm"].iloc[0]):
                      "is."))
 chance = nat["integer_expected"] / nat["stations"] if nat["stations"] else float("nan")
 display(Markdown(
-    f"**Stations at a whole percentage, in a spike or classed as likely fraud** (first 25, in "
+    f"**Stations at a whole percentage, in a spike or in a fraud class of the model** "
+    f"(first 25, in "
     f"the order of their district's excess). No station on this list is suspect by itself: "
     f"under a clean count about {chance:.0%} of stations land on a whole percentage by "
     "chance; it is the excess over that share, unit by unit, that points somewhere."))

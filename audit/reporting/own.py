@@ -388,7 +388,8 @@ def estimates_table(battery, mixture=None) -> pd.DataFrame:
                 "A finite-mixture model (Mebane's eforensics class) sorts stations into "
                 "clean, incremental-fraud and extreme-fraud classes; this is the estimated "
                 "share of the two fraud classes.")
-            add("mixture model: fraudulent votes (manufactured + stolen)", "fraud_votes", _votes,
+            add("mixture model: votes in its fraud classes (manufactured + stolen)",
+                "fraud_votes", _votes,
                 f"Votes the model attributes to fraud, "
                 f"{_pct(d.get('fraud_votes_share', float('nan')))} of the leader's votes. It "
                 "rests on the model's shape for clean stations; a heterogeneous electorate "
@@ -465,10 +466,10 @@ WHERE_NAMES = {
     "source_row": "source row", "stations": "stations used",
     "integer_observed": "whole-% stations", "integer_expected": "expected",
     "integer_excess": "excess", "share_of_excess": "share of national excess",
-    "spike_stations": "in spikes", "fraud_stations": "likely fraud (model)",
-    "fraud_votes": "fraud votes (model)", "integer": "whole %",
+    "spike_stations": "in spikes", "fraud_stations": "in a fraud class (model)",
+    "fraud_votes": "votes in fraud classes (model)", "integer": "whole %",
     "p_integer": "chance of whole %", "in_spike": "in a spike",
-    "p_fraud": "fraud probability (model)", "likely_fraud": "likely fraud (model)"}
+    "p_fraud": "chance of a fraud class (model)", "likely_fraud": "in a fraud class (model)"}
 
 
 def where_display(frame: pd.DataFrame) -> pd.DataFrame:

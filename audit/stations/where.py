@@ -17,9 +17,10 @@ district (territorial commission):
   the spike test (:func:`~audit.stations.forensics.spikes.spikes`) counts
   as a spike;
 - stations the finite-mixture fraud model
-  (:func:`~audit.stations.forensics.mixture.mixture_table`) classes as
-  likely fraud (posterior probability of a fraud class above one half), with
-  their expected fraudulent votes.
+  (:func:`~audit.stations.forensics.mixture.mixture_table`) puts in a
+  fraud class (posterior probability of a fraud class above one half), with
+  the votes the model puts in its fraud classes (a descriptive model: on
+  honestly counted elections it places some stations there too).
 
 Units are ranked by their share of the national integer-percentage excess.
 The station ids are the ``station`` labels as read from the source file,
@@ -50,7 +51,7 @@ MIN_REGISTERED = 100
 MAX_SHARE = 0.99
 
 #: Posterior probability of a fraud class above which a station counts as
-#: "classed as likely fraud" by the mixture model.
+#: "in a fraud class" of the mixture model.
 FRAUD_PROBABILITY = 0.5
 
 LEVELS = ("region", "district")
@@ -226,7 +227,7 @@ class WhereToLook:
 
     def flagged_stations(self, *, top: int | None = None) -> pd.DataFrame:
         """Stations that carry an anomaly (integer percentage, in a spike or
-        likely fraud), one row each with the source row and the station id
+        in a fraud class of the model), one row each with the source row and the station id
         as read, ranked by the integer excess of their district (or region),
         then by source row; the first ``top`` when given."""
         s = self.stations
