@@ -167,6 +167,42 @@ def test_missing_registered_and_columns_are_kept():
     assert (rest[clean.options].sum(axis=1) == rest.ballots_cast).all()
 
 
+def test_options_not_on_every_ballot_are_redrawn_not_copied():
+    """Constituencies with different candidates (an empty count = not on the
+    ballot there, as in Canada's poll-by-poll files): every station is
+    redrawn, an absent option stays empty and gets no votes, and the counts
+    still add up."""
+    clean = simulate.clean_election(1500, rng=61, options=("leader", "a", "b", "c"))
+    data = clean.data.copy()
+    regions = sorted(data["region"].unique())
+    no_c = data["region"] == regions[0]
+    no_ab = data["region"] == regions[1]                # the leader and c only
+    alone = data.index[data["region"] == regions[2]][:5]  # the leader alone
+    for col, rows in (("c", no_c), ("a", no_ab), ("b", no_ab)):
+        valid = data.loc[rows, col].astype("int64")
+        data.loc[rows, "leader"] = data.loc[rows, "leader"] + valid
+        data.loc[rows, col] = pd.NA
+    for col in ("a", "b", "c"):
+        data.loc[alone, "leader"] = data.loc[alone, "leader"] + data.loc[alone, col]
+        data.loc[alone, col] = pd.NA
+    table = StationTable(data=data, options=list(clean.options))
+    model = fit_twin(table, leader="leader")
+    assert model.info["kept_as_is"] == 0
+    t = model.draw(3).data
+    # redrawn, not copied
+    assert (t["leader"] != data["leader"]).mean() > 0.9
+    # absent options stay empty, present ones are filled
+    pd.testing.assert_frame_equal(t[["a", "b", "c"]].isna(), data[["a", "b", "c"]].isna())
+    counts = t[["leader", "a", "b", "c"]].fillna(0).sum(axis=1)
+    assert (counts + t["invalid"].fillna(0) == t["ballots_cast"]).all()
+    assert (t.loc[alone, "leader"] + t.loc[alone, "invalid"].fillna(0)
+            == t.loc[alone, "ballots_cast"]).all()
+    # where a and b are missing, c takes the other votes; elsewhere the
+    # composition is that of the district
+    rows = no_ab & ~data.index.isin(alone)
+    assert (t.loc[rows, "c"] > 0).mean() > 0.9
+
+
 def test_no_issued_column_gives_issued_equal_to_cast():
     clean = simulate.clean_election(300, rng=51)
     table = StationTable(data=clean.data.drop(columns="ballots_issued"),

@@ -41,8 +41,11 @@ extra ballots at a rate resampled from the stations of the same district
 cast when the file has no issued column.
 
 Stations whose registered voters are missing or 0, or whose ballots cast or
-option counts are missing, are copied unchanged from the file (they cannot
+leader's count are missing, are copied unchanged from the file (they cannot
 be redrawn without inventing a size); their number is recorded in the model.
+An empty count of another option is an option not on that station's ballot
+(candidates differ from one constituency to the next): it stays empty, gets
+no votes, and the station's other votes are shared among its own options.
 When the file has no registered voters at all, turnout cannot be modelled:
 every station then keeps its ballots cast from the file and the rest is
 redrawn given them.  Count columns that are empty in the file stay empty.
@@ -171,8 +174,14 @@ def _fit_rate(k, n, fine, parent_of, n_fine, n_parent, prior):
     return _Rate(centre=centre, sd=np.sqrt(np.maximum(var, _MIN_SD ** 2)))
 
 
-def _fit_composition(counts, fine, n_fine, parent_of, n_parent, prior):
+def _fit_composition(counts, fine, n_fine, parent_of, n_parent, prior, absent=None):
     """Pooled shares of the other options per group and a Dirichlet concentration.
+
+    ``absent`` (stations x options, bool) marks options that are not on a
+    station's ballot (an empty count, as when candidates differ from one
+    constituency to the next): a group's shares leave out the options on
+    none of its stations' ballots, and a station's Pearson statistic runs
+    over its own options only.
 
     The concentration :math:`\\alpha_0` comes from the overdispersion
     :math:`\\rho = 1 / (\\alpha_0 + 1)` of a Dirichlet-multinomial: the
@@ -200,10 +209,24 @@ def _fit_composition(counts, fine, n_fine, parent_of, n_parent, prior):
     shares = np.where(gtot + w > 0, shares, pshare[parent_of])
 
     m = counts.sum(axis=1).astype(float)
-    use = m >= 2
-    p = np.maximum(shares[fine[use]], 1e-9)
-    x2 = (((counts[use] - m[use, None] * p) ** 2) / (m[use, None] * p)).sum(axis=1)
-    rho_i = (x2 / chi2.median(n_opt - 1) - 1.0) / (m[use] - 1.0)
+    if absent is None:
+        use = m >= 2
+        p = np.maximum(shares[fine[use]], 1e-9)
+        x2 = (((counts[use] - m[use, None] * p) ** 2) / (m[use, None] * p)).sum(axis=1)
+        rho_i = (x2 / chi2.median(n_opt - 1) - 1.0) / (m[use] - 1.0)
+    else:
+        # each group's shares over the options on its ballots
+        on = np.zeros((n_fine, n_opt), bool)
+        np.logical_or.at(on, fine, ~absent)
+        shares = np.where(on, shares, 0.0)
+        tot = shares.sum(axis=1, keepdims=True)
+        shares = np.where(tot > 0, shares / np.where(tot > 0, tot, 1.0), 0.0)
+        df = (~absent).sum(axis=1) - 1
+        use = (m >= 2) & (df >= 1)
+        p = np.maximum(shares[fine[use]], 1e-9)
+        terms = ((counts[use] - m[use, None] * p) ** 2) / (m[use, None] * p)
+        x2 = np.where(absent[use], 0.0, terms).sum(axis=1)
+        rho_i = (x2 / chi2.median(df[use]) - 1.0) / (m[use] - 1.0)
     g = fine[use]
     rho_g = _group_median(rho_i, g, n_fine)
     rho_p = _group_median(rho_i, parent_of[g], n_parent)
@@ -249,6 +272,10 @@ class TwinModel:
     issued_ratio : ndarray or None
         Observed extra-ballot ratios (issued - cast) / cast, sorted by group,
         resampled within group; ``issued_start`` indexes the blocks.
+    absent : ndarray or None
+        Stations x non-leader options: True where the option is not on the
+        station's ballot (its count is empty in the file); None when every
+        option is on every ballot.
     info : dict
         What is recorded as ``source["twin"]["model"]``.
     """
@@ -266,6 +293,7 @@ class TwinModel:
     issued_ratio: np.ndarray | None
     issued_start: np.ndarray | None
     issued_count: np.ndarray | None
+    absent: np.ndarray | None = None
     info: dict = field(default_factory=dict)
 
     def draw(self, rng=None) -> StationTable:
@@ -314,8 +342,17 @@ class TwinModel:
         valid = cast - invalid
         p = _expit(self.support.centre[g] + self.support.sd[g] * z[1])
         lead = rng.binomial(np.where(mod, valid, 0), p)
-        rest = valid - lead
         others = [o for o in self.table.options if o != self.leader]
+        absent = self.absent
+        # each station's last option on its ballot takes the votes left
+        # (-1: the leader stands alone there and takes every valid vote)
+        last = np.full(n, len(others) - 1)
+        if absent is not None:
+            on = ~absent
+            last = np.where(on.any(axis=1),
+                            len(others) - 1 - np.argmax(on[:, ::-1], axis=1), -1)
+            lead = np.where(last < 0, np.where(mod, valid, 0), lead)
+        rest = valid - lead
         votes = {self.leader: lead}
         if len(others) == 1:
             votes[others[0]] = rest
@@ -324,12 +361,21 @@ class TwinModel:
             gam = rng.standard_gamma(np.maximum(alpha, 0.0))
             tot = gam.sum(axis=1, keepdims=True)
             w = np.where(tot > 0, gam / np.where(tot > 0, tot, 1), self.shares[g])
+            if absent is not None:
+                # the weights of a station's own options, summing to 1 again
+                rows = absent.any(axis=1)
+                part = np.where(absent, 0.0, w)
+                ptot = part.sum(axis=1, keepdims=True)
+                part = np.where(ptot > 0, part / np.where(ptot > 0, ptot, 1.0), 0.0)
+                w = np.where(rows[:, None], part, w)
             remaining = np.where(mod, rest, 0)
             left = np.ones(n)
             for j, o in enumerate(others[:-1]):
                 q = np.clip(w[:, j] / np.maximum(left, 1e-12), 0.0, 1.0)
-                votes[o] = rng.binomial(remaining, q)
-                remaining = remaining - votes[o]
+                drawn = rng.binomial(remaining, q)
+                drawn = np.where(last == j, remaining, drawn)
+                votes[o] = drawn
+                remaining = remaining - drawn
                 left = left - w[:, j]
             votes[others[-1]] = remaining
 
@@ -426,14 +472,19 @@ def fit_twin(table: StationTable, *, leader: str | None = None,
 
     cast = _ints(data, "ballots_cast")
     opts = np.column_stack([_ints(data, o) for o in table.options])
+    li = table.options.index(lead)
+    # an empty option count is an option not on that station's ballot (other
+    # candidates in other constituencies): it stays empty and gets no votes
+    present = ~np.isnan(opts)
+    opts = np.where(present, opts, 0.0)
     has_reg = _present(data, "registered")
     reg = _ints(data, "registered") if has_reg else np.full(n, np.nan)
-    modelled = ~np.isnan(cast) & ~np.isnan(opts).any(axis=1)
+    modelled = ~np.isnan(cast) & present[:, li]
     if has_reg:
         modelled &= ~np.isnan(reg) & (np.nan_to_num(reg) > 0)
     if not modelled.any():
-        raise ValueError("no station has registered voters, ballots cast and every "
-                         "option count: nothing to fit")
+        raise ValueError("no station has registered voters, ballots cast and the "
+                         "leader's count: nothing to fit")
     m = modelled
     fg = fine[m]
 
@@ -448,16 +499,17 @@ def fit_twin(table: StationTable, *, leader: str | None = None,
         ok = m & ~np.isnan(inv) & (cast > 0)
         inv_rate = _fit_rate(np.minimum(inv[ok], cast[ok]), cast[ok], fine[ok], parent_of,
                              n_fine, n_parent, prior_stations)
-    li = table.options.index(lead)
     valid = opts.sum(axis=1)
     ok = m & (valid > 0)
     support = _fit_rate(opts[ok, li], valid[ok], fine[ok], parent_of, n_fine, n_parent,
                         prior_stations)
     others = [j for j in range(len(table.options)) if j != li]
+    absent = ~present[:, others] if others and not present[:, others].all() else None
     shares = conc = None
     if len(others) >= 2:
         shares, conc = _fit_composition(opts[m][:, others].astype(np.int64), fg, n_fine,
-                                        parent_of, n_parent, prior_stations)
+                                        parent_of, n_parent, prior_stations,
+                                        absent=None if absent is None else absent[m])
 
     ratio = start = count = None
     issued_rule = "equal to cast (no issued column in the file)"
@@ -485,11 +537,13 @@ def fit_twin(table: StationTable, *, leader: str | None = None,
             "others": ("Dirichlet-multinomial, pooled district shares" if shares is not None
                        else "the rest of the valid votes" if others else "none"),
             "issued": issued_rule}
+    if absent is not None:
+        info["options_not_on_ballot"] = int(absent[modelled].any(axis=1).sum())
     return TwinModel(table=table, leader=lead, levels=levels, group=fine,
                      modelled=modelled, turnout=turnout, support=support,
                      invalid=inv_rate, shares=shares, concentration=conc,
                      issued_ratio=ratio, issued_start=start, issued_count=count,
-                     info=info)
+                     absent=absent, info=info)
 
 
 # ------------------------------------------------------------------ twin + fraud
