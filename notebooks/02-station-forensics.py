@@ -53,6 +53,8 @@ CLEAN = "clean/poland_pres2020_r1_obwody_csv.zip,clean/czech_pres2018_r1_pet1.cs
 MAX_STATIONS = 0
 
 # %%
+import re
+
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
@@ -85,27 +87,35 @@ clean_pairs = dataset_pairs("CLEAN", CLEAN, leaders=False, required=False)
 # reader leaves out is counted with its reason.
 
 # %%
-tables = {}
-clean_names = [c for c, _ in clean_pairs]
+def human(name):
+    """A dataset's name in words: its registry description up to 'by station'."""
+    return re.split(r",\s*(?:by station|poll by poll)", datasets.REGISTRY[name].description)[0]
+
+
+# each data set under its name in words; the registered dataset behind each
+# label is kept beside it (tables, figures' source lines)
+tables, source_of = {}, {}
 for name, leader in russia + ukraine_pairs + clean_pairs:
     t = datasets.load(name)
     if MAX_STATIONS and len(t.data) > MAX_STATIONS:
         keep = np.sort(rng.choice(len(t.data), MAX_STATIONS, replace=False))
         t = type(t)(data=t.data.iloc[keep], options=t.options, excluded=t.excluded,
                     findings=t.findings, source={**t.source, "subsample": MAX_STATIONS})
-    tables[name] = (t, t.leader_column(leader))
+    tables[human(name)] = (t, t.leader_column(leader))
+    source_of[human(name)] = name
+clean_names = [human(c) for c, _ in clean_pairs]
+ukraine = [human(n) for n, _ in ukraine_pairs]
 annexed = [r for r in ANNEXED_2024.split(",") if r]
-with_2024 = [v for k, v in tables.items() if "2024" in k]
+with_2024 = [k for k in tables if "2024" in source_of[k]]
 if annexed and with_2024:
-    t24, lead24 = with_2024[0]
-    tables["2024: " + " + ".join(annexed)] = (t24.select("region", annexed), lead24)
-# the registered dataset behind each label, named in the figures' source lines
-source_of = {k: k for k in tables}
-if annexed and with_2024:
-    source_of["2024: " + " + ".join(annexed)] = next(k for k in tables if "2024" in k)
+    t24, lead24 = tables[with_2024[0]]
+    label = f"{with_2024[0]}: " + " + ".join(annexed)
+    tables[label] = (t24.select("region", annexed), lead24)
+    source_of[label] = source_of[with_2024[0]]
 
 loaded = pd.DataFrame([{
-    "data": k, "stations kept": len(t.data), "excluded": len(t.excluded),
+    "data": k, "dataset": source_of[k], "stations kept": len(t.data),
+    "excluded": len(t.excluded),
     "reasons": "; ".join(f"{r} ({n})" for r, n in t.excluded["reason"].value_counts().items())
     if len(t.excluded) else "", "impossible figures kept": len(t.findings), "leader": lead,
     "sha256": t.source.get("sha256", "")[:12]} for k, (t, lead) in tables.items()])
@@ -128,6 +138,7 @@ for i, (label, (t, lead)) in enumerate(tables.items()):
     runs[label] = res
     ev = res.evidence.copy()
     ev.insert(0, "data", label)
+    ev.insert(1, "dataset", source_of[label])
     rows.append(ev)
 evidence = pd.concat(rows, ignore_index=True)
 from audit.stations.battery import p_adjust_bh, p_adjust_holm  # noqa: E402
@@ -253,7 +264,6 @@ def _contrast(label):
             "says elsewhere.")
 
 
-ukraine = [k for k in tables if k.startswith("ua-cvk")]
 display(Markdown(
     "Evidence tests that reject their clean-count null after Holm adjustment across the "
     "whole table:\n\n" + _listing(sized, [k for k in tables

@@ -62,13 +62,19 @@ def test_station_notebook_runs_with_small_parameters(tmp_path):
     evidence = pd.concat([ev, desc])
     crimea = evidence[evidence["data"].str.contains("Крым")]
     assert len(crimea) == 3
-    # the honestly counted contrasts ran too, and the narrative names them
+    # the honestly counted contrasts ran too, and the narrative names them in
+    # words, each row keeping the registered dataset behind it
     assert {"clean/poland_pres2020_r1_obwody_csv.zip",
-            "clean/czech_pres2018_r1_pet1.csv"} <= set(evidence["data"])
+            "clean/czech_pres2018_r1_pet1.csv"} <= set(evidence["dataset"])
+    czech = evidence[evidence["dataset"] == "clean/czech_pres2018_r1_pet1.csv"]
+    assert set(czech["data"]) == {"Czech Republic 2018 presidential first round"}
     html = (tmp_path / "index.html").read_text(encoding="utf-8")
-    assert "The contrasts, in plain words" in html and "czech_pres2018" in html
+    assert "The contrasts, in plain words" in html
+    assert "<strong>Czech Republic 2018 presidential first round</strong>" in html
+    assert set(evidence.loc[evidence["data"].str.contains("Крым"), "dataset"]) == {
+        "ru-cik/2024.csv.zip"}
     # the Ukrainian files have no registered voters: turnout tests refuse, with a reason
-    ua = evidence[evidence["data"].str.startswith("ua-cvk")].set_index("test")
+    ua = evidence[evidence["dataset"].str.startswith("ua-cvk")].set_index("test")
     assert ua.loc["integer_percentages", "status"] == "not applicable"
     assert "registered" in ua.loc["integer_percentages", "reason"]
     assert (tmp_path / "index.html").stat().st_size > 10_000
