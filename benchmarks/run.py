@@ -418,7 +418,8 @@ def bench_tests_and_battery(t: Table, table, args):
         warnings.simplefilter("ignore")
         with Measure() as m:
             t0 = time.perf_counter()
-            ev, _ = run_battery(table, leader=args.leader, by=by, rng=0)
+            # one process: the timers above run inside this process only
+            ev, _ = run_battery(table, leader=args.leader, by=by, rng=0, processes=1)
             t_end = time.perf_counter()
     t_nat = clock.get("first_region_at", t_end) - t0
     times = {k: v for k, v in clock.items() if isinstance(k, tuple)}
@@ -442,10 +443,31 @@ def bench_tests_and_battery(t: Table, table, args):
         t.add("battery", f"national without {slow[0][1]}", n=n,
               seconds=t_nat - slow[0][0],
               note="derived: national time minus that test's time in the same call")
-    t.target("national battery <= 10 s after loading" + quick, t_nat <= 10,
-             f"{t_nat:.1f} s; slowest: "
-             + ", ".join(f"{name} {s:.1f} s" for s, name in slow)
-             + (f"; without {slow[0][1]}: {t_nat - slow[0][0]:.1f} s" if slow else ""))
+    one = (f"one process {t_nat:.1f} s, slowest: "
+           + ", ".join(f"{name} {s:.1f} s" for s, name in slow)
+           + (f"; without {slow[0][1]}: {t_nat - slow[0][0]:.1f} s" if slow else ""))
+    # the default: the national tests spread over the usable cores
+    from audit.stations.battery import battery_processes, plan_battery
+
+    n_proc = battery_processes(plan_battery(table, leader=args.leader, rng=0))
+    if n_proc > 1:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Measure() as mp:
+                par, _ = run_battery(table, leader=args.leader, rng=0)
+        cols = ["test", "statistic", "pvalue", "status"]     # adjusted p differ: by=region
+        same = par[cols].equals(nat_ev[cols].reset_index(drop=True)) if not options else None
+        t.add("battery", f"national, default battery on {n_proc} processes" + quick, n=n,
+              m=mp, value=f"{int((par['status'] == 'ok').sum())}/{len(par)} rows ok",
+              note="costliest tests first (registry cost); "
+                   + ("the same table as the one-process run" if same else
+                      "--quick options apply to the one-process run only" if options
+                      else "DIFFERS from the one-process run"))
+        t.target("national battery <= 10 s after loading (the default run)" + quick,
+                 mp.seconds <= 10, f"{mp.seconds:.1f} s; on {n_proc} processes; " + one)
+    else:
+        t.target("national battery <= 10 s after loading (the default run)" + quick,
+                 t_nat <= 10, f"{t_nat:.1f} s; " + one)
     if by is None:
         t.add("battery", "national + every region", value="skipped (--no-regions)")
         return m
