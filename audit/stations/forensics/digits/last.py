@@ -21,7 +21,8 @@ from ._common import (_binomial_result, _check_null, _check_options, _chisquare,
 
 
 LAST_NULL = ("the last digit of each count is that of a binomial redraw of "
-             "the count (its station's total, its own share); counts whose "
+             "the count (its station's total, its own share) given that the "
+             "redraw is at least 1, as every count tested is; counts whose "
              "expected count is at least min_count")
 
 LAST_CLASSICAL = "last digits of the counts are uniform on 0-9"
@@ -117,8 +118,9 @@ def last_digit(votes, *, min_count=100, min_units=50, null="binomial",
 
 
 C05_NULL = ("each count ends in 0 or 5 with the probability that a binomial "
-            "redraw of it (its station's total, its own share) does; counts "
-            "whose expected count is at least min_count")
+            "redraw of it (its station's total, its own share), given that the "
+            "redraw is at least 1, does; counts whose expected count is at "
+            "least min_count")
 
 C05_CLASSICAL = "a count ends in 0 or 5 with probability 0.2"
 

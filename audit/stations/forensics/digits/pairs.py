@@ -16,12 +16,14 @@ from ._common import (_binomial_result, _check_null, _check_options, _details, _
 
 REPEAT_NULL = ("each count's last two digits are equal with the probability "
                "that a binomial redraw of it (its station's total, its own "
-               "share) has; counts whose expected count is at least min_count")
+               "share), given that the redraw is at least 1, has; counts whose "
+               "expected count is at least min_count")
 
 ADJACENT_NULL = ("each count's last two digits are adjacent (differ by 1, 0 "
                  "next to 9) with the probability that a binomial redraw of "
-                 "it (its station's total, its own share) has; counts whose "
-                 "expected count is at least min_count")
+                 "it (its station's total, its own share), given that the "
+                 "redraw is at least 1, has; counts whose expected count is at "
+                 "least min_count")
 
 REPEAT_CLASSICAL = ("the last two digits of a count are independent and "
                     "uniform, so they are equal with probability 0.1")
