@@ -68,15 +68,26 @@ def single_threaded_blas(func):
     return wrapper
 
 
+def env_whole(name: str, what: str) -> int | None:
+    """The whole number set in environment variable ``name`` (None when it is
+    unset or empty); a one-line :class:`~audit.core.errors.InputError` naming
+    ``what`` it counts when it is not a whole number."""
+    from .errors import InputError
+
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise InputError(f"{name} must be a whole number of {what}, got {value!r}") \
+            from None
+
+
 def worker_threads() -> int:
     """Threads for independent replicates inside one test (at least 1)."""
-    value = os.environ.get(ENV, "").strip()
-    if value:
-        try:
-            n = int(value)
-        except ValueError:
-            raise ValueError(f"{ENV} must be a whole number of threads, got {value!r}") \
-                from None
+    n = env_whole(ENV, "threads")
+    if n is not None:
         if n < 1:
             raise ValueError(f"{ENV} must be at least 1, got {n}")
         return n

@@ -258,17 +258,11 @@ def battery_processes(plan: "BatteryPlan") -> int:
     :data:`PARALLEL_MIN_STATIONS` stations; else the usable cores.
     """
     import multiprocessing
-    import os
 
-    from ..core.threads import usable_cores
+    from ..core.threads import env_whole, usable_cores
 
-    text = os.environ.get(PROCESSES_ENV, "").strip()
-    if text:
-        try:
-            n = int(text)
-        except ValueError:
-            raise InputError(f"{PROCESSES_ENV} must be a whole number of processes, "
-                             f"got {text!r}") from None
+    n = env_whole(PROCESSES_ENV, "processes")
+    if n is not None:
         return max(1, n)
     if (multiprocessing.parent_process() is not None
             or "fork" not in multiprocessing.get_all_start_methods()):

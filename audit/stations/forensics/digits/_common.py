@@ -40,10 +40,9 @@ def _pool(votes, threshold, null, classical, test, min_units):
     carries nothing), so the law they are tested against is that of a count
     given that it is at least 1.  Without the truncation the redraws of a
     small count put the mass of 0 (a last digit 0, the pair 00) where no
-    kept count can be: on clean twins of the 2021 Russian file, where small
-    parties get a handful of votes in some districts, ``last_two_repeat``'s
-    p-values averaged 0.33 and ``count_05``'s 0.71 (0.57 and 0.55 with it;
-    40 twins).
+    kept count can be, which biases the tests wherever parties get a
+    handful of votes, as small parties do in some districts of the 2021
+    Russian file (the false-alarm rates are in ``docs/calibration.md``).
 
     Selecting on the expected count rather than on the count itself keeps
     the selection (nearly) independent of the count's own noise: a rule

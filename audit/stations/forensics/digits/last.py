@@ -290,16 +290,14 @@ def _percent_05(test, whole, part, names, min_whole, min_units, alternative, nul
     # stations have no percentage to test and are counted, not used
     over = ok & (k_all > n_all)
     ok &= ~over
-    high = np.zeros_like(ok)
+    reasons = {"missing count": missing, f"fewer than {max(min_whole, 1)} {what}": small,
+               over_reason: over}
     if max_share is not None:
         high = ok & (k_all > max_share * n_all)
         ok &= ~high
+        reasons[f"{share_name} above {100 * max_share:g}%"] = high
     # one row per station left out (their total is details["excluded"])
-    excluded = exclusion_table({
-        "missing count": missing,
-        f"fewer than {max(min_whole, 1)} {what}": small,
-        over_reason: over,
-        f"{share_name} above {100 * (max_share or 1):g}%": high})
+    excluded = exclusion_table(reasons)
     c = n_all[ok].astype(np.int64)
     v = k_all[ok].astype(np.int64)
     _enough(c, test, min_units, f"stations with >= {min_whole} {what}")
@@ -354,10 +352,10 @@ def turnout_percent_05(registered, ballots_cast, *, min_registered=100, max_shar
         Stations whose turnout is above this are left out, as in the
         integer-percentage test (Kobak et al. 2016): near 100% a round
         value is forced, and the binomial law of a station at 100% is a
-        point, a hit by construction.  Kept, such stations made the test
-        conservative on clean twins of the Russian files (mean p-value 0.60
-        and 0.75 on 30 twins of 2020 and 2024, none below 0.05; 0.45 and
-        0.44 without them).  ``None`` keeps every station.
+        point, a hit by construction.  Kept, such stations make the test
+        conservative on clean twins of the Russian files, where many
+        stations report (nearly) full turnout (the false-alarm rates are in
+        ``docs/calibration.md``).  ``None`` keeps every station.
     min_units : int, default 50
         Fewer usable stations than this raises NotApplicable.
     alternative : {"greater", "two-sided", "less"}
