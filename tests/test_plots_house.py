@@ -142,7 +142,7 @@ def fingerprint_result(election):
 
     d = election.data
     return fingerprint(d["registered"], d["ballots_cast"], d[election.leader_column()],
-                       n_boot=2, n_null=2, rng=1)
+                       n_boot=4, rng=1)
 
 
 def test_every_audit_run_figure_on_small_data_has_no_overlap(battery, fingerprint_result):
@@ -164,6 +164,11 @@ def test_every_audit_run_figure_on_small_data_has_no_overlap(battery, fingerprin
             joined = "\n".join(texts)
             assert not re.search(r"\b(turnout_lo|share_lo|center)\b", joined), name
             assert not re.search(r"(?<!adjusted )\bp = ", joined), name
+            if key == "fingerprint":
+                # an estimate with its interval, never a p-value
+                assert re.search(r"fraud share \d\.\d\d, 95% interval \d\.\d\d to "
+                                 r"\d\.\d\d", joined), joined
+                assert "p-value" not in joined and "p =" not in joined
 
 
 def test_referenda_figures_have_no_overlap(evidence):

@@ -108,7 +108,7 @@ def draw(key, battery, row, result, *, alpha: float, leader: str):
         plot_digits(result, p_adjusted=p, ax=ax)
     elif key == "fingerprint":
         plot_fingerprint(result, ax=ax)
-        ax.set_title(f"Fingerprint ({_p(p)}, n = {result.n:,})")
+        ax.set_title(f"Fingerprint ({_estimate(result)}, n = {result.n:,})")
     elif key == "spikes":
         plot_spikes(result, ax=ax)
         ax.set_title(f"Spikes at round shares ({_p(p)}, n = {result.n:,})")
@@ -118,6 +118,17 @@ def draw(key, battery, row, result, *, alpha: float, leader: str):
     else:
         plot_result_table(result, ax=ax, p_adjusted=p)
     return fig
+
+
+def _estimate(result) -> str:
+    """The fingerprint's fitted fraud share with its interval: an estimate
+    (descriptive), never shown as a test."""
+    d = result.details
+    lo, hi = d.get("total_ci_low", float("nan")), d.get("total_ci_high", float("nan"))
+    text = f"fraud share {result.statistic:.2f}"
+    if lo == lo and hi == hi:
+        text += f", {round(100 * d.get('confidence', 0.95))}% interval {lo:.2f} to {hi:.2f}"
+    return text
 
 
 def _p(p):

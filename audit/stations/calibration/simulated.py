@@ -519,7 +519,7 @@ def to_markdown(report: CalibrationReport, command: str | None = None) -> str:
     for t, o in sorted(st.get("options", {}).items()):
         if t in used:
             lines.append(f"- `{t}` run with " + ", ".join(f"{k}={v!r}" for k, v in o.items())
-                         + " (cheaper than its defaults).")
+                         + " (the calibration's options, not its defaults).")
     for t, cap in sorted(st.get("max_sims", {}).items()):
         if t in used:
             lines.append(f"- `{t}`: at most {cap} simulations per scenario (slow).")

@@ -1,5 +1,6 @@
-"""The registered fingerprint test: the fitted fraud shares, their bootstrap
-intervals and a p-value from refits on elections simulated without fraud.
+"""The registered fingerprint test: the fitted fraud shares and their
+bootstrap intervals (an estimate, not a test, by default), and on request a
+p-value from refits on elections simulated without fraud.
 """
 
 from __future__ import annotations
@@ -130,7 +131,7 @@ def _tail_pvalue(observed, null):
 def fingerprint(registered, ballots_cast, leader, *, groups=None, bins=50,
                 alpha=2.0, theta_grid=(0.2,), sigma_extreme=0.075,
                 step=0.01, fi_max=1.0, fe_max=0.5, n_sim=None, n_correct=2,
-                n_boot=50, n_null=50, min_group=50, confidence=0.95,
+                n_boot=50, n_null=0, min_group=50, confidence=0.95,
                 min_stations=100, rng=None):
     """Election fingerprint and the fitted share of fraudulent stations.
 
@@ -175,9 +176,15 @@ def fingerprint(registered, ballots_cast, leader, *, groups=None, bins=50,
         as much as the main fit (``make bench`` measures it); the refits
         run on :func:`audit.core.threads.worker_threads` threads, each
         with its own seed (the same numbers on any number of threads).
-    n_null : int, default 50
-        Refits of elections simulated with ``f_i = f_e = 0`` for the
-        p-value (0 to skip; the p-value is then nan).
+    n_null : int, default 0
+        Refits of elections simulated with ``f_i = f_e = 0`` for a
+        p-value; with 0 (the default) the p-value is nan and the result
+        is an estimate with its interval, not a test. The no-fraud model
+        of one truncated-normal blob per group does not fit honest
+        countries: on clean twins of the Russian files this p-value falls
+        below 0.05 in every run (``docs/calibration.md``, which computes it
+        with 19 refits), so the battery does not report it. Pass
+        ``n_null`` (50 or more) to study the fit itself.
     min_group : int, default 50
         Smallest group given its own fair values.
     confidence : float, default 0.95
@@ -191,9 +198,10 @@ def fingerprint(registered, ballots_cast, leader, *, groups=None, bins=50,
     -------
     FingerprintResult
         ``statistic`` = :math:`\\hat f_i + \\hat f_e`, the estimated share of
-        stations with fraud of either kind; ``pvalue`` = tail p-value of
-        the improvement of fit that the fraud terms bring,
-        :math:`\\Delta\\chi^2` (``details['delta_chi2']``), against its
+        stations with fraud of either kind; ``pvalue`` = nan by default
+        (``n_null`` = 0), else the tail p-value of the improvement of fit
+        that the fraud terms bring, :math:`\\Delta\\chi^2`
+        (``details['delta_chi2']``), against its
         ``n_null`` refits of clean simulated elections (see Notes; it can
         go below :math:`1/(B + 1)`); ``details['pvalue_simulated']`` is the
         plain :math:`(k + 1)/(B + 1)` count and ``details['null_positive']``
