@@ -212,21 +212,30 @@ def _precisions(sigma, dvar):
     return s22 / det, -s12 / det, s11 / det, np.log(det)
 
 
-def e_step(data: Data, p: Params, cols):
+def _columns(data: Data, cols):
+    """The features and log Jacobians of the grid columns ``cols`` (the
+    arrays themselves when every column is kept, else copies)."""
+    if cols.size == data.feat.shape[1]:
+        return data.feat, data.logj
+    return data.feat[:, cols], data.logj[:, cols]
+
+
+def e_step(data: Data, p: Params, cols, sub=None):
     """Per-station log-likelihood and responsibilities of the core and wide
-    parts at the grid columns ``cols``."""
+    parts at the grid columns ``cols``; ``sub`` is ``_columns(data, cols)``
+    when the caller keeps it (the EM loop, which copies the columns once
+    per pruning rather than once per step)."""
     p11, p12, p22, logdet = _precisions(p.sigma, data.dvar)
     mx, my = station_means(data, p)
     # quadratic form as one batched product with the features
     coef = np.column_stack([p11, p12, p22, -2 * (p11 * mx + p12 * my),
                             -2 * (p12 * mx + p22 * my),
                             p11 * mx * mx + 2 * p12 * mx * my + p22 * my * my])
-    feat = data.feat if cols.size == data.feat.shape[1] else data.feat[:, cols]
+    feat, logj = _columns(data, cols) if sub is None else sub
     quad = np.matmul(feat, coef.astype(np.float32)[:, :, None])[:, :, 0]
     np.maximum(quad, 0, out=quad)
     with np.errstate(divide="ignore"):
         logw = np.log(p.weights[cols]).astype(np.float32)
-    logj = data.logj if cols.size == data.logj.shape[1] else data.logj[:, cols]
     base = logj + logw
     k = np.float32(KAPPA)
     half = np.float32(0.5) * quad
@@ -354,8 +363,9 @@ def fit(data: Data, start: Params, *, fraud=True, max_iter=200, tol=1e-6, record
         p.weights[0] = 1.0
     old = -np.inf
     stop = tol * data.n.size
+    sub = _columns(data, cols)
     for it in range(1, max_iter + 1):
-        loglik, rc, rw, feat, ro = e_step(data, p, cols)
+        loglik, rc, rw, feat, ro = e_step(data, p, cols, sub)
         ll = float(loglik.sum())
         if record is not None and it == record["at"] + 1:
             record["loglik"] = ll
@@ -366,10 +376,11 @@ def fit(data: Data, start: Params, *, fraud=True, max_iter=200, tol=1e-6, record
             p.weights[small] = 0.0
             p.weights /= p.weights.sum()
             cols = np.flatnonzero(p.weights > 0)
+            sub = _columns(data, cols)
         if abs(ll - old) < stop:
             break
         old = ll
-    ll = float(e_step(data, p, cols)[0].sum())
+    ll = float(e_step(data, p, cols, sub)[0].sum())
     if record is not None and "loglik" not in record:
         record["loglik"] = ll
     return p, ll, it
