@@ -38,7 +38,7 @@ def load_module(monkeypatch):
         return module
 
     yield load
-    for name in ("reference",):
+    for name in ("reference", "mixture_validation", "mixture_oracle"):
         if name not in before:
             sys.modules.pop(name, None)
 
@@ -190,3 +190,61 @@ def test_reference_window_matches_decimal_definition(load_module):
         pct = Decimal(100 * ki) / Decimal(ni)
         frac = (pct + Decimal("0.05")) % 1
         assert g == (frac < Decimal("0.1")), (ki, ni)
+
+
+# --------------------------------------------------------------------------
+# the AUC ceiling of the mixture's validation (benchmarks/mixture_oracle.py)
+# --------------------------------------------------------------------------
+
+def test_oracle_binomial_mixture_is_a_probability_law_and_matches_quadrature(load_module):
+    from scipy import integrate, stats
+    from scipy.special import expit
+
+    oracle = load_module("mixture_oracle", ROOT / "benchmarks" / "mixture_oracle.py")
+    z, w = np.polynomial.hermite_e.hermegauss(20)
+    # a narrow peak (large station, wide spread) and a broad one (small station)
+    k = np.array([700.0, 1990.0, 3.0, 0.0])
+    n = np.array([1000.0, 2000.0, 12.0, 40.0])
+    c = np.array([0.5, 3.0, -1.0, 0.0])
+    sd = np.array([0.6, 1.2, 0.3, 0.8])
+    got = oracle.log_mixed_binomial(k, n, c, sd, z, w)
+    for i in range(k.size):
+        def f(t, i=i):
+            return stats.binom.pmf(k[i], n[i], expit(c[i] + sd[i] * t)) * stats.norm.pdf(t)
+        ref, _ = integrate.quad(f, -12, 12, limit=500, epsabs=0, epsrel=1e-11)
+        assert got[i] == pytest.approx(np.log(ref), abs=1e-7)
+    # over every count of a station the law sums to one; outside it, no mass
+    kk = np.arange(0, 61, dtype=float)
+    total = np.exp(oracle.log_mixed_binomial(kk, np.full(kk.size, 60.0), np.full(kk.size, 0.4),
+                                             np.full(kk.size, 0.7), z, w)).sum()
+    assert total == pytest.approx(1.0, abs=1e-10)
+    assert np.isneginf(oracle.log_mixed_binomial(np.array([-1.0, 61.0]), np.array([60.0, 60.0]),
+                                                 np.zeros(2), np.ones(2), z, w)).all()
+
+
+def test_oracle_ranks_stations_stuffed_by_a_large_amount_first(load_module):
+    from audit.stations import simulate
+    from audit.stations.twin import fit_twin
+
+    oracle = load_module("mixture_oracle", ROOT / "benchmarks" / "mixture_oracle.py")
+    validation = sys.modules["mixture_validation"]
+    model = fit_twin(simulate.clean_election(600, rng=5, n_regions=3))
+    clean = model.draw(rng=1)
+    rigged = validation.fixed_stuffing(clean, share=0.1, points=0.3,
+                                       rng=np.random.default_rng(2))
+    altered = np.asarray(rigged.source["altered"], bool)
+    assert 20 < altered.sum() < 120
+    score = oracle.oracle_scores(model, rigged, 0.3, 20)
+    # -inf exactly where 30 points cannot have been added (the leader or the
+    # ballots below the amount): such a station is surely clean
+    d = rigged.data
+    s = np.round(0.3 * d["registered"].to_numpy(float))
+    lead = d[rigged.leader_column()].to_numpy(float)
+    impossible = (lead < s) | (d["ballots_cast"].to_numpy(float) < s)
+    assert not np.isnan(score).any()
+    assert np.array_equal(np.isneginf(score), impossible)
+    assert not impossible[altered].any()
+    # 30 points of the voters stand far out of clean scatter: a near-perfect
+    # ranking; on the clean twin itself the ratio favours "clean" for most
+    assert validation.auc(altered, score) > 0.95
+    assert np.median(oracle.oracle_scores(model, clean, 0.3, 20)) < 0
