@@ -97,9 +97,25 @@ def log_mixed_binomial(k, n, centre, sd, nodes, weights):
     return np.where(ok, out, -np.inf)
 
 
-def oracle_scores(model, table, points, nodes):
+#: Variance factor of the wide part of the ``tails`` variant (the mixture
+#: model's KAPPA).
+KAPPA = 4.0
+
+
+def _rate(k, n, centre, sd, z, w, wide):
+    """log P(k | n) under the logit-normal rate, with a share ``wide`` of
+    the stations drawn with KAPPA times the variance (heavy tails)."""
+    core = log_mixed_binomial(k, n, centre, sd, z, w)
+    if not wide:
+        return core
+    tail = log_mixed_binomial(k, n, centre, sd * np.sqrt(KAPPA), z, w)
+    return np.logaddexp(np.log1p(-wide) + core, np.log(wide) + tail)
+
+
+def oracle_scores(model, table, points, nodes, wide=0.0):
     """Log likelihood ratio (stuffed by ``points`` of the registered voters
-    against clean) of every station of ``table``, under ``model``."""
+    against clean) of every station of ``table``, under ``model`` (with a
+    wide part of weight ``wide`` in each rate's law when it is positive)."""
     z, w = np.polynomial.hermite_e.hermegauss(nodes)
     d = table.data
     g = model.group
@@ -113,12 +129,7 @@ def oracle_scores(model, table, points, nodes):
     s = np.round(points * reg)
 
     def loglik(c, l):
-        out = log_mixed_binomial(c, reg, model.turnout.centre[g], model.turnout.sd[g], z, w)
-        if model.invalid is not None:
-            out = out + log_mixed_binomial(inv, c, model.invalid.centre[g],
-                                           model.invalid.sd[g], z, w)
-        return out + log_mixed_binomial(l, c - inv, model.support.centre[g],
-                                        model.support.sd[g], z, w)
+        return _loglik_rows(model, np.arange(len(d)), reg, inv, c, l, z, w, wide)
 
     clean = loglik(cast, lead)
     with np.errstate(invalid="ignore"):
@@ -134,22 +145,57 @@ def oracle_scores(model, table, points, nodes):
                 rows = full[on]
                 part = np.full(full.size, -np.inf)
                 part[on] = _loglik_rows(model, rows, reg, inv, sub_reg[on] - add,
-                                        lead[rows] - add, z, w)
+                                        lead[rows] - add, z, w, wide)
                 parts.append(part)
             stuffed[full] = logsumexp(np.vstack(parts), axis=0)
     return np.where(np.isfinite(clean), stuffed - clean, np.inf)
 
 
-def _loglik_rows(model, rows, reg, inv, c, l, z, w):
+def _loglik_rows(model, rows, reg, inv, c, l, z, w, wide=0.0):
     """Clean log likelihood of cast ``c`` and leader ``l`` at stations ``rows``."""
     g = model.group[rows]
     i = inv[rows]
-    out = log_mixed_binomial(c, reg[rows], model.turnout.centre[g], model.turnout.sd[g], z, w)
+    out = _rate(c, reg[rows], model.turnout.centre[g], model.turnout.sd[g], z, w, wide)
     if model.invalid is not None:
-        out = out + log_mixed_binomial(i, c, model.invalid.centre[g], model.invalid.sd[g],
-                                       z, w)
-    return out + log_mixed_binomial(l, c - i, model.support.centre[g], model.support.sd[g],
-                                    z, w)
+        out = out + _rate(i, c, model.invalid.centre[g], model.invalid.sd[g], z, w, wide)
+    return out + _rate(l, c - i, model.support.centre[g], model.support.sd[g], z, w, wide)
+
+
+#: What each ``--variants`` entry takes away from the oracle.
+VARIANTS = {
+    "oracle": "the twins' own model and the exact amount",
+    "amounts": "the amount unknown: the ratio averaged over 2 to 30 points",
+    "refit": "the model refitted on the stuffed twin itself (fit_twin), "
+             "as a method that sees only the data could",
+    "refit+amounts": "both of the above",
+    "national-sd": "one spread per rate for every district (the national "
+                   "median of the districts' spreads), centres kept",
+    "tails": "heavy tails in both hypotheses' clean law: a fifth of the "
+             "stations with 4 times the variance, which the twins do not have",
+}
+AMOUNTS = (0.02, 0.04, 0.06, 0.08, 0.10, 0.12, 0.15, 0.20, 0.30)
+
+
+def variant_scores(variant, model, rigged, points, nodes):
+    """Scores of one ``VARIANTS`` entry."""
+    import dataclasses
+
+    from audit.stations.twin import fit_twin
+
+    if variant.startswith("refit"):
+        model = dataclasses.replace(fit_twin(rigged, leader=model.leader),
+                                    modelled=model.modelled)
+    elif variant == "national-sd":
+        model = dataclasses.replace(model, **{
+            attr: dataclasses.replace(r, sd=np.full_like(r.sd, np.median(r.sd)))
+            for attr in ("turnout", "support", "invalid")
+            if (r := getattr(model, attr)) is not None})
+    if variant == "tails":
+        return oracle_scores(model, rigged, points, nodes, wide=0.2)
+    if variant.endswith("amounts"):
+        return logsumexp(np.vstack([oracle_scores(model, rigged, a, nodes)
+                                    for a in AMOUNTS]), axis=0)
+    return oracle_scores(model, rigged, points, nodes)
 
 
 def main(argv=None):
@@ -157,25 +203,34 @@ def main(argv=None):
     ap.add_argument("--twins", type=int, default=5, help="twins per file (default 5)")
     ap.add_argument("--nodes", type=int, default=20, help="quadrature points (default 20)")
     ap.add_argument("--sources", nargs="*", default=list(MIXTURE_AUC))
+    ap.add_argument("--variants", nargs="*", default=["oracle"], choices=list(VARIANTS),
+                    help="what to take away from the oracle (default: nothing)")
     args = ap.parse_args(argv)
     _, opts = SCENARIOS["stuffing10"]
-    print("| file | twins | oracle AUC (mean, min, max) | mixture AUC (docs/mixture.md) |")
-    print("| --- | ---: | --- | ---: |")
+    for v in args.variants:
+        print(f"- {v}: {VARIANTS[v]}")
+    print()
+    print("| file | twins | variant | AUC (mean, min, max) | mixture AUC (docs/mixture.md) |")
+    print("| --- | ---: | --- | --- | ---: |")
     for source in args.sources:
         model = _model(source)
-        aucs = []
+        aucs = {v: [] for v in args.variants}
         for sim in range(args.twins):
             ss = np.random.SeedSequence(SEED, spawn_key=(_key(source), sim))
             clean = model.draw(rng=np.random.default_rng(ss))
             ss = np.random.SeedSequence(SEED, spawn_key=(_key(source), sim,
                                                          _key("stuffing10")))
             rigged = fixed_stuffing(clean, rng=np.random.default_rng(ss), **opts)
-            score = oracle_scores(model, rigged, opts["points"], args.nodes)
             used = model.modelled & (rigged.data["registered"].to_numpy(float, na_value=0) > 0)
-            aucs.append(auc(np.asarray(rigged.source["altered"], bool)[used], score[used]))
-        a = np.array(aucs)
-        print(f"| {source} | {a.size} | {a.mean():.3f} ({a.min():.3f}, {a.max():.3f}) | "
-              f"{MIXTURE_AUC.get(source, float('nan')):.2f} |", flush=True)
+            altered = np.asarray(rigged.source["altered"], bool)[used]
+            for v in args.variants:
+                score = variant_scores(v, model, rigged, opts["points"], args.nodes)
+                aucs[v].append(auc(altered, score[used]))
+        for v in args.variants:
+            a = np.array(aucs[v])
+            print(f"| {source} | {a.size} | {v} | {a.mean():.3f} ({a.min():.3f}, "
+                  f"{a.max():.3f}) | {MIXTURE_AUC.get(source, float('nan')):.2f} |",
+                  flush=True)
 
 
 if __name__ == "__main__":
