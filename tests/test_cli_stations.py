@@ -270,3 +270,29 @@ def test_stations_a_test_leaves_out_are_listed_one_by_one(tmp_path):
     assert len(listed) == counts["stations"].sum()
     manifest = json.loads((tmp_path / "o" / "manifest.json").read_text(encoding="utf-8"))
     assert "excluded_by_test.csv" in {f["path"] for f in manifest["files"]}
+
+
+def test_run_says_how_many_stations_have_a_missing_total(toys, tmp_path, capsys):
+    # an empty cell and an "NA" cell are missing totals: the stations are kept,
+    # the summary counts them, and the tests that need the count list them
+    rows = ["region,station,registered,ballots_issued,A,B"]
+    rows += [f"R{i % 2},{i},{1000 + i},{600 + i},{300 + i},{200}" for i in range(8)]
+    rows[2] = "R1,1,1001,NA,301,200"
+    rows[5] = "R0,4,,604,304,200"
+    path = tmp_path / "gaps.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert run(path, "--format", "canonical", "--out", out, "--no-figures") == 0
+    printed = capsys.readouterr().out
+    assert "8 stations kept, 0 rows excluded" in printed
+    assert "2 stations kept with a missing total" in printed
+    left = pd.read_csv(out / "excluded_by_test.csv")
+    turnout = left[left["test"] == "toy_turnout"]
+    assert sorted(turnout["reason"].str.startswith("missing").tolist()) == [True, True]
+
+
+def test_run_without_missing_totals_prints_no_such_line(toys, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run(DATA / "other_country.csv", "--format", "canonical", "--mapping",
+               DATA / "other_country_mapping.yaml", "--out", out, "--no-figures") == 0
+    assert "missing total" not in capsys.readouterr().out

@@ -54,14 +54,14 @@ def test_xlsx_title_rows_and_excel_row_numbers(tmp_path):
         ws.append(["Provisional, not certified"])
         ws.append(HEADER)
         ws.append(ROWS[0])
-        ws.append(ROWS[1][:7] + ["n/a", 295])
+        ws.append(ROWS[1][:7] + ["unknown", 295])
 
     p = workbook(tmp_path, build)
     with pytest.raises(InputError) as err:
         read(p, "canonical")
     # Row 5 of the sheet, as Excel shows it (two title rows, header on row 3).
     assert (err.value.row, err.value.column) == (5, "Alpha")
-    assert "found 'n/a'" in str(err.value)
+    assert "found 'unknown'" in str(err.value)
 
 
 def test_xlsx_source_records_sheet_and_header(tmp_path):
@@ -195,7 +195,7 @@ def test_number_styles_detected_and_recorded(tmp_path, sep, cells, thousands, de
 
 
 @pytest.mark.parametrize("cell, shown", [
-    ("12,5", "'12,5'"), ("1.5", "'1.5'"), ("N/A", "'N/A'"), ("1e3", "'1e3'"),
+    ("12,5", "'12,5'"), ("1.5", "'1.5'"), ("n.a.", "'n.a.'"), ("1e3", "'1e3'"),
     ("99999999999999999999", "'99999999999999999999'"), ("1.23457E+06", "'1.23457E+06'"),
 ])
 def test_count_cells_that_are_not_whole_numbers(tmp_path, cell, shown):
@@ -213,6 +213,24 @@ def test_na_words_are_not_missing_values(tmp_path):
     t = read(put(tmp_path, "n.csv", "region,station,A,B\nNA,1,3,4\nNULL,2,5,6\n"),
              "canonical")
     assert t.data["region"].tolist() == ["NA", "NULL"]
+
+
+def test_missing_value_markers_in_count_columns_are_missing_counts(tmp_path):
+    # statistics packages write "NA", spreadsheets "#N/A": a missing count,
+    # kept as <NA> (the station stays; the tests that need the count say so)
+    t = read(put(tmp_path, "m.csv", "station,registered,ballots_cast,A,B\n"
+                                    "1,1000,NA,300,290\n2,1200,#N/A,n/a,295\n"
+                                    "3,800,500,250,NULL\n"), "canonical")
+    d = t.data
+    assert d["ballots_cast"].isna().tolist() == [True, True, False]
+    assert d["A"].isna().tolist() == [False, True, False]
+    assert d["B"].isna().tolist() == [False, False, True]
+    assert len(d) == 3
+    # a dash (zero in some tables) and other words stay errors
+    for cell in ("-", "none given"):
+        with pytest.raises(InputError) as err:
+            read(put(tmp_path, "d.csv", f"station,registered,A\n1,{cell},3\n"), "canonical")
+        assert err.value.column == "registered"
 
 
 # ------------------------------------------------------------------ structure

@@ -147,7 +147,7 @@ def test_row_order_and_repetition_do_not_matter(tmp_path_factory, rows, seed, ki
     assert a.source == again.source
 
 
-BAD = ["abc", "-3", "N/A", "12x", "#DIV/0!", "--", "3-4"]
+BAD = ["abc", "-3", "n.a.", "12x", "#DIV/0!", "--", "3-4"]
 
 
 @settings(max_examples=40, **SETTINGS)

@@ -124,6 +124,11 @@ def _run(args, stack) -> int:
     ok = int((ev["status"] == "ok").sum())
     print(f"{len(table.data):,} stations kept, {len(table.excluded):,} rows excluded, "
           f"{len(table.findings):,} findings; leader: {leader}")
+    gaps = _missing_counts(table)
+    if gaps:
+        print(f"{gaps:,} stations kept with a missing total (an empty or NA cell in "
+              "registered, ballots issued, ballots cast or invalid): the tests that need "
+              "it leave them out (excluded_by_test.csv)")
     print(f"{len(ev)} test runs: {ok} ran, {len(ev) - ok} not run")
     for line in _summary_lines(ev, args.alpha, battery.results):
         print(line)
@@ -142,6 +147,20 @@ def _detect(file: Path, mapping) -> str:
     if mapping:
         return "canonical"
     return detect_format(file, FORMATS)
+
+
+def _missing_counts(table) -> int:
+    """Stations kept with a missing total (registered, ballots issued, ballots
+    cast or invalid); an empty option count means the option was not on that
+    station's ballot, so options are not counted here."""
+    cols = [c for c in ("registered", "ballots_issued", "ballots_cast", "invalid")
+            if c in table.data.columns]
+    if not cols:
+        return 0
+    present = table.data[cols].notna()
+    # a column missing for every station is one the file does not have
+    present = present.loc[:, present.any()]
+    return int((~present).any(axis=1).sum())
 
 
 def _summary_lines(ev, alpha: float, results=None) -> list[str]:

@@ -26,6 +26,13 @@ every value of the column):
    mark.
 3. Spaces only ever separate thousands, in groups of three.
 
+An empty cell, or a cell holding only one of the usual markers of a
+missing value (:data:`MISSING_MARKERS`: ``NA``, ``N/A``, ``NaN``, ``NULL``,
+``None``, ``#N/A``, as statistics packages and spreadsheets write them), is
+a missing count, kept as ``<NA>``: the tests that need that count leave the
+station out and say so. A dash is not taken for missing (some tables write
+it for zero), nor is any other text.
+
 A column using the same mark both ways, or using ``,`` and ``.`` both as
 decimal marks, is an error.  After the separators are removed the value must
 be whole: ``12,5`` in a count column is an error naming the file, row and
@@ -47,6 +54,8 @@ from ..core.errors import InputError
 MAX_COUNT = 2 ** 53
 
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2007]+")
+#: Cell texts read as a missing count (whole cell, case as listed).
+MISSING_MARKERS = ("NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None", "#N/A")
 _PLAIN = r"\+?\d+"
 
 
@@ -140,7 +149,7 @@ def parse_text_counts(series: pd.Series, *, file, column: str,
     """
     text = series.astype("string")
     text = text.str.replace(_SPACES, " ", regex=True).str.strip()
-    text = text.mask(text == "")
+    text = text.mask((text == "") | text.isin(MISSING_MARKERS))
     present = text.notna().to_numpy()
     out = np.full(len(series), np.nan)
     if not present.any():
@@ -185,15 +194,16 @@ def to_counts(series: pd.Series, *, file, column: str, notes: dict | None = None
     Numbers already parsed (int or float columns) are checked as they are;
     text is read under the column's thousands/decimal style (see the module
     docstring), which is recorded in ``notes[column]`` when ``notes`` is
-    given.  Empty cells become ``<NA>``.  The first bad cell raises
+    given.  Empty cells and :data:`MISSING_MARKERS` become ``<NA>``.  The
+    first bad cell raises
     :class:`InputError` naming the file, the row and the column.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> to_counts(pd.Series(["1 234", "2\\u00a0000", ""]), file="f.csv",
+    >>> to_counts(pd.Series(["1 234", "2\\u00a0000", "", "NA"]), file="f.csv",
     ...           column="A").tolist()
-    [1234, 2000, <NA>]
+    [1234, 2000, <NA>, <NA>]
     >>> try:
     ...     to_counts(pd.Series(["7", "12,5"], index=[2, 3]), file="f.csv", column="A")
     ... except ValueError as err:
