@@ -244,8 +244,10 @@ def register(name: str, *, family: str, min_units: int = 1, null: str = "",
         on its own row ``name[suffix]``.  An option value :data:`GROUPS`
         stands for the labels of the finest hierarchy level.
     calibration_options : dict, optional
-        Cheaper options the calibration harness uses; they must not change
-        the statistic or the p-value, or the table says so.
+        Options the calibration harness passes instead of the defaults:
+        cheaper ones, or, for a test the battery reports as an estimate
+        (the fingerprint), the refits that give it a p-value to calibrate.
+        The calibration page lists them beside the test.
     max_sims : int, optional
         Cap on simulations per scenario in the calibration (slow tests).
     max_twins : int, optional
