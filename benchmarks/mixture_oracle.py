@@ -25,6 +25,12 @@ station's mode). A station stuffed to its
 registered total (the cap) is scored with every amount it may have been
 given (1 to 10 points of its voters). Stations the twin copies unchanged (not modelled) are left out.
 
+The variants (``--variants``) take one piece of knowledge away at a time;
+``score`` is :func:`audit.stations.stuffing.stuffing_scores` as a user runs
+it on the stuffed twin. ``--clean`` runs that score on the clean real
+elections instead, to show how many stations it calls stuffed where none
+were.
+
 Run from the repository root::
 
     PYTHONPATH=. AUDIT_DATA_DIR=../shared/datasets .venv/bin/python \\
@@ -47,118 +53,25 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import numpy as np
-from scipy.special import gammaln, logsumexp
+from scipy.special import logsumexp
 
+from audit.stations.stuffing import (AMOUNTS, log_mixed_binomial, stuffing_log_ratio,
+                                     stuffing_scores)
 from mixture_validation import SCENARIOS, SEED, _key, _model, auc, fixed_stuffing
+
+__all__ = ["log_mixed_binomial", "oracle_scores", "variant_scores"]
 
 #: The mixture model's mean AUC on these twins (docs/mixture.md, validation table).
 MIXTURE_AUC = {"ru-cik/2020.csv.zip": 0.83, "ru-cik/2021.csv.zip": 0.92,
                "ru-cik/2024.csv.zip": 0.86}
 
 
-def log_mixed_binomial(k, n, centre, sd, nodes, weights):
-    """log P(K = k) for K ~ Binomial(n, expit(centre + sd * Z)), Z ~ N(0, 1);
-    -inf where k is outside [0, n].
-
-    Adaptive Gauss-Hermite quadrature: the integrand is a narrow peak (the
-    binomial pins the rate down far more tightly than the normal law spreads
-    it), so the nodes are centred on its mode and scaled by its curvature,
-    station by station (``nodes`` and ``weights`` are for the weight
-    ``exp(-u^2 / 2)``).
-    """
-    k = np.asarray(k, float)
-    n = np.asarray(n, float)
-    ok = (k >= 0) & (k <= n)
-    ks, ns = np.where(ok, k, 0.0), np.where(ok, n, 0.0)
-
-    def log_h(zz):
-        # log of the integrand at points zz (stations x nodes), without the
-        # binomial coefficient and the normal constant
-        x = centre[:, None] + sd[:, None] * zz
-        return (ks[:, None] * -np.logaddexp(0.0, -x)
-                + (ns - ks)[:, None] * -np.logaddexp(0.0, x) - zz * zz / 2)
-
-    # the mode of the integrand, by Newton steps on its log
-    z = np.zeros_like(ks)
-    for _ in range(60):
-        p = 1 / (1 + np.exp(-(centre + sd * z)))
-        grad = sd * (ks - ns * p) - z
-        curv = sd * sd * ns * p * (1 - p) + 1
-        step = np.clip(grad / curv, -2.0, 2.0)
-        z = z + step
-        if np.max(np.abs(step)) < 1e-10:
-            break
-    p = 1 / (1 + np.exp(-(centre + sd * z)))
-    scale = 1 / np.sqrt(sd * sd * ns * p * (1 - p) + 1)
-    u = z[:, None] + scale[:, None] * nodes[None, :]
-    terms = log_h(u) + nodes[None, :] ** 2 / 2 + np.log(weights)[None, :]
-    out = (gammaln(ns + 1) - gammaln(ks + 1) - gammaln(ns - ks + 1)
-           + logsumexp(terms, axis=1) + np.log(scale) - 0.5 * np.log(2 * np.pi))
-    return np.where(ok, out, -np.inf)
-
-
-#: Variance factor of the wide part of the ``tails`` variant (the mixture
-#: model's KAPPA).
-KAPPA = 4.0
-
-
-def _rate(k, n, centre, sd, z, w, wide):
-    """log P(k | n) under the logit-normal rate, with a share ``wide`` of
-    the stations drawn with KAPPA times the variance (heavy tails)."""
-    core = log_mixed_binomial(k, n, centre, sd, z, w)
-    if not wide:
-        return core
-    tail = log_mixed_binomial(k, n, centre, sd * np.sqrt(KAPPA), z, w)
-    return np.logaddexp(np.log1p(-wide) + core, np.log(wide) + tail)
-
-
 def oracle_scores(model, table, points, nodes, wide=0.0):
     """Log likelihood ratio (stuffed by ``points`` of the registered voters
     against clean) of every station of ``table``, under ``model`` (with a
-    wide part of weight ``wide`` in each rate's law when it is positive)."""
-    z, w = np.polynomial.hermite_e.hermegauss(nodes)
-    d = table.data
-    g = model.group
-    reg = d["registered"].to_numpy(float, na_value=0)
-    cast = d["ballots_cast"].to_numpy(float, na_value=0)
-    lead = d[model.leader].to_numpy(float, na_value=0)
-    if "invalid" in d.columns and model.invalid is not None:
-        inv = d["invalid"].to_numpy(float, na_value=0)
-    else:
-        inv = np.zeros_like(cast)
-    s = np.round(points * reg)
-
-    def loglik(c, l):
-        return _loglik_rows(model, np.arange(len(d)), reg, inv, c, l, z, w, wide)
-
-    clean = loglik(cast, lead)
-    with np.errstate(invalid="ignore"):
-        stuffed = loglik(cast - s, lead - s)
-        # a station at its registered total may have been stuffed by any
-        # amount from 1 to s (the cap: add = min(s, registered - clean cast))
-        full = np.flatnonzero((cast >= reg) & (s >= 1))
-        if full.size:
-            parts = []
-            sub_reg, sub_s = reg[full], s[full]
-            for add in range(1, int(sub_s.max()) + 1):
-                on = add <= sub_s
-                rows = full[on]
-                part = np.full(full.size, -np.inf)
-                part[on] = _loglik_rows(model, rows, reg, inv, sub_reg[on] - add,
-                                        lead[rows] - add, z, w, wide)
-                parts.append(part)
-            stuffed[full] = logsumexp(np.vstack(parts), axis=0)
-    return np.where(np.isfinite(clean), stuffed - clean, np.inf)
-
-
-def _loglik_rows(model, rows, reg, inv, c, l, z, w, wide=0.0):
-    """Clean log likelihood of cast ``c`` and leader ``l`` at stations ``rows``."""
-    g = model.group[rows]
-    i = inv[rows]
-    out = _rate(c, reg[rows], model.turnout.centre[g], model.turnout.sd[g], z, w, wide)
-    if model.invalid is not None:
-        out = out + _rate(i, c, model.invalid.centre[g], model.invalid.sd[g], z, w, wide)
-    return out + _rate(l, c - i, model.support.centre[g], model.support.sd[g], z, w, wide)
+    wide part of weight ``wide`` in each rate's law when it is positive):
+    :func:`audit.stations.stuffing.stuffing_log_ratio`."""
+    return stuffing_log_ratio(model, table, points, nodes=nodes, wide=wide)
 
 
 #: What each ``--variants`` entry takes away from the oracle.
@@ -167,13 +80,15 @@ VARIANTS = {
     "amounts": "the amount unknown: the ratio averaged over 2 to 30 points",
     "refit": "the model refitted on the stuffed twin itself (fit_twin), "
              "as a method that sees only the data could",
-    "refit+amounts": "both of the above",
+    "refit+amounts": "the model refitted on the stuffed twin and the amount unknown",
     "national-sd": "one spread per rate for every district (the national "
                    "median of the districts' spreads), centres kept",
     "tails": "heavy tails in both hypotheses' clean law: a fifth of the "
              "stations with 4 times the variance, which the twins do not have",
+    "score": "audit.stations.stuffing.stuffing_scores as a user runs it: the "
+             "model refitted on the stuffed twin, amounts unknown, heavy tails, "
+             "ranked by p_stuffed",
 }
-AMOUNTS = (0.02, 0.04, 0.06, 0.08, 0.10, 0.12, 0.15, 0.20, 0.30)
 
 
 def variant_scores(variant, model, rigged, points, nodes):
@@ -190,12 +105,29 @@ def variant_scores(variant, model, rigged, points, nodes):
             attr: dataclasses.replace(r, sd=np.full_like(r.sd, np.median(r.sd)))
             for attr in ("turnout", "support", "invalid")
             if (r := getattr(model, attr)) is not None})
+    if variant == "score":
+        return stuffing_scores(rigged, leader=model.leader).table["p_stuffed"].to_numpy()
     if variant == "tails":
         return oracle_scores(model, rigged, points, nodes, wide=0.2)
     if variant.endswith("amounts"):
         return logsumexp(np.vstack([oracle_scores(model, rigged, a, nodes)
                                     for a in AMOUNTS]), axis=0)
     return oracle_scores(model, rigged, points, nodes)
+
+
+def clean_elections():
+    """``stuffing_scores`` on every clean real election of the registry."""
+    from audit.stations.calibration.real import clean_elections as names
+    from audit.tables import datasets
+
+    print("| clean election | stations scored | fitted share stuffed | p_stuffed > 0.5 "
+          "| p_stuffed > 0.9 |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for name in names():
+        res = stuffing_scores(datasets.load(name))
+        p = res.table["p_stuffed"]
+        print(f"| {name} | {int(p.notna().sum()):,} | {res.share:.4f} | "
+              f"{int((p > 0.5).sum()):,} | {int((p > 0.9).sum()):,} |", flush=True)
 
 
 def main(argv=None):
@@ -205,7 +137,12 @@ def main(argv=None):
     ap.add_argument("--sources", nargs="*", default=list(MIXTURE_AUC))
     ap.add_argument("--variants", nargs="*", default=["oracle"], choices=list(VARIANTS),
                     help="what to take away from the oracle (default: nothing)")
+    ap.add_argument("--clean", action="store_true",
+                    help="instead: stuffing_scores on the clean real elections (the share "
+                         "of stations it calls stuffed where none were)")
     args = ap.parse_args(argv)
+    if args.clean:
+        return clean_elections()
     _, opts = SCENARIOS["stuffing10"]
     for v in args.variants:
         print(f"- {v}: {VARIANTS[v]}")

@@ -1,0 +1,119 @@
+"""Tests of audit.stations.stuffing: the per-station stuffing score."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from audit.stations import simulate
+from audit.stations.stuffing import (log_mixed_binomial, stuffing_log_ratio,
+                                     stuffing_scores)
+from audit.stations.twin import fit_twin
+
+
+def test_binomial_mixture_matches_quadrature_and_is_a_probability_law():
+    from scipy import integrate, stats
+    from scipy.special import expit
+
+    z, w = np.polynomial.hermite_e.hermegauss(20)
+    # a narrow peak (large station, wide spread) and a broad one (small station)
+    k = np.array([700.0, 1990.0, 3.0, 0.0])
+    n = np.array([1000.0, 2000.0, 12.0, 40.0])
+    c = np.array([0.5, 3.0, -1.0, 0.0])
+    sd = np.array([0.6, 1.2, 0.3, 0.8])
+    got = log_mixed_binomial(k, n, c, sd, z, w)
+    for i in range(k.size):
+        def f(t, i=i):
+            return stats.binom.pmf(k[i], n[i], expit(c[i] + sd[i] * t)) * stats.norm.pdf(t)
+        ref, _ = integrate.quad(f, -12, 12, limit=500, epsabs=0, epsrel=1e-11)
+        assert got[i] == pytest.approx(np.log(ref), abs=1e-7)
+    # over every count of a station the law sums to one; outside it, no mass
+    kk = np.arange(0, 61, dtype=float)
+    total = np.exp(log_mixed_binomial(kk, np.full(kk.size, 60.0), np.full(kk.size, 0.4),
+                                      np.full(kk.size, 0.7), z, w)).sum()
+    assert total == pytest.approx(1.0, abs=1e-10)
+    assert np.isneginf(log_mixed_binomial(np.array([-1.0, 61.0]), np.array([60.0, 60.0]),
+                                          np.zeros(2), np.ones(2), z, w)).all()
+
+
+@pytest.fixture(scope="module")
+def election():
+    clean = simulate.clean_election(1500, rng=11, n_regions=5)
+    rigged = simulate.ballot_stuffing(clean, share=0.08, amount=0.12, rng=12)
+    return clean, rigged
+
+
+def test_stuffed_stations_score_higher_and_the_share_is_near_the_truth(election):
+    from scipy.stats import rankdata
+
+    clean, rigged = election
+    altered = np.asarray(rigged.source["altered"], bool)
+    res = stuffing_scores(rigged)
+    p = res.table["p_stuffed"].to_numpy()
+    ranks = rankdata(p)
+    k1, k0 = altered.sum(), (~altered).sum()
+    auc = (ranks[altered].sum() - k1 * (k1 + 1) / 2) / (k1 * k0)
+    # exponential amounts: many stations get a few ballots, indistinguishable
+    # from clean ones, so neither the ranking nor the share can be complete
+    assert auc > 0.75
+    assert 0.3 * altered.mean() < res.share < 1.5 * altered.mean()
+    # on the same election before stuffing, far fewer stations look stuffed
+    before = stuffing_scores(clean)
+    assert before.share < res.share / 3
+    assert (before.table["p_stuffed"] > 0.9).sum() < (p > 0.9).sum() / 3
+
+
+def test_table_rows_follow_the_file_and_missing_counts_get_no_score(election):
+    _, rigged = election
+    data = rigged.data.copy()
+    data.loc[data.index[3], "ballots_cast"] = pd.NA
+    table = rigged.__class__(data=data, options=rigged.options, excluded=rigged.excluded,
+                             findings=rigged.findings, source=rigged.source)
+    res = stuffing_scores(table)
+    t = res.table
+    assert t["position"].tolist() == list(range(len(data)))
+    assert t["station"].tolist() == data["station"].tolist()
+    assert np.isnan(t.loc[3, "p_stuffed"]) and np.isnan(t.loc[3, "log_ratio"])
+    assert t["p_stuffed"].drop(index=3).between(0, 1).all()
+    assert res.amounts[0] > 0 and res.iterations >= 1
+
+
+def test_an_amount_that_cannot_have_been_added_rules_stuffing_out(election):
+    clean, _ = election
+    model = fit_twin(clean)
+    r = stuffing_log_ratio(model, clean, 0.5, nodes=10)
+    d = clean.data
+    s = np.round(0.5 * d["registered"].to_numpy(float))
+    lead = d[clean.leader_column()].to_numpy(float)
+    impossible = lead < s
+    assert impossible.any()
+    assert np.isneginf(r[impossible]).all()
+    assert np.isfinite(r[~impossible]).all()
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"amounts": (0.0,)}, "amounts"), ({"amounts": (1.5,)}, "amounts"),
+    ({"amounts": ()}, "amounts"), ({"wide": 1.0}, "wide"), ({"wide": -0.1}, "wide"),
+])
+def test_bad_options_are_refused(election, options, message):
+    with pytest.raises(ValueError, match=message):
+        stuffing_scores(election[0], **options)
+
+
+def test_a_table_without_ballots_cast_is_refused():
+    t = simulate.clean_election(200, rng=1)
+    data = t.data.drop(columns=["ballots_cast"])
+    table = t.__class__(data=data, options=t.options, excluded=t.excluded,
+                        findings=t.findings, source=t.source)
+    with pytest.raises(ValueError, match="ballots_cast"):
+        stuffing_scores(table)
+    with pytest.raises(TypeError, match="StationTable"):
+        stuffing_scores(t.data)
+
+
+def test_same_input_same_numbers(election):
+    a = stuffing_scores(election[1])
+    b = stuffing_scores(election[1])
+    pd.testing.assert_frame_equal(a.table, b.table)
+    assert a.share == b.share
