@@ -29,8 +29,8 @@ the ranking's AUC is within 0.02 of the best any method could reach with
 the true model (``benchmarks/mixture_oracle.py``, ``docs/mixture.md``). It
 is not a test: a real district is not exactly logit-normal, so on an
 honestly counted election some stations still get a high score and ``pi``
-comes out above zero (1% to 1.5% of stations in Poland 2020 and Canada
-2011, none in the Czech Republic 2018; ``docs/mixture.md``). A station that
+comes out above zero (0.4% of stations in Canada 2011, 1% in Poland 2020,
+none in the Czech Republic 2018; ``docs/mixture.md``). A station that
 stands out is one to check against its protocol, not a proven case of
 fraud.
 """
@@ -184,8 +184,9 @@ class StuffingScores:
     ``station`` as in the file, ``registered``, ``ballots_cast``,
     ``leader``, ``log_ratio`` (the averaged likelihood ratio, natural log;
     nan where the station has no registered voters, ballots cast or leader
-    count) and ``p_stuffed`` (posterior probability under the two-class
-    model). ``share`` is the fitted share of stuffed stations, ``amounts``
+    count, or reports more ballots than voters or more leader votes than
+    ballots) and ``p_stuffed`` (posterior probability under the two-class
+    model; nan where ``log_ratio`` is). ``share`` is the fitted share of stuffed stations, ``amounts``
     the amounts averaged over.
     """
 
@@ -252,8 +253,14 @@ def stuffing_scores(table: StationTable, *, leader: str | None = None,
     if model is None:
         model = fit_twin(table, leader=leader)
     d = table.data
-    usable = (d[["registered", "ballots_cast", model.leader]].notna().all(axis=1)
-              & (d["registered"].fillna(0) > 0)).to_numpy()
+    # scored: stations with all three counts and possible figures (turnout
+    # over 100% or more leader votes than ballots are findings of the
+    # reader, impossible under either hypothesis, and get no score)
+    reg, cast, lead = (d[c].to_numpy(float, na_value=np.nan)
+                       for c in ("registered", "ballots_cast", model.leader))
+    with np.errstate(invalid="ignore"):
+        usable = (np.isfinite(reg) & np.isfinite(cast) & np.isfinite(lead) & (reg > 0)
+                  & (cast <= reg) & (lead <= cast))
     z, w = np.polynomial.hermite_e.hermegauss(int(nodes))
     counts = _counts(model, table)
     reg, cast, lead, inv = counts
