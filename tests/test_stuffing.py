@@ -113,6 +113,12 @@ def test_a_table_without_ballots_cast_is_refused():
         stuffing_scores(table)
     with pytest.raises(TypeError, match="StationTable"):
         stuffing_scores(t.data)
+    data = t.data.copy()
+    data["ballots_cast"] = data["registered"] + 1          # every station impossible
+    table = t.__class__(data=data, options=t.options, excluded=t.excluded,
+                        findings=t.findings, source=t.source)
+    with pytest.raises(ValueError, match="got none"):
+        stuffing_scores(table)
 
 
 def test_same_input_same_numbers(election):

@@ -261,6 +261,9 @@ def stuffing_scores(table: StationTable, *, leader: str | None = None,
     with np.errstate(invalid="ignore"):
         usable = (np.isfinite(reg) & np.isfinite(cast) & np.isfinite(lead) & (reg > 0)
                   & (cast <= reg) & (lead <= cast))
+    if not usable.any():
+        raise ValueError("stuffing_scores needs stations with registered voters, ballots "
+                         "cast and the leader's votes, none above its total; got none")
     z, w = np.polynomial.hermite_e.hermegauss(int(nodes))
     counts = _counts(model, table)
     reg, cast, lead, inv = counts
