@@ -44,6 +44,7 @@ import pandas as pd
 
 from ..tables.station_table import StationTable
 from .forensics._lazy import special
+from .forensics._validation import pair_screen
 from .twin import TwinModel, fit_twin
 
 #: Amounts stuffed, as shares of the registered voters, that the score
@@ -183,9 +184,9 @@ class StuffingScores:
     ``position`` (row of ``StationTable.data``), the hierarchy labels and
     ``station`` as in the file, ``registered``, ``ballots_cast``,
     ``leader``, ``log_ratio`` (the averaged likelihood ratio, natural log;
-    nan where the station has no registered voters, ballots cast or leader
-    count, or reports more ballots than voters or more leader votes than
-    ballots) and ``p_stuffed`` (posterior probability under the two-class
+    nan where the station has no registered voters, no ballots cast or no
+    leader count, or reports more ballots than voters or more leader votes
+    than ballots) and ``p_stuffed`` (posterior probability under the two-class
     model; nan where ``log_ratio`` is). ``share`` is the fitted share of stuffed stations, ``amounts``
     the amounts averaged over.
     """
@@ -253,14 +254,13 @@ def stuffing_scores(table: StationTable, *, leader: str | None = None,
     if model is None:
         model = fit_twin(table, leader=leader)
     d = table.data
-    # scored: stations with all three counts and possible figures (turnout
-    # over 100% or more leader votes than ballots are findings of the
-    # reader, impossible under either hypothesis, and get no score)
+    # scored: stations with all three counts, voters and ballots, and possible
+    # figures (turnout over 100% or more leader votes than ballots are
+    # findings of the reader, impossible under either hypothesis)
     reg, cast, lead = (d[c].to_numpy(float, na_value=np.nan)
                        for c in ("registered", "ballots_cast", model.leader))
-    with np.errstate(invalid="ignore"):
-        usable = (np.isfinite(reg) & np.isfinite(cast) & np.isfinite(lead) & (reg > 0)
-                  & (cast <= reg) & (lead <= cast))
+    empty, impossible = pair_screen(reg, cast, lead)
+    usable = np.isfinite(reg) & np.isfinite(cast) & np.isfinite(lead) & ~empty & ~impossible
     if not usable.any():
         raise ValueError("stuffing_scores needs stations with registered voters, ballots "
                          "cast and the leader's votes, none above its total; got none")
