@@ -159,10 +159,13 @@ def main(argv=None):
                                                          _key("stuffing10")))
             rigged = fixed_stuffing(clean, rng=np.random.default_rng(ss), **opts)
             used = model.modelled & (rigged.data["registered"].to_numpy(float, na_value=0) > 0)
-            altered = np.asarray(rigged.source["altered"], bool)[used]
+            altered = np.asarray(rigged.source["altered"], bool)
             for v in args.variants:
                 score = variant_scores(v, model, rigged, opts["points"], args.nodes)
-                aucs[v].append(auc(altered, score[used]))
+                # stations a variant leaves unscored (nan: no ballots cast) are
+                # not ranked
+                keep = used & ~np.isnan(score)
+                aucs[v].append(auc(altered[keep], score[keep]))
         for v in args.variants:
             a = np.array(aucs[v])
             print(f"| {source} | {a.size} | {v} | {a.mean():.3f} ({a.min():.3f}, "
