@@ -254,19 +254,18 @@ def stuffing_scores(table: StationTable, *, leader: str | None = None,
     if model is None:
         model = fit_twin(table, leader=leader)
     d = table.data
+    counts = _counts(model, table)
+    reg, cast, lead, inv = counts
     # scored: stations with all three counts, voters and ballots, and possible
     # figures (turnout over 100% or more leader votes than ballots are
     # findings of the reader, impossible under either hypothesis)
-    reg, cast, lead = (d[c].to_numpy(float, na_value=np.nan)
-                       for c in ("registered", "ballots_cast", model.leader))
+    present = d[["registered", "ballots_cast", model.leader]].notna().all(axis=1).to_numpy()
     empty, impossible = pair_screen(reg, cast, lead)
-    usable = np.isfinite(reg) & np.isfinite(cast) & np.isfinite(lead) & ~empty & ~impossible
+    usable = present & ~empty & ~impossible
     if not usable.any():
         raise ValueError("stuffing_scores needs stations with registered voters, ballots "
                          "cast and the leader's votes, none above its total; got none")
     z, w = np.polynomial.hermite_e.hermegauss(int(nodes))
-    counts = _counts(model, table)
-    reg, cast, lead, inv = counts
     # the clean likelihood once, the stuffed one for every amount
     clean = _loglik_rows(model, np.arange(reg.size), reg, inv, cast, lead, z, w, wide)
     ratios = np.vstack([_ratio(clean, _stuffed_loglik(model, counts, a, z, w, wide))
