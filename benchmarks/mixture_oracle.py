@@ -27,9 +27,10 @@ given (1 to 10 points of its voters). Stations the twin copies unchanged (not mo
 
 The variants (``--variants``) take one piece of knowledge away at a time;
 ``score`` is :func:`audit.stations.stuffing.stuffing_scores` as a user runs
-it on the stuffed twin. ``--clean`` runs that score on the clean real
-elections instead, to show how many stations it calls stuffed where none
-were.
+it on the stuffed twin, with the ballots it finds against those added and
+whether its 95% interval covers them. ``--clean`` runs that score on the
+clean real elections instead, to show how many stations and ballots it
+calls stuffed where none were.
 
 Run from the repository root::
 
@@ -119,7 +120,7 @@ def variant_scores(variant, model, rigged, points, nodes):
             for attr in ("turnout", "support", "invalid")
             if (r := getattr(model, attr)) is not None})
     if variant == "score":
-        return stuffing_scores(rigged, leader=model.leader).table["p_stuffed"].to_numpy()
+        return stuffing_scores(rigged, leader=model.leader, n_boot=0).table["p_stuffed"].to_numpy()
     if variant == "tails":
         return oracle_scores(model, rigged, points, nodes, wide=0.2)
     if variant.endswith("amounts"):
@@ -133,14 +134,19 @@ def clean_elections():
     from audit.stations.calibration.real import clean_elections as names
     from audit.tables import datasets
 
-    print("| clean election | stations scored | fitted share stuffed | p_stuffed > 0.5 "
-          "| p_stuffed > 0.9 |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    print("| clean election | stations scored | wide share chosen | fitted share stuffed "
+          "[95% interval] | p_stuffed > 0.5 | p_stuffed > 0.9 | ballots added [95% interval] "
+          "| ballots cast |")
+    print("| --- | ---: | ---: | --- | ---: | ---: | --- | ---: |")
     for name in names():
         res = stuffing_scores(datasets.load(name))
         p = res.table["p_stuffed"]
-        print(f"| {name} | {int(p.notna().sum()):,} | {res.share:.4f} | "
-              f"{int((p > 0.5).sum()):,} | {int((p > 0.9).sum()):,} |", flush=True)
+        lo, hi = res.share_interval
+        blo, bhi = res.ballots_interval
+        cast = res.table["ballots_cast"].to_numpy(float, na_value=0).sum()
+        print(f"| {name} | {int(p.notna().sum()):,} | {res.wide:g} | {res.share:.4f} "
+              f"[{lo:.4f}, {hi:.4f}] | {int((p > 0.5).sum()):,} | {int((p > 0.9).sum()):,} | "
+              f"{res.stuffed_ballots:,.0f} [{blo:,.0f}, {bhi:,.0f}] | {cast:,.0f} |", flush=True)
 
 
 def main(argv=None):
@@ -162,11 +168,13 @@ def main(argv=None):
     print()
     mixture = mixture_auc()
     print("| file | twins | variant | AUC (mean, min, max) | mixture AUC "
-          "(docs/mixture_validation.csv) |")
-    print("| --- | ---: | --- | --- | ---: |")
+          "(docs/mixture_validation.csv) | ballots found / added (score) "
+          "| 95% interval covers the ballots added (score) |")
+    print("| --- | ---: | --- | --- | ---: | --- | --- |")
     for source in args.sources:
         model = _model(source)
         aucs = {v: [] for v in args.variants}
+        found, covered = [], []
         for sim in range(args.twins):
             ss = np.random.SeedSequence(SEED, spawn_key=(_key(source), sim))
             clean = model.draw(rng=np.random.default_rng(ss))
@@ -176,15 +184,28 @@ def main(argv=None):
             used = model.modelled & (rigged.data["registered"].to_numpy(float, na_value=0) > 0)
             altered = np.asarray(rigged.source["altered"], bool)
             for v in args.variants:
-                score = variant_scores(v, model, rigged, opts["points"], args.nodes)
+                if v == "score":
+                    # as a user runs it, with its interval of the ballots added
+                    res = stuffing_scores(rigged, leader=model.leader)
+                    added = float((rigged.data["ballots_cast"].to_numpy(float)
+                                   - clean.data["ballots_cast"].to_numpy(float)).sum())
+                    found.append(res.stuffed_ballots / added)
+                    lo, hi = res.ballots_interval
+                    covered.append(lo <= added <= hi)
+                    score = res.table["p_stuffed"].to_numpy()
+                else:
+                    score = variant_scores(v, model, rigged, opts["points"], args.nodes)
                 # stations a variant leaves unscored (nan: no ballots cast) are
                 # not ranked
                 keep = used & ~np.isnan(score)
                 aucs[v].append(auc(altered[keep], score[keep]))
         for v in args.variants:
             a = np.array(aucs[v])
+            share = (f"{np.mean(found):.2f} ({np.min(found):.2f}, {np.max(found):.2f}) | "
+                     f"{sum(covered)} of {len(covered)}"
+                     if v == "score" and found else " |")
             print(f"| {source} | {a.size} | {v} | {a.mean():.3f} ({a.min():.3f}, "
-                  f"{a.max():.3f}) | {mixture.get(source, float('nan')):.2f} |",
+                  f"{a.max():.3f}) | {mixture.get(source, float('nan')):.2f} | {share} |",
                   flush=True)
 
 

@@ -187,16 +187,29 @@ else:
 # percentage (observed) against the number expected under binomial counting
 # (expected). Each level's rows add up to the national figure, so the share of the
 # excess says where it sits. Beside them: stations in the spikes the spike test
-# counts, and stations the mixture model puts in one of its fraud classes (posterior
-# probability above one half). The model is descriptive: on honestly counted elections
-# it puts some stations there too, so a station in a fraud class is a station unlike
-# the rest of its district, not a proven fraud. Station ids are those of the file; the
-# full lists are in `tables/where_to_look.csv` and `tables/where_stations.csv`.
+# counts, stations the mixture model puts in one of its fraud classes, and stations the
+# stuffing model finds more likely stuffed than clean (posterior probability above one
+# half in both models). The stuffing model compares each station with the clean law of
+# its own district (turnout, invalid share and leader share); on simulated copies of
+# real files with known stuffing it ranks stuffed stations best of the project's
+# methods. Both models are descriptive: on honestly counted elections they flag some
+# stations too (small special stations, such as care homes, often look stuffed), so a
+# flagged station is a station unlike the rest of its district, not a proven fraud.
+# Station ids are those of the file; the full lists are in `tables/where_to_look.csv`
+# and `tables/where_stations.csv`.
 
 # %%
+from audit.stations.stuffing import stuffing_scores
+
 spike_result = next((r for rec, r in zip(battery.evidence.itertuples(), battery.results)
                      if rec.test == "spikes" and rec.scope == "national"), None)
-where = where_to_look(table, leader=leader, spikes=spike_result, mixture=mix)
+try:
+    stuffing = stuffing_scores(table, leader=leader)
+except (NotApplicable, ValueError) as exc:
+    stuffing = None
+    display(Markdown(f"The stuffing model could not be fitted: {exc}"))
+where = where_to_look(table, leader=leader, spikes=spike_result, mixture=mix,
+                      stuffing=stuffing)
 full = where.table()
 out.save(full, "where_to_look")
 out.save(where.flagged_stations(), "where_stations")
@@ -207,6 +220,14 @@ display(Markdown(
     f"expected (excess {nat['integer_excess']:,.1f}); {nat['spike_stations']:,} stations "
     f"sit in spikes and {nat['fraud_stations']:,} fall in the mixture model's fraud "
     "classes."))
+if stuffing is not None:
+    display(Markdown(
+        f"The stuffing model puts {stuffing.share:.2%} of the stations it scored in its "
+        f"stuffed class; **{nat['stuffed_stations']:,}** stations are more likely stuffed "
+        f"than clean, and it expects **{nat['stuffed_ballots']:,.0f}** ballots to have been "
+        "added across all stations. On simulated copies of real files with 5% of stations "
+        "stuffed it finds only part of the stuffed ballots (those of stations pushed far "
+        "from their district), so this is a ranking of where to look, not a count."))
 for level in where.levels():
     part = where.by(level)
     display(Markdown(f"**By {level}** (first 15 of {len(part):,}, largest excess first)"))
@@ -219,7 +240,7 @@ if len(ip_row) and not bool(ip_row["reject_holm"].iloc[0]):
                      "is."))
 chance = nat["integer_expected"] / nat["stations"] if nat["stations"] else float("nan")
 display(Markdown(
-    f"**Stations at a whole percentage, in a spike or in a fraud class of the model** "
+    f"**Stations at a whole percentage, in a spike, in a fraud class or likely stuffed** "
     f"(first 25, in "
     f"the order of their district's excess). No station on this list is suspect by itself: "
     f"under a clean count about {chance:.0%} of stations land on a whole percentage by "

@@ -64,6 +64,62 @@ def test_stuffed_stations_score_higher_and_the_share_is_near_the_truth(election)
     assert (before.table["p_stuffed"] > 0.9).sum() < (p > 0.9).sum() / 3
 
 
+def test_added_ballots_are_near_the_truth_where_the_model_is_sure(election):
+    clean, rigged = election
+    altered = np.asarray(rigged.source["altered"], bool)
+    added = (rigged.data["ballots_cast"].to_numpy(float)
+             - clean.data["ballots_cast"].to_numpy(float))
+    res = stuffing_scores(rigged)
+    t = res.table
+    sure = altered & (t["p_stuffed"].to_numpy() > 0.9)
+    assert sure.sum() >= 10
+    # given stuffed, the amount is the likelihood-weighted mean of AMOUNTS
+    # (in ballots): within a factor of two of the truth at the sure stations
+    ratio = t["ballots_if_stuffed"].to_numpy()[sure] / added[sure]
+    assert 0.5 < np.median(ratio) < 2.0
+    # expected ballots are p_stuffed times that, and add up to the total
+    assert np.allclose(t["stuffed_ballots"], t["p_stuffed"] * t["ballots_if_stuffed"],
+                       equal_nan=True)
+    assert res.stuffed_ballots == pytest.approx(np.nansum(t["stuffed_ballots"]))
+    # most of the stuffed ballots are found, and none where none were added
+    lo, hi = res.ballots_interval
+    assert lo <= added.sum() <= hi
+    assert 0.5 * added.sum() < res.stuffed_ballots < 1.5 * added.sum()
+    before = stuffing_scores(clean)
+    assert before.ballots_interval[1] < 0.05 * added.sum()
+    assert before.share < 1e-4 and before.share_interval[1] < 1e-4
+
+
+def test_the_share_of_heavy_tails_is_chosen_by_likelihood(election):
+    from audit.stations.stuffing import WIDE_GRID
+
+    res = stuffing_scores(election[1], n_boot=0)
+    assert list(res.profile) == list(WIDE_GRID)
+    assert res.profile[res.wide] == max(res.profile.values())
+    assert np.isnan(res.ballots_interval).all() and res.n_boot == 0
+    fixed = stuffing_scores(election[1], wide=0.2, n_boot=0)
+    assert list(fixed.profile) == [0.2] and fixed.wide == 0.2
+    # heavy tails the election does not have take stuffed stations in: a
+    # fixed share of them finds fewer stuffed ballots than the chosen one
+    assert fixed.stuffed_ballots < res.stuffed_ballots
+
+
+def test_a_refit_of_the_clean_law_without_the_stuffed_ballots_finds_more_of_them(election):
+    from audit.stations.twin import fit_twin
+
+    clean, rigged = election
+    added = (rigged.data["ballots_cast"].to_numpy(float)
+             - clean.data["ballots_cast"].to_numpy(float)).sum()
+    once = stuffing_scores(rigged, refits=0, n_boot=0)
+    twice = stuffing_scores(rigged, refits=1, n_boot=0)
+    assert once.stuffed_ballots < twice.stuffed_ballots
+    assert abs(twice.stuffed_ballots - added) < abs(once.stuffed_ballots - added)
+    # a clean law given by the caller is used as it is
+    model = fit_twin(rigged)
+    given = stuffing_scores(rigged, model=model, refits=3, n_boot=0)
+    pd.testing.assert_frame_equal(given.table, once.table)
+
+
 def test_table_rows_follow_the_file_and_missing_counts_get_no_score(election):
     _, rigged = election
     data = rigged.data.copy()
@@ -98,6 +154,7 @@ def test_an_amount_that_cannot_have_been_added_rules_stuffing_out(election):
 @pytest.mark.parametrize("options, message", [
     ({"amounts": (0.0,)}, "amounts"), ({"amounts": (1.5,)}, "amounts"),
     ({"amounts": ()}, "amounts"), ({"wide": 1.0}, "wide"), ({"wide": -0.1}, "wide"),
+    ({"n_boot": -1}, "n_boot"), ({"level": 1.0}, "level"), ({"refits": -1}, "refits"),
 ])
 def test_bad_options_are_refused(election, options, message):
     with pytest.raises(ValueError, match=message):
@@ -126,3 +183,4 @@ def test_same_input_same_numbers(election):
     b = stuffing_scores(election[1])
     pd.testing.assert_frame_equal(a.table, b.table)
     assert a.share == b.share
+    assert a.ballots_interval == b.ballots_interval

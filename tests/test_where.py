@@ -109,6 +109,30 @@ def test_mixture_and_spikes_are_carried_station_by_station(rounded):
     assert w.by("district")["spike_stations"].sum() == w.national["spike_stations"]
 
 
+def test_stuffing_scores_are_carried_station_by_station():
+    from audit.stations.simulate import ballot_stuffing
+    from audit.stations.stuffing import stuffing_scores
+
+    rigged = ballot_stuffing(clean_election(1500, rng=21, n_regions=4), share=0.08,
+                             amount=0.12, rng=22)
+    res = stuffing_scores(rigged)
+    w = where_to_look(rigged, stuffing=res)
+    p = res.table["p_stuffed"].to_numpy()
+    assert w.has_stuffing and not w.has_mixture
+    assert w.national["stuffed_stations"] == int((p > 0.5).sum()) > 0
+    assert w.national["stuffed_ballots"] == pytest.approx(res.stuffed_ballots)
+    for level in ("region", "district"):
+        part = w.by(level)
+        assert part["stuffed_stations"].sum() == w.national["stuffed_stations"]
+        assert part["stuffed_ballots"].sum() == pytest.approx(w.national["stuffed_ballots"])
+    flagged = w.flagged_stations()
+    assert set(flagged.loc[flagged["likely_stuffed"], "source_row"]) == set(
+        rigged.data.index[p > 0.5])
+    # scores of another table are refused with one line
+    with pytest.raises(InputError, match="do not belong"):
+        where_to_look(rigged.select("region", ["R001"]), stuffing=res)
+
+
 def test_bad_input_gives_one_line_errors(rounded):
     with pytest.raises(TypeError, match="StationTable"):
         where_to_look(rounded.data)

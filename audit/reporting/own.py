@@ -469,7 +469,9 @@ WHERE_NAMES = {
     "spike_stations": "in spikes", "fraud_stations": "in a fraud class (model)",
     "fraud_votes": "votes in fraud classes (model)", "integer": "whole %",
     "p_integer": "chance of whole %", "in_spike": "in a spike",
-    "p_fraud": "chance of a fraud class (model)", "likely_fraud": "in a fraud class (model)"}
+    "p_fraud": "chance of a fraud class (model)", "likely_fraud": "in a fraud class (model)",
+    "stuffed_stations": "likely stuffed (model)", "stuffed_ballots": "ballots added (model)",
+    "p_stuffed": "chance of stuffing (model)", "likely_stuffed": "likely stuffed (model)"}
 
 
 def where_display(frame: pd.DataFrame) -> pd.DataFrame:
@@ -483,12 +485,13 @@ def where_display(frame: pd.DataFrame) -> pd.DataFrame:
     if "share_of_excess" in out:
         out["share_of_excess"] = out["share_of_excess"].map(
             lambda v: "" if pd.isna(v) else f"{100 * v:.1f}%")
-    for col in ("p_integer", "p_fraud"):
+    for col in ("p_integer", "p_fraud", "p_stuffed"):
         if col in out:
             out[col] = out[col].map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
-    if "fraud_votes" in out:
-        out["fraud_votes"] = out["fraud_votes"].map(lambda v: f"{v:,.0f}")
-    for col in ("in_spike", "likely_fraud", "integer"):
+    for col in ("fraud_votes", "stuffed_ballots"):
+        if col in out:
+            out[col] = out[col].map(lambda v: f"{v:,.0f}")
+    for col in ("in_spike", "likely_fraud", "likely_stuffed", "integer"):
         if col in out:
             out[col] = out[col].map(lambda v: "yes" if bool(v) else "no")
     return out.rename(columns=WHERE_NAMES)

@@ -20,7 +20,13 @@ district (territorial commission):
   (:func:`~audit.stations.forensics.mixture.mixture_table`) puts in a
   fraud class (posterior probability of a fraud class above one half), with
   the votes the model puts in its fraud classes (a descriptive model: on
-  honestly counted elections it places some stations there too).
+  honestly counted elections it places some stations there too);
+- stations the two-class stuffing model
+  (:func:`~audit.stations.stuffing.stuffing_scores`) finds more likely
+  stuffed than clean (posterior probability above one half), with the
+  ballots it expects were added: the ranking that separates stuffed
+  stations best on the validation twins, also descriptive (a few honest
+  stations unlike their district score high too).
 
 Units are ranked by their share of the national integer-percentage excess.
 The station ids are the ``station`` labels as read from the source file,
@@ -51,7 +57,8 @@ MIN_REGISTERED = 100
 MAX_SHARE = 0.99
 
 #: Posterior probability of a fraud class above which a station counts as
-#: "in a fraud class" of the mixture model.
+#: "in a fraud class" of the mixture model (and as likely stuffed under the
+#: stuffing model).
 FRAUD_PROBABILITY = 0.5
 
 LEVELS = ("region", "district")
@@ -154,19 +161,22 @@ class WhereToLook:
         One row per station of the table (index: the source row), with the
         hierarchy columns, ``used`` (kept by the integer-percentage rules),
         ``integer``, ``p_integer``, ``in_spike``, ``p_fraud`` (nan without a
-        mixture fit), ``likely_fraud`` and ``fraud_votes``.
+        mixture fit), ``likely_fraud``, ``fraud_votes``, ``p_stuffed`` (nan
+        without stuffing scores), ``likely_stuffed`` and ``stuffed_ballots``.
     national : dict
         The national sums: ``stations``, ``integer_observed``,
         ``integer_expected``, ``integer_excess``, ``spike_stations``,
-        ``fraud_stations``, ``fraud_votes``.
-    has_spikes, has_mixture : bool
-        Whether a spike result / mixture fit was given.
+        ``fraud_stations``, ``fraud_votes``, ``stuffed_stations``,
+        ``stuffed_ballots``.
+    has_spikes, has_mixture, has_stuffing : bool
+        Whether a spike result / mixture fit / stuffing scores were given.
     """
 
     stations: pd.DataFrame
     national: dict
     has_spikes: bool
     has_mixture: bool
+    has_stuffing: bool = False
 
     def levels(self) -> list[str]:
         """The levels of :data:`LEVELS` the table has."""
@@ -179,7 +189,7 @@ class WhereToLook:
         ``stations``, ``integer_observed``, ``integer_expected``,
         ``integer_excess``, ``share_of_excess`` (of the national excess,
         when it is positive), ``spike_stations``, ``fraud_stations``,
-        ``fraud_votes``; sorted by ``integer_excess``, largest first (ties
+        ``fraud_votes``, ``stuffed_stations``, ``stuffed_ballots``; sorted by ``integer_excess``, largest first (ties
         by label).  Every column of counts adds up to :attr:`national`.
         """
         if level not in self.levels():
@@ -190,7 +200,8 @@ class WhereToLook:
         s = self.stations.assign(
             _used=self.stations["used"].astype(np.int64),
             _fraud=self.stations["likely_fraud"].astype(np.int64),
-            _spike=self.stations["in_spike"].astype(np.int64))
+            _spike=self.stations["in_spike"].astype(np.int64),
+            _stuffed=self.stations["likely_stuffed"].astype(np.int64))
         g = s.groupby(keys, sort=True, dropna=False)
         out = pd.DataFrame({
             "stations": g["_used"].sum(),
@@ -198,13 +209,16 @@ class WhereToLook:
             "integer_expected": g["p_integer"].sum(),
             "spike_stations": g["_spike"].sum(),
             "fraud_stations": g["_fraud"].sum(),
-            "fraud_votes": g["fraud_votes"].sum()}).reset_index()
+            "fraud_votes": g["fraud_votes"].sum(),
+            "stuffed_stations": g["_stuffed"].sum(),
+            "stuffed_ballots": g["stuffed_ballots"].sum()}).reset_index()
         out["integer_observed"] = out["integer_observed"].astype(np.int64)
         out["integer_excess"] = out["integer_observed"] - out["integer_expected"]
         total = self.national["integer_excess"]
         out["share_of_excess"] = out["integer_excess"] / total if total > 0 else np.nan
         cols = keys + ["stations", "integer_observed", "integer_expected", "integer_excess",
-                       "share_of_excess", "spike_stations", "fraud_stations", "fraud_votes"]
+                       "share_of_excess", "spike_stations", "fraud_stations", "fraud_votes",
+                       "stuffed_stations", "stuffed_ballots"]
         out = out[cols].sort_values(["integer_excess"] + keys, ascending=[False]
                                     + [True] * len(keys), kind="stable")
         return out.reset_index(drop=True)
@@ -219,20 +233,21 @@ class WhereToLook:
         out = pd.concat(parts, ignore_index=True)
         front = ["level"] + self.levels()
         rest = ["stations", "integer_observed", "integer_expected", "integer_excess",
-                "share_of_excess", "spike_stations", "fraud_stations", "fraud_votes"]
+                "share_of_excess", "spike_stations", "fraud_stations", "fraud_votes",
+                "stuffed_stations", "stuffed_ballots"]
         out = out.reindex(columns=front + rest)
         out.loc[out["level"] == "national", "share_of_excess"] = (
             1.0 if self.national["integer_excess"] > 0 else np.nan)
         return out
 
     def flagged_stations(self, *, top: int | None = None) -> pd.DataFrame:
-        """Stations that carry an anomaly (integer percentage, in a spike or
-        in a fraud class of the model), one row each with the source row and the station id
+        """Stations that carry an anomaly (integer percentage, in a spike, in
+        a fraud class of the mixture or likely stuffed), one row each with the source row and the station id
         as read, ranked by the integer excess of their district (or region),
         then by source row; the first ``top`` when given."""
         s = self.stations
         carry = (s["integer"].astype(bool) | s["in_spike"].astype(bool)
-                 | s["likely_fraud"].astype(bool))
+                 | s["likely_fraud"].astype(bool) | s["likely_stuffed"].astype(bool))
         out = s[carry].copy()
         levels = self.levels()
         if levels:
@@ -246,13 +261,14 @@ class WhereToLook:
             out = out.reset_index(names="source_row")
         cols = ["source_row"] + [c for c in ("region", "district", "station")
                                  if c in out.columns]
-        cols += ["integer", "p_integer", "in_spike", "p_fraud", "likely_fraud", "fraud_votes"]
+        cols += ["integer", "p_integer", "in_spike", "p_fraud", "likely_fraud", "fraud_votes",
+                 "p_stuffed", "likely_stuffed", "stuffed_ballots"]
         out = out[cols].reset_index(drop=True)
         return out.head(top) if top is not None else out
 
 
 def where_to_look(table: StationTable, *, leader: str | None = None, spikes=None,
-                  mixture=None) -> WhereToLook:
+                  mixture=None, stuffing=None) -> WhereToLook:
     """Split the national anomaly figures by region, district and station.
 
     Parameters
@@ -267,6 +283,9 @@ def where_to_look(table: StationTable, *, leader: str | None = None, spikes=None
         :func:`~audit.stations.forensics.mixture.mixture_table` fitted on the
         same table (positions are rows of ``table.data``): its per-station
         fraud probabilities and expected fraudulent votes.
+    stuffing : StuffingScores, optional
+        :func:`~audit.stations.stuffing.stuffing_scores` of the same table:
+        its per-station probabilities of stuffing and expected added ballots.
 
     Returns
     -------
@@ -308,15 +327,32 @@ def where_to_look(table: StationTable, *, leader: str | None = None, spikes=None
         st["p_fraud"] = p_fraud
         st["fraud_votes"] = votes
     st["likely_fraud"] = np.nan_to_num(st["p_fraud"].to_numpy(float)) > FRAUD_PROBABILITY
+    st["p_stuffed"] = np.nan
+    st["stuffed_ballots"] = 0.0
+    if stuffing is not None:
+        t = stuffing.table
+        pos = t["position"].to_numpy(dtype=np.int64)
+        if len(t) != len(data) or (pos.size and pos.max() >= len(data)):
+            raise InputError("the stuffing scores do not belong to this table "
+                             f"({len(t)} stations scored, {len(data)} in the table)")
+        p_st = np.full(len(data), np.nan)
+        p_st[pos] = t["p_stuffed"].to_numpy(float)
+        added = np.zeros(len(data))
+        added[pos] = np.nan_to_num(t["stuffed_ballots"].to_numpy(float))
+        st["p_stuffed"] = p_st
+        st["stuffed_ballots"] = added
+    st["likely_stuffed"] = np.nan_to_num(st["p_stuffed"].to_numpy(float)) > FRAUD_PROBABILITY
     observed = int(st["integer"].sum())
     expected = float(st["p_integer"].sum())
     national = {"stations": int(st["used"].sum()), "integer_observed": observed,
                 "integer_expected": expected, "integer_excess": observed - expected,
                 "spike_stations": int(st["in_spike"].sum()),
                 "fraud_stations": int(st["likely_fraud"].sum()),
-                "fraud_votes": float(st["fraud_votes"].sum())}
+                "fraud_votes": float(st["fraud_votes"].sum()),
+                "stuffed_stations": int(st["likely_stuffed"].sum()),
+                "stuffed_ballots": float(st["stuffed_ballots"].sum())}
     return WhereToLook(stations=st, national=national, has_spikes=spikes is not None,
-                       has_mixture=mixture is not None)
+                       has_mixture=mixture is not None, has_stuffing=stuffing is not None)
 
 
 def region_points(table: StationTable, *, leader: str | None = None,
