@@ -129,24 +129,40 @@ def variant_scores(variant, model, rigged, points, nodes):
     return oracle_scores(model, rigged, points, nodes)
 
 
-def clean_elections():
-    """``stuffing_scores`` on every clean real election of the registry."""
-    from audit.stations.calibration.real import clean_elections as names
+def clean_elections(names=None):
+    """``stuffing_scores`` on every clean real election of the registry (or
+    on the registered datasets ``names``)."""
+    from audit.stations.calibration.real import clean_elections
     from audit.tables import datasets
 
-    print("| clean election | stations scored | wide share chosen | fitted share stuffed "
+    names = clean_elections() if names is None else names
+
+    print("| data | stations scored | wide share chosen | fitted share stuffed "
           "[95% interval] | p_stuffed > 0.5 | p_stuffed > 0.9 | ballots added [95% interval] "
-          "| ballots cast |")
-    print("| --- | ---: | ---: | --- | ---: | ---: | --- | ---: |")
-    for name in names():
+          "| ballots cast | median registered (p_stuffed > 0.5; all scored) "
+          "| median turnout (p_stuffed > 0.5; all scored) |")
+    print("| --- | ---: | ---: | --- | ---: | ---: | --- | ---: | --- | --- |")
+    for name in names:
         res = stuffing_scores(datasets.load(name))
         p = res.table["p_stuffed"]
         lo, hi = res.share_interval
         blo, bhi = res.ballots_interval
-        cast = res.table["ballots_cast"].to_numpy(float, na_value=0).sum()
-        print(f"| {name} | {int(p.notna().sum()):,} | {res.wide:g} | {res.share:.4f} "
-              f"[{lo:.4f}, {hi:.4f}] | {int((p > 0.5).sum()):,} | {int((p > 0.9).sum()):,} | "
-              f"{res.stuffed_ballots:,.0f} [{blo:,.0f}, {bhi:,.0f}] | {cast:,.0f} |", flush=True)
+        t = res.table
+        cast = t["ballots_cast"].to_numpy(float, na_value=0)
+        reg = t["registered"].to_numpy(float, na_value=0)
+        top, scored = (p > 0.5).to_numpy(), p.notna().to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            turnout = cast / reg
+        print(f"| {name} | {int(scored.sum()):,} | {res.wide:g} | {res.share:.4f} "
+              f"[{lo:.4f}, {hi:.4f}] | {int(top.sum()):,} | {int((p > 0.9).sum()):,} | "
+              f"{res.stuffed_ballots:,.0f} [{blo:,.0f}, {bhi:,.0f}] | {cast.sum():,.0f} | "
+              f"{_median(reg[top])}; {_median(reg[scored])} | "
+              f"{_median(100 * turnout[top])}%; {_median(100 * turnout[scored])}% |",
+              flush=True)
+
+
+def _median(values):
+    return f"{np.median(values):.0f}" if len(values) else "n/a"
 
 
 def main(argv=None):
@@ -159,9 +175,14 @@ def main(argv=None):
     ap.add_argument("--clean", action="store_true",
                     help="instead: stuffing_scores on the clean real elections (the share "
                          "of stations it calls stuffed where none were)")
+    ap.add_argument("--files", nargs="+", metavar="NAME",
+                    help="instead: stuffing_scores on these registered datasets (leader: "
+                         "most votes), in the --clean table's form")
     args = ap.parse_args(argv)
     if args.clean:
         return clean_elections()
+    if args.files:
+        return clean_elections(args.files)
     _, opts = SCENARIOS["stuffing10"]
     for v in args.variants:
         print(f"- {v}: {VARIANTS[v]}")

@@ -78,3 +78,15 @@ def test_station_notebook_runs_with_small_parameters(tmp_path):
     assert ua.loc["integer_percentages", "status"] == "not applicable"
     assert "registered" in ua.loc["integer_percentages", "reason"]
     assert (tmp_path / "index.html").stat().st_size > 10_000
+    # the fraud models: estimates with intervals per data set, refusals with reasons,
+    # and the honestly counted contrasts as the yardstick in the narrative
+    est = pd.read_csv(tmp_path / "tables" / "model_estimates.csv")
+    stuffed = est[est["estimate"] == "stuffing model: ballots added"]
+    assert {"Poland 2020 presidential first round",
+            "Czech Republic 2018 presidential first round"} <= set(stuffed["data"])
+    assert stuffed["interval"].str.startswith("95%: ").all()
+    refused = pd.read_csv(tmp_path / "tables" / "model_refused.csv")
+    ukraine = refused[refused["data"] == "Ukraine 2019 presidential first round"]
+    assert set(ukraine["model"]) == {"mixture", "stuffing"}
+    assert ukraine["reason"].str.contains("registered").all()
+    assert "On the honestly counted contrasts it gives up to" in html

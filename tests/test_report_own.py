@@ -286,3 +286,23 @@ def test_estimates_carry_their_intervals_and_say_when_one_leaves_out_the_value()
                                       "90%: 400 to 500"]
     notes = [BIAS_NOTE in m for m in t["what it means"]]
     assert notes == [False, True, False]
+
+
+def test_stuffing_estimates_carry_their_intervals_and_the_share_of_ballots():
+    from types import SimpleNamespace
+
+    from audit.reporting.own import estimates_table
+    from audit.stations.stuffing import StuffingScores
+
+    scores = pd.DataFrame({"ballots_cast": [400, 600, pd.NA],
+                           "stuffed_ballots": [30.0, 20.0, float("nan")]})
+    st = StuffingScores(table=scores, share=0.02, iterations=5, amounts=(0.1,), wide=0.0,
+                        share_interval=(0.01, 0.03), ballots_interval=(40.0, 60.0))
+    empty = SimpleNamespace(evidence=pd.DataFrame(columns=["test", "scope", "status"]),
+                            results=[])
+    t = estimates_table(empty, stuffing=st)
+    assert t["value"].tolist() == ["2.0%", "50"]
+    assert t["interval"].tolist() == ["95%: 1.0% to 3.0%", "95%: 40 to 60"]
+    # 50 ballots of 1,000 cast
+    assert "5.0% of the ballots cast" in t["what it means"].iloc[1]
+    assert len(estimates_table(empty)) == 0

@@ -120,6 +120,26 @@ def test_a_refit_of_the_clean_law_without_the_stuffed_ballots_finds_more_of_them
     pd.testing.assert_frame_equal(given.table, once.table)
 
 
+def test_at_stations_at_their_registered_total_the_cap_bounds_the_ballots_added():
+    # turnout near 93%: stuffing fills stations to their registered total,
+    # so the ballots added are the non-voters' places, not the amount drawn
+    clean = simulate.clean_election(1500, rng=31, n_regions=5, turnout_mean=0.93,
+                                    turnout_region_concentration=200,
+                                    turnout_station_concentration=300)
+    rigged = simulate.ballot_stuffing(clean, share=0.08, amount=0.12, rng=32)
+    d = rigged.data
+    added = d["ballots_cast"].to_numpy(float) - clean.data["ballots_cast"].to_numpy(float)
+    full = (d["ballots_cast"] >= d["registered"]).to_numpy() & np.asarray(
+        rigged.source["altered"], bool)
+    assert full.sum() >= 5
+    res = stuffing_scores(rigged, n_boot=0)
+    given = res.table["ballots_if_stuffed"].to_numpy()[full]
+    # within 20% of the truth there; the amounts alone would say about 12%
+    # of the registered voters, well above what fitted under the cap
+    assert given.mean() == pytest.approx(added[full].mean(), rel=0.2)
+    assert added[full].mean() < 0.8 * 0.12 * d["registered"].to_numpy(float)[full].mean()
+
+
 def test_table_rows_follow_the_file_and_missing_counts_get_no_score(election):
     _, rigged = election
     data = rigged.data.copy()
