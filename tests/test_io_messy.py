@@ -208,6 +208,19 @@ def test_count_cells_that_are_not_whole_numbers(tmp_path, cell, shown):
     assert shown in e.message or "1e+20" in e.message
 
 
+@pytest.mark.parametrize("first", [0, 1])
+def test_a_word_in_a_decimal_comma_column_is_named_as_it_is(tmp_path, first):
+    # "n.a." has a dot, the column's numbers a decimal comma: the word is the
+    # bad cell, not a mix of decimal marks blamed on another row
+    cells = ["0,0", "n.a."] if first else ["n.a.", "0,0"]
+    text = (f"station,registered,A,B\n1,\"{cells[0]}\",1,2\n2,\"{cells[1]}\",1,2\n")
+    with pytest.raises(InputError) as err:
+        read(put(tmp_path, "n.csv", text), "canonical")
+    e = err.value
+    assert (e.row, e.column) == (3 if first else 2, "registered")
+    assert e.message == "expected a non-negative whole number, found 'n.a.'"
+
+
 def test_na_words_are_not_missing_values(tmp_path):
     # "NA" is a region name here (pandas would read it as missing).
     t = read(put(tmp_path, "n.csv", "region,station,A,B\nNA,1,3,4\nNULL,2,5,6\n"),

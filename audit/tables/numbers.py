@@ -159,6 +159,13 @@ def parse_text_counts(series: pd.Series, *, file, column: str,
     if plain.all():
         out[present] = pd.to_numeric(vals).to_numpy(dtype="float64")
         return out
+    # a cell that is no number at all (letters, a minus, other signs) is named
+    # as it is, before its dots or commas can confuse the column's style
+    junk = ~vals.str.fullmatch(r"\+?[\d.,\s]+").to_numpy(dtype=bool)
+    if junk.any():
+        mask = present.copy()
+        mask[present] = junk
+        bad_value(series, mask, file, column)
     thousands, decimal, problem = detect_style(vals[~plain])
     if problem:
         bad_value(series, present & _marks(text), file, column,
