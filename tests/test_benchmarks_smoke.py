@@ -246,3 +246,20 @@ def test_oracle_variants_see_less_and_rank_no_better(load_module):
     amounts = oracle.variant_scores("amounts", model, rigged, 0.1, 20)
     exact = oracle.variant_scores("oracle", model, rigged, 0.1, 20)
     assert (amounts[np.isfinite(exact)] > -np.inf).all()
+
+
+def test_stuffing_candidates_symmetry_reads_stuffing_up_and_right(load_module):
+    from audit.stations import simulate
+
+    cands = load_module("stuffing_candidates",
+                        ROOT / "benchmarks" / "stuffing_candidates.py")
+    clean = simulate.clean_election(6000, rng=41, n_regions=6)
+    rigged = simulate.ballot_stuffing(clean, share=0.05, amount=0.15, rng=42)
+    before, after = cands.measure(clean), cands.measure(rigged)
+    assert {"z_indep", "z_copula", "z_logit", "z_scores", "z_symmetry",
+            "up-right / low-left"} <= set(after)
+    up, low = (int(v) for v in after["up-right / low-left"].split(" / "))
+    assert after["z_symmetry"] == pytest.approx((up - low) / np.sqrt(up + low), abs=0.01)
+    # stuffing fills the upper-right tail, which a clean election does not
+    assert after["z_symmetry"] > before["z_symmetry"] + 3
+    sys.modules.pop("stuffing_candidates", None)
