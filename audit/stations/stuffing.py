@@ -235,9 +235,9 @@ class StuffingScores:
 
     ``share`` is the fitted share of stuffed stations and ``share_interval``
     its bootstrap interval; ``amounts`` the amounts (shares of the registered
-    voters) averaged over; ``wide`` the share of
-    clean stations drawn wide, chosen by likelihood from ``profile`` (wide
-    share -> maximised log likelihood); ``ballots_interval`` the bootstrap
+    voters) averaged over; ``wide`` the chance of a rate's wide law, chosen
+    by likelihood from ``profile`` (chance -> maximised log likelihood);
+    ``ballots_interval`` the bootstrap
     interval of :attr:`stuffed_ballots` (``level``, ``n_boot`` resamples;
     nan without resamples); ``leader`` the leader's column.
     """
@@ -419,9 +419,9 @@ def _scores(table, model, *, amounts, wide, nodes, max_iter, tol, n_boot, level,
     out["ballots_if_stuffed"] = given
     out["stuffed_ballots"] = p * given
     return StuffingScores(table=out, share=fit.share, iterations=fit.iterations,
-                          amounts=amounts, wide=float(wides[best]), profile=profile, share_interval=share_iv,
-                          ballots_interval=ballots_iv, level=float(level),
-                          n_boot=int(n_boot), leader=model.leader)
+                          amounts=amounts, wide=float(wides[best]), profile=profile,
+                          share_interval=share_iv, ballots_interval=ballots_iv,
+                          level=float(level), n_boot=int(n_boot), leader=model.leader)
 
 
 class _Fit:

@@ -189,8 +189,9 @@ class WhereToLook:
         ``stations``, ``integer_observed``, ``integer_expected``,
         ``integer_excess``, ``share_of_excess`` (of the national excess,
         when it is positive), ``spike_stations``, ``fraud_stations``,
-        ``fraud_votes``, ``stuffed_stations``, ``stuffed_ballots``; sorted by ``integer_excess``, largest first (ties
-        by label).  Every column of counts adds up to :attr:`national`.
+        ``fraud_votes``, ``stuffed_stations``, ``stuffed_ballots``; sorted
+        by ``integer_excess``, largest first (ties by label).  Every column
+        of counts adds up to :attr:`national`.
         """
         if level not in self.levels():
             raise InputError(f"no {level!r} column to group by; the table has: "
@@ -242,8 +243,8 @@ class WhereToLook:
 
     def flagged_stations(self, *, top: int | None = None) -> pd.DataFrame:
         """Stations that carry an anomaly (integer percentage, in a spike, in
-        a fraud class of the mixture or likely stuffed), one row each with the source row and the station id
-        as read, ranked by the integer excess of their district (or region),
+        a fraud class of the mixture or likely stuffed), one row each with
+        the source row and the station id as read, ranked by the integer excess of their district (or region),
         then by source row; the first ``top`` when given."""
         s = self.stations
         carry = (s["integer"].astype(bool) | s["in_spike"].astype(bool)
