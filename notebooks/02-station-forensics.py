@@ -256,7 +256,7 @@ from audit.reporting.own import estimates_table  # noqa: E402
 from audit.stations.forensics.mixture import mixture_table  # noqa: E402
 from audit.stations.stuffing import stuffing_scores  # noqa: E402
 
-models = [m for m in MODELS.split(",") if m]
+models = [m for m in (MODELS or "").split(",") if m]   # `-p MODELS=` gives None
 unknown = sorted(set(models) - {"mixture", "stuffing"})
 if unknown:
     raise ValueError(f"MODELS: unknown {unknown[0]!r}; known: mixture, stuffing")
