@@ -199,7 +199,7 @@ else:
 # its own district (turnout, invalid share and leader share); on simulated copies of
 # real files with known stuffing it ranks stuffed stations best of the project's
 # methods. Both models are descriptive: on honestly counted elections they flag some
-# stations too (small special stations, such as care homes, often look stuffed), so a
+# stations too (small stations where nearly everyone voted often look stuffed), so a
 # flagged station is a station unlike the rest of its district, not a proven fraud.
 # Station ids are those of the file; the full lists are in `tables/where_to_look.csv`
 # and `tables/where_stations.csv`.
