@@ -236,7 +236,7 @@ for label, res in runs.items():
 # ## 6. Fraud models: how large, if it were fraud
 #
 # Two models put a size on what the tests find, station by station and in total.
-# Mebane's finite mixture (the eforensics class) sorts stations into clean,
+# The finite mixture (of the class of Mebane's eforensics) sorts stations into clean,
 # incremental-fraud and extreme-fraud classes. The stuffing model compares each
 # station with the clean law of its own district and asks how much better "ballots
 # were added for the leader" explains it. Both are descriptive: they also find
