@@ -196,6 +196,11 @@ def test_a_table_without_ballots_cast_is_refused():
                         findings=t.findings, source=t.source)
     with pytest.raises(ValueError, match="got none"):
         stuffing_scores(table)
+    # too few stations to fit a clean law and a share on
+    few = t.__class__(data=t.data.iloc[:60], options=t.options, excluded=t.excluded,
+                      findings=t.findings, source=t.source)
+    with pytest.raises(ValueError, match="at least 100 stations .* got 60"):
+        stuffing_scores(few)
 
 
 def test_same_input_same_numbers(election):

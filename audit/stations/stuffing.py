@@ -61,6 +61,9 @@ from .twin import TwinModel, fit_twin
 AMOUNTS = (0.02, 0.04, 0.06, 0.08, 0.10, 0.12, 0.15, 0.20, 0.30)
 #: Variance factor of the wide (heavy-tailed) part of the clean law.
 KAPPA = 4.0
+#: Fewest scorable stations the model is fitted on (each district's clean law
+#: and the share of stuffed stations are estimated from the file itself).
+MIN_STATIONS = 100
 #: Shares of clean stations drawn wide that :func:`stuffing_scores` chooses
 #: from by likelihood.
 WIDE_GRID = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3)
@@ -309,7 +312,8 @@ def stuffing_scores(table: StationTable, *, leader: str | None = None,
     Raises
     ------
     ValueError
-        No registered voters or no ballots cast in the table, or bad options.
+        No registered voters or no ballots cast in the table, fewer than
+        :data:`MIN_STATIONS` stations to score, or bad options.
 
     Examples
     --------
@@ -372,9 +376,10 @@ def _scores(table, model, *, amounts, wide, nodes, max_iter, tol, n_boot, level,
     present = d[["registered", "ballots_cast", model.leader]].notna().all(axis=1).to_numpy()
     empty, impossible = pair_screen(reg, cast, lead)
     usable = present & ~empty & ~impossible
-    if not usable.any():
-        raise ValueError("stuffing_scores needs stations with registered voters, ballots "
-                         "cast and the leader's votes, none above its total; got none")
+    if usable.sum() < MIN_STATIONS:
+        raise ValueError(f"stuffing_scores needs at least {MIN_STATIONS} stations with "
+                         "registered voters, ballots cast and the leader's votes, none above "
+                         f"its total; got {int(usable.sum()) or 'none'}")
     z, w = np.polynomial.hermite_e.hermegauss(int(nodes))
     rows = np.flatnonzero(usable)
     parts = _parts_rows(model, np.arange(reg.size), reg, inv, cast, lead, z, w)
