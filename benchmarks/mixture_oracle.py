@@ -23,7 +23,8 @@ The binomial law mixed over the logit-normal rate is integrated with
 adaptive Gauss-Hermite quadrature (``--nodes`` points around each
 station's mode). A station stuffed to its
 registered total (the cap) is scored with every amount it may have been
-given (1 to 10 points of its voters). Stations the twin copies unchanged (not modelled) are left out.
+given (1 to 10 points of its voters). Stations the twin copies unchanged
+(not modelled) are left out.
 
 The variants (``--variants``) take one piece of knowledge away at a time;
 ``score`` is :func:`audit.stations.stuffing.stuffing_scores` as a user runs
