@@ -339,15 +339,9 @@ display(Markdown(
     "turnout-based tests cannot run on it; and the honestly counted elections show what "
     "the same battery gives when nothing is wrong."))
 
-
-def _ballot_share(st):
-    cast = float(st.table["ballots_cast"].fillna(0).astype(float).sum())
-    return st.stuffed_ballots / cast if cast > 0 else float("nan")
-
-
 if stuffing_of:
-    yardstick = [_ballot_share(stuffing_of[k]) for k in clean_names if k in stuffing_of]
-    lines = [f"- **{k}**: {st.stuffed_ballots:,.0f} ballots, {_ballot_share(st):.2%} of the "
+    yardstick = [stuffing_of[k].ballot_share for k in clean_names if k in stuffing_of]
+    lines = [f"- **{k}**: {st.stuffed_ballots:,.0f} ballots, {st.ballot_share:.2%} of the "
              f"ballots cast, in {st.share:.1%} of the stations"
              for k, st in stuffing_of.items()]
     display(Markdown(

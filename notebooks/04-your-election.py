@@ -167,7 +167,7 @@ if len(not_run):
 # their intervals, and their per-station classes feed the where-to-look tables below.
 from audit.core.errors import NotApplicable
 from audit.stations.forensics.mixture import mixture_table
-from audit.stations.stuffing import stuffing_scores
+from audit.stations.stuffing import FOUND_ON_TWINS, HONEST_BALLOT_SHARE, stuffing_scores
 
 try:
     mix = mixture_table(table, leader=leader, rng=SEED)
@@ -227,9 +227,10 @@ if stuffing is not None:
         f"than clean, and it expects **{nat['stuffed_ballots']:,.0f}** ballots (95% interval "
         f"{lo:,.0f} to {hi:,.0f}, the model taken as right) to have been added across all "
         "stations. On simulated copies of real files with 5% of stations stuffed it finds "
-        "83% to 92% of the added ballots; on the honestly counted elections measured it "
-        "also finds up to 0.13% of the ballots cast, mostly at small stations where nearly "
-        "everyone voted (docs/mixture.md). So a figure of that order is what honest counting "
+        f"{FOUND_ON_TWINS[0]:.0%} to {FOUND_ON_TWINS[1]:.0%} of the added ballots; on the "
+        "honestly counted elections measured it also finds up to "
+        f"{HONEST_BALLOT_SHARE[1]:.2%} of the ballots cast, mostly at small stations where "
+        "nearly everyone voted (docs/mixture.md). So a figure of that order is what honest counting "
         "gives, and any figure points to where to look; it is not a count of fraud."))
 for level in where.levels():
     part = where.by(level)

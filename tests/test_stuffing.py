@@ -209,3 +209,30 @@ def test_same_input_same_numbers(election):
     pd.testing.assert_frame_equal(a.table, b.table)
     assert a.share == b.share
     assert a.ballots_interval == b.ballots_interval
+
+
+def test_the_figures_the_reports_quote_are_those_measured_in_the_docs():
+    import re
+    from pathlib import Path
+
+    from audit.stations.stuffing import (FOUND_ON_TWINS, HONEST_BALLOT_SHARE,
+                                         HONEST_STATION_SHARE)
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "mixture.md").read_text(
+        encoding="utf-8")
+
+    def row(label):
+        line = next(x for x in page.splitlines() if x.startswith(f"| {label} |"))
+        return [c.strip() for c in line.strip("|").split("|")][1:]
+
+    def number(cell):
+        return float(cell.split()[0].replace(",", ""))
+
+    honest = [row(name) for name in ("Canada 2011", "Czech Republic 2018", "Poland 2020")]
+    shares = [number(r[2]) for r in honest]
+    ballots = [number(r[5]) / number(r[6]) for r in honest]
+    assert HONEST_STATION_SHARE == (min(shares), max(shares))
+    assert HONEST_BALLOT_SHARE == (round(min(ballots), 4), round(max(ballots), 4))
+    found = [float(re.match(r"[\d.]+", c).group()) for c in
+             row("ballots found / added (mean; min, max)")]
+    assert FOUND_ON_TWINS == (min(found), max(found))

@@ -34,6 +34,7 @@ import pandas as pd
 
 from ..core.errors import InputError
 from ..core.pvalues import pvalue_text
+from ..stations.stuffing import FOUND_ON_TWINS, HONEST_BALLOT_SHARE, HONEST_STATION_SHARE
 
 __all__ = ["LANGUAGES", "check_parameters", "load_station_file", "data_summary",
            "exclusion_summary", "findings_summary", "battery_rows", "finding_sentence",
@@ -343,6 +344,11 @@ def _estimate(name, value, lo, hi, fmt, level, meaning) -> dict:
             "what it means": meaning + (BIAS_NOTE if outside else "")}
 
 
+def _range(bounds, digits: int) -> str:
+    """``(0.0, 0.0013)`` as "0% to 0.13%" (a zero without decimals)."""
+    return " to ".join(f"{v:.{digits if v else 0}%}" for v in bounds)
+
+
 def estimates_table(battery, mixture=None, stuffing=None) -> pd.DataFrame:
     """Estimates with their intervals and a plain explanation.
 
@@ -404,19 +410,19 @@ def estimates_table(battery, mixture=None, stuffing=None) -> pd.DataFrame:
             "A two-class model compares each station with the clean law of its own district "
             "(turnout, invalid share, leader share); this is the share of stations it finds "
             "better explained by ballots added for the leader. The honestly counted "
-            "elections measured give 0% to 1%, mostly small stations where nearly everyone "
-            "voted."))
+            f"elections measured give {_range(HONEST_STATION_SHARE, 0)}, mostly small "
+            "stations where nearly everyone voted."))
         lo, hi = stuffing.ballots_interval
-        cast = float(stuffing.table["ballots_cast"].fillna(0).astype(float).sum())
-        share = stuffing.stuffed_ballots / cast if cast > 0 else float("nan")
         rows.append(_estimate(
             "stuffing model: ballots added", stuffing.stuffed_ballots, lo, hi, _votes, level,
-            f"Ballots the model expects were added, {_pct(share)} of the ballots cast. It "
+            f"Ballots the model expects were added, {_pct(stuffing.ballot_share)} of the "
+            "ballots cast. It "
             "sees only stations unlike the rest of their district: ballots added alike "
             "across a whole district become part of that district's clean law. The "
             "interval holds the model as right; the honestly counted elections measured "
-            "give 0% to 0.13% of the ballots cast, and on simulated stuffing of single "
-            "stations the model finds 83% to 92% of the ballots added."))
+            f"give {_range(HONEST_BALLOT_SHARE, 2)} of the ballots cast, and on simulated "
+            f"stuffing of single stations the model finds {_range(FOUND_ON_TWINS, 0)} of "
+            "the ballots added."))
     return pd.DataFrame(rows, columns=["estimate", "value", "interval", "what it means"])
 
 
