@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import os
 import tempfile
 from importlib import resources
@@ -181,9 +182,16 @@ def save_figure(fig, folder, name: str, *, formats=FORMATS,
     return {fmt: write(f"{name}.{fmt}", blob) for fmt, blob in data.items()}
 
 
-def figure_bytes(fig, *, formats=FORMATS, provenance=None) -> dict[str, bytes]:
+def figure_bytes(fig, *, formats=FORMATS, provenance=None,
+                 axes_boxes=None) -> dict[str, bytes]:
     """The bytes :func:`save_figure` writes, format by format (nothing is
-    written; used to draw figures in worker processes)."""
+    written; used to draw figures in worker processes).
+
+    ``axes_boxes``: the tight boxes of every visible Axes, in pixels, when
+    the caller has them and has not changed the Axes since (the figure
+    drawers of ``audit run`` get them from placing the caption); the
+    figure's tight box is then their union with its other artists' boxes,
+    as matplotlib computes it, without laying out every Axes again."""
     import io
 
     from ..core.outputs import provenance_text
@@ -201,7 +209,9 @@ def figure_bytes(fig, *, formats=FORMATS, provenance=None) -> dict[str, bytes]:
         if matplotlib.rcParams["savefig.bbox"] == "tight" and len(formats) > 1:
             # the tight box once for all formats, not once per format
             # (savefig would draw the whole figure an extra time for each)
-            bbox = fig.get_tightbbox().padded(matplotlib.rcParams["savefig.pad_inches"])
+            bbox = (fig.get_tightbbox() if axes_boxes is None
+                    else _tight_box(fig, axes_boxes))
+            bbox = bbox.padded(matplotlib.rcParams["savefig.pad_inches"])
         for fmt in formats:
             metadata = dict(_METADATA[fmt])
             if note is not None:
@@ -213,3 +223,23 @@ def figure_bytes(fig, *, formats=FORMATS, provenance=None) -> dict[str, bytes]:
             fig.savefig(buf, format=fmt, metadata=metadata, **extra)
             out[fmt] = buf.getvalue()
     return out
+
+
+def _tight_box(fig, axes_boxes):
+    """``fig.get_tightbbox()`` (in inches) from the Axes' tight boxes already
+    computed (pixels) and the boxes of the figure's other artists."""
+    from matplotlib.transforms import Bbox, TransformedBbox
+
+    renderer = fig._get_renderer()
+    boxes = list(axes_boxes)
+    for artist in fig.get_children():
+        if artist in fig.axes or not (artist.get_visible() and artist.get_in_layout()):
+            continue
+        box = artist.get_tightbbox(renderer)
+        if box is not None:
+            boxes.append(box)
+    boxes = [b for b in boxes if math.isfinite(b.width) and math.isfinite(b.height)
+             and (b.width != 0 or b.height != 0)]
+    if not boxes:
+        return fig.bbox_inches
+    return TransformedBbox(Bbox.union(boxes), fig.dpi_scale_trans.inverted())

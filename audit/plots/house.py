@@ -168,6 +168,13 @@ def finish(fig, *, number=None, caption: str = "", source: str = ""):
     list of matplotlib.text.Text
         The texts added.
     """
+    return finish_boxes(fig, number=number, caption=caption, source=source)[0]
+
+
+def finish_boxes(fig, *, number=None, caption: str = "", source: str = ""):
+    """:func:`finish`, also returning the tight boxes of the Axes (in
+    pixels) it placed the text under: :func:`audit.plots.export.figure_bytes`
+    can reuse them for the figure's tight box when nothing else changed."""
     lines = []
     head = f"Figure {number}. " if number is not None else ""
     width_chars = max(40, int(fig.get_figwidth() * 72 / (8.5 * 0.55)))
@@ -177,7 +184,7 @@ def finish(fig, *, number=None, caption: str = "", source: str = ""):
     if source:
         lines.append(("\n".join(textwrap.wrap(source, int(width_chars * 1.1))), 7.5, "0.35"))
     if not lines:
-        return []
+        return [], None
     boxes = [a.get_tightbbox() for a in fig.axes if a.get_visible()]
     boxes = [b for b in boxes if b is not None]
     dpi = fig.dpi
@@ -191,7 +198,7 @@ def finish(fig, *, number=None, caption: str = "", source: str = ""):
         texts.append(t)
         n_lines = text.count("\n") + 1
         y -= (n_lines * size * 1.3 + 4) / 72 / fig.get_figheight()
-    return texts
+    return texts, boxes
 
 
 def outside_legend(ax, **kwargs):

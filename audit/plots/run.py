@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from .house import ascii_name, finish, option_name, source_line, human_test_name
+from .house import ascii_name, finish_boxes, option_name, source_line, human_test_name
 
 _CAPTIONS = {
     "evidence": ("Holm-adjusted p-values of the tests run on the whole file, on a -log10 "
@@ -150,9 +150,9 @@ def _render(index: int):
     with style():
         fig = draw(key, job["battery"], row, result, alpha=job["alpha"],
                    leader=job["leader"])
-        finish(fig, number=index + 1, caption=_caption(key, job["leader"]),
-               source=job["source"])
-        return name, figure_bytes(fig, provenance=job["provenance"])
+        _, boxes = finish_boxes(fig, number=index + 1, caption=_caption(key, job["leader"]),
+                           source=job["source"])
+        return name, figure_bytes(fig, provenance=job["provenance"], axes_boxes=boxes)
 
 
 def _runnable_elsewhere() -> float:

@@ -292,6 +292,12 @@ def _run_forked(plan: BatteryPlan, n_proc: int) -> list:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
+    # SciPy's statistics (and the sub-packages it loads) once, here, rather
+    # than in every process when its first test reads them: about a second
+    # of CPU per process on the project's machine (the tests load them
+    # lazily, so that a run of the integer test alone never does)
+    import scipy.stats  # noqa: F401
+
     order = sorted(range(len(plan.tasks)), key=lambda i: (-plan.tasks[i].spec.cost, i))
     outputs: list = [None] * len(plan.tasks)
     _FORKED["plan"] = plan
