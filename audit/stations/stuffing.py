@@ -99,26 +99,38 @@ def log_mixed_binomial(k, n, centre, sd, nodes, weights):
     def log_h(zz):
         # log of the integrand at points zz (stations x nodes), without the
         # binomial coefficient and the normal constant
+        # k log(p) + (n - k) log(1 - p) with p = expit(x), log(1 - p) = log(p) - x
         x = centre[:, None] + sd[:, None] * zz
-        return (ks[:, None] * -np.logaddexp(0.0, -x)
-                + (ns - ks)[:, None] * -np.logaddexp(0.0, x) - zz * zz / 2)
+        return ns[:, None] * -np.logaddexp(0.0, -x) - (ns - ks)[:, None] * x - zz * zz / 2
 
-    # the mode of the integrand, by Newton steps on its log
+    # the mode of the integrand, by Newton steps on its log, each station
+    # until its own step is below 1e-10 (the rest are left where they are)
     z = np.zeros_like(ks)
+    live = np.arange(ks.size)
+    c_l, sd_l, k_l, n_l = centre, sd, ks, ns
     for _ in range(60):
-        p = 1 / (1 + np.exp(-(centre + sd * z)))
-        grad = sd * (ks - ns * p) - z
-        curv = sd * sd * ns * p * (1 - p) + 1
+        p = 1 / (1 + np.exp(-(c_l + sd_l * z[live])))
+        grad = sd_l * (k_l - n_l * p) - z[live]
+        curv = sd_l * sd_l * n_l * p * (1 - p) + 1
         step = np.clip(grad / curv, -2.0, 2.0)
-        z = z + step
-        if not step.size or np.max(np.abs(step)) < 1e-10:
+        z[live] += step
+        moving = np.abs(step) >= 1e-10
+        if not moving.any():
             break
+        if not moving.all():
+            live, c_l, sd_l, k_l, n_l = (a[moving] for a in (live, c_l, sd_l, k_l, n_l))
     p = 1 / (1 + np.exp(-(centre + sd * z)))
     scale = 1 / np.sqrt(sd * sd * ns * p * (1 - p) + 1)
     u = z[:, None] + scale[:, None] * nodes[None, :]
-    terms = log_h(u) + nodes[None, :] ** 2 / 2 + np.log(weights)[None, :]
+    terms = log_h(u) + (nodes ** 2 / 2 + np.log(weights))[None, :]
+    # log of the sum over the nodes, from the largest term (-inf where
+    # every term is: a rate the law gives no chance)
+    top = terms.max(axis=1)
+    with np.errstate(invalid="ignore"):
+        total = np.where(np.isfinite(top),
+                         top + np.log(np.exp(terms - top[:, None]).sum(axis=1)), top)
     out = (special.gammaln(ns + 1) - special.gammaln(ks + 1) - special.gammaln(ns - ks + 1)
-           + special.logsumexp(terms, axis=1) + np.log(scale) - 0.5 * np.log(2 * np.pi))
+           + total + np.log(scale) - 0.5 * np.log(2 * np.pi))
     return np.where(ok, out, -np.inf)
 
 
@@ -168,40 +180,83 @@ def _counts(model, table):
     return reg, cast, lead, inv
 
 
-def _stuffed_loglik(model, counts, points, z, w, wide, *, with_added=False):
+def _capped_sums(model, counts, top, z, w, wides):
+    """At the stations at their registered total, which may have been given
+    any amount up to the cap: for every amount ``add`` = 1 .. ``top``
+    (ballots, per station), the log of the summed likelihoods of the
+    amounts 1 .. ``add``, and of those likelihoods times the amount.
+
+    Returns ``(full, blocks)``: ``full`` the stations' positions; ``blocks``
+    a list of ``(rows, acc, mean)`` over groups of stations of similar
+    ``top`` (positions into ``full``, then arrays wide shares x stations x
+    amounts, ``-inf`` past each station's ``top``). Every (station, amount)
+    pair is scored in one vector pass per group; the cumulative sums are
+    the running ``logaddexp`` a loop over the amounts would give.
+    """
+    reg, cast, lead, inv = counts
+    full = np.flatnonzero((cast >= reg) & (top >= 1))
+    blocks = []
+    if not full.size:
+        return full, blocks
+    tops = top[full].astype(np.int64)
+    # groups of stations whose largest amount is within a factor of 2, so
+    # that padding every row to its group's largest costs at most 2x
+    bucket = np.floor(np.log2(tops)).astype(np.int64)
+    for b in np.unique(bucket):
+        rows = np.flatnonzero(bucket == b)
+        width = int(tops[rows].max())
+        add = np.arange(1, width + 1)
+        inside = add[None, :] <= tops[rows][:, None]          # stations x amounts
+        st = np.broadcast_to(full[rows][:, None], inside.shape)[inside]
+        ad = np.broadcast_to(add[None, :], inside.shape)[inside].astype(float)
+        parts = _parts_rows(model, st, reg, inv, reg[st] - ad, lead[st] - ad, z, w)
+        acc = np.full((len(wides),) + inside.shape, -np.inf)
+        mean = np.full_like(acc, -np.inf)
+        for j, q in enumerate(wides):
+            ll = np.full(inside.shape, -np.inf)
+            ll[inside] = _mix(parts, q)
+            acc[j] = np.logaddexp.accumulate(ll, axis=1)
+            mean[j] = np.logaddexp.accumulate(ll + np.log(add)[None, :], axis=1)
+        blocks.append((rows, acc, mean))
+    return full, blocks
+
+
+def _stuffed_loglik(model, counts, points, z, w, wide, *, with_added=False, capped=None):
     """Log likelihood of each station's counts if ``round(points *
     registered)`` ballots (capped by the non-voters) had been added for the
     leader to clean counts from ``model``; ``wide`` a number, or a sequence
     of them (then one row per value). ``with_added``: also the ballots
     added, given that amount: the amount itself, or at a station at its
     registered total (where the cap may have cut it) the posterior mean of
-    the ballots that fitted under the cap."""
+    the ballots that fitted under the cap. ``capped``: the
+    :func:`_capped_sums` of the same ``wide`` values for a largest amount
+    at least this one (computed here when not given)."""
     many = np.ndim(wide) > 0
     wides = tuple(np.atleast_1d(wide).astype(float))
     reg, cast, lead, inv = counts
     s = np.round(points * reg)
     every = np.arange(reg.size)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):
         parts = _parts_rows(model, every, reg, inv, cast - s, lead - s, z, w)
         stuffed = np.stack([_mix(parts, q) for q in wides])
         added = np.tile(np.minimum(s, lead), (len(wides), 1))
         # a station at its registered total may have been given any amount
         # from 1 to s (the cap: add = min(s, registered - clean cast))
-        full = np.flatnonzero((cast >= reg) & (s >= 1))
+        full, blocks = capped if capped is not None else _capped_sums(
+            model, counts, s, z, w, wides)
         if full.size:
             acc = np.full((len(wides), full.size), -np.inf)
-            mean = np.full((len(wides), full.size), -np.inf)
-            for add in range(1, int(s[full].max()) + 1):
-                on = add <= s[full]
-                rows = full[on]
-                parts = _parts_rows(model, rows, reg, inv, reg[rows] - add,
-                                    lead[rows] - add, z, w)
-                for j, q in enumerate(wides):
-                    ll = _mix(parts, q)
-                    acc[j, on] = np.logaddexp(acc[j, on], ll)
-                    mean[j, on] = np.logaddexp(mean[j, on], ll + np.log(add))
-            stuffed[:, full] = acc
-            added[:, full] = np.where(np.isfinite(acc), np.exp(mean - acc), added[:, full])
+            mean = np.full_like(acc, -np.inf)
+            for rows, b_acc, b_mean in blocks:
+                stations = full[rows]
+                take = s[stations].astype(np.int64)
+                on = take >= 1
+                idx = np.flatnonzero(on)
+                acc[:, rows[idx]] = b_acc[:, idx, take[idx] - 1]
+                mean[:, rows[idx]] = b_mean[:, idx, take[idx] - 1]
+            stuffed[:, full] = np.where(s[full] >= 1, acc, stuffed[:, full])
+            added[:, full] = np.where((s[full] >= 1) & np.isfinite(acc),
+                                      np.exp(mean - acc), added[:, full])
     if with_added:
         return (stuffed, added) if many else (stuffed[0], added[0])
     return stuffed if many else stuffed[0]
@@ -404,8 +459,11 @@ def _scores(table, model, *, amounts, wides, nodes, max_iter, tol, n_boot, level
     # amount, and the ballots that amount added
     stuffed = np.empty((len(wides), len(amounts), rows.size))
     added = np.empty_like(stuffed)
+    # the cap's sums once, for the largest amount (the others are prefixes)
+    capped = _capped_sums(model, counts, np.round(max(amounts) * reg), z, w, wides)
     for k, a in enumerate(amounts):
-        ll, add = _stuffed_loglik(model, counts, a, z, w, wides, with_added=True)
+        ll, add = _stuffed_loglik(model, counts, a, z, w, wides, with_added=True,
+                                  capped=capped)
         stuffed[:, k], added[:, k] = ll[:, rows], add[:, rows]
     fits, profile = [], {}
     for j, q in enumerate(wides):
