@@ -485,3 +485,66 @@ def test_costs_are_declared_positive():
     assert real["fingerprint"].cost > real["last_digit"].cost
     with pytest.raises(ValueError, match="cost must be a positive number"):
         register("toy_free", family="toy", cost=0)(lambda ballots_cast, *, rng=None: None)
+
+
+# --- stand-ins: a role read from another column when the file has none -----
+
+def _without_issued(table):
+    import dataclasses
+
+    data = table.data.copy()
+    data["ballots_issued"] = pd.array([pd.NA] * len(data), dtype="Int64")
+    return dataclasses.replace(table, data=data)
+
+
+def test_integer_test_reads_ballots_cast_where_a_file_has_no_ballots_issued():
+    from audit.stations.forensics.integer_percentages import integer_percentages
+    from audit.stations.simulate import clean_election
+
+    table = _without_issued(clean_election(800, rng=4))
+    battery = run_battery(table, tests=["integer_percentages"], rng=2, processes=1)
+    row = battery.evidence.iloc[0]
+    assert row["status"] == "ok"
+    assert row["details"]["read_as"] == {"ballots_issued": "ballots_cast"}
+    assert battery.results[0].details["read_as"] == {"ballots_issued": "ballots_cast"}
+    # the same numbers as the test called with the ballots cast as its turnout
+    d = table.data
+    lead = table.leader_column(None)
+    direct = integer_percentages(d.registered.to_numpy(int), d.ballots_cast.to_numpy(int),
+                                 d.ballots_cast.to_numpy(int), d[lead].to_numpy(int),
+                                 rng=np.random.default_rng(0))
+    assert row["statistic"] == direct.statistic
+    assert row["pvalue"] == pytest.approx(direct.pvalue, rel=1e-12)
+
+
+def test_a_stand_in_is_not_used_where_the_file_has_the_column():
+    from audit.stations.simulate import clean_election
+
+    battery = run_battery(clean_election(800, rng=4), tests=["integer_percentages"],
+                          rng=2, processes=1)
+    assert "read_as" not in battery.evidence.iloc[0]["details"]
+
+
+def test_no_stand_in_no_run():
+    import dataclasses
+
+    from audit.stations.simulate import clean_election
+
+    table = _without_issued(clean_election(300, rng=4))
+    data = table.data.copy()
+    data["ballots_cast"] = pd.array([pd.NA] * len(data), dtype="Int64")
+    battery = run_battery(dataclasses.replace(table, data=data),
+                          tests=["integer_percentages"], rng=2, processes=1)
+    row = battery.evidence.iloc[0]
+    assert row["status"] == "not applicable"
+    assert "ballots_issued" in row["reason"] and "ballots_cast" in row["reason"]
+
+
+@pytest.mark.parametrize("stand_ins", [{"ballots_issued": "ballots_issued"},
+                                       {"invalid": "ballots_cast"},
+                                       {"ballots_issued": "turnout"}])
+def test_bad_stand_ins_are_refused_at_register(stand_ins):
+    with pytest.raises(ValueError, match="stand_ins"):
+        @register("toy_bad_stand_in", family="digits", stand_ins=stand_ins)
+        def toy(registered, ballots_issued, *, rng=None):  # pragma: no cover
+            return None

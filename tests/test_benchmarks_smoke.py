@@ -263,3 +263,29 @@ def test_stuffing_candidates_symmetry_reads_stuffing_up_and_right(load_module):
     # stuffing fills the upper-right tail, which a clean election does not
     assert after["z_symmetry"] > before["z_symmetry"] + 3
     sys.modules.pop("stuffing_candidates", None)
+
+
+def _have_contested() -> bool:
+    from audit.tables import datasets
+
+    return all((datasets.data_dir() / name).exists()
+               for name in ("contested/georgia_parl2024_precincts.xlsx",
+                            "contested/belarus_pres2020_honest_people.csv"))
+
+
+@pytest.mark.skipif(not _have_contested(), reason="the contested files are not in "
+                    "AUDIT_DATA_DIR")
+def test_clean_twins_reads_the_contested_files_through_their_mappings(load_module):
+    twins = load_module("clean_twins", ROOT / "benchmarks" / "clean_twins.py")
+    try:
+        georgia = twins.load("contested/georgia_parl2024_precincts.xlsx")
+        belarus = twins.load("contested/belarus_pres2020_honest_people.csv")
+        # every precinct and station of the files, with their own counts
+        assert len(georgia.data) == 3110 and "p_41" in georgia.options
+        assert len(belarus.data) == 1310 and "luka" in belarus.options
+        assert georgia.data["ballots_issued"].isna().all()     # the file has none
+        line = twins.one_twin(("contested/georgia_parl2024_precincts.xlsx", 1000))
+        assert line["status"]["integer_percentages"] == "ok"   # the twin: issued = cast
+        assert all(s == "ok" for s in line["status"].values())
+    finally:
+        sys.modules.pop("clean_twins", None)

@@ -306,3 +306,23 @@ def test_stuffing_estimates_carry_their_intervals_and_the_share_of_ballots():
     # 50 ballots of 1,000 cast
     assert "5.0% of the ballots cast" in t["what it means"].iloc[1]
     assert len(estimates_table(empty)) == 0
+
+
+def test_a_finding_says_which_column_was_read_in_the_place_of_a_missing_one():
+    import dataclasses
+
+    from audit.reporting.own import battery_rows, finding_sentence
+    from audit.stations.battery import run_battery
+
+    table = clean_election(600, rng=3)
+    data = table.data.copy()
+    data["ballots_issued"] = pd.array([pd.NA] * len(data), dtype="Int64")
+    no_issued = dataclasses.replace(table, data=data)
+    for t, said in ((no_issued, True), (table, False)):
+        rows = battery_rows(run_battery(t, tests=["integer_percentages", "last_digit"],
+                                        rng=0, processes=1))
+        integer = rows[rows["test"] == "integer_percentages"].iloc[0]
+        sentence = finding_sentence(integer, alpha=0.05)
+        assert ("ballots cast read as ballots issued (the file has none)" in sentence) is said
+        digits = rows[rows["test"] == "last_digit"].iloc[0]
+        assert digits["read as"] == ""

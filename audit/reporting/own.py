@@ -39,6 +39,7 @@ from ..stations.stuffing import FOUND_ON_TWINS, HONEST_BALLOT_SHARE, HONEST_STAT
 __all__ = ["LANGUAGES", "check_parameters", "load_station_file", "data_summary",
            "exclusion_summary", "findings_summary", "battery_rows", "finding_sentence",
            "estimates_table", "closing_text", "verdict", "where_display", "pvalue_column",
+           "read_as_text",
            "dataset_pairs", "findings_with_ids"]
 
 #: Languages the report is written in.
@@ -265,7 +266,8 @@ def battery_rows(battery) -> pd.DataFrame:
     Columns: ``class`` (evidence / descriptive), ``test``, ``scope``,
     ``what it checks`` (the registry's description), ``n``, ``p`` (raw),
     ``Holm p`` (adjusted; both as :func:`~audit.core.pvalues.pvalue_text`
-    writes them), ``verdict``, ``status``, ``reason``; then the numbers
+    writes them), ``verdict``, ``status``, ``reason``, ``read as``
+    (:func:`read_as_text`); then the numbers
     ``pvalue``, ``p_holm`` and ``reject_holm``.
     """
     from ..stations.registry import REGISTRY
@@ -289,15 +291,26 @@ def battery_rows(battery) -> pd.DataFrame:
                                 not math.isnan(float(rec.pvalue)))
                         if ok else "not run"),
             "status": rec.status, "reason": rec.reason,
+            "read as": read_as_text(details),
             "pvalue": rec.pvalue, "p_holm": rec.p_holm,
             "reject_holm": bool(rec.reject_holm) and ok})
     return pd.DataFrame(rows)
+
+
+def read_as_text(details) -> str:
+    """The columns a test read in the place of others the file lacks (the
+    registry's stand-ins), in words; '' when none."""
+    read = (details or {}).get("read_as") or {}
+    return "; ".join(f"{other.replace('_', ' ')} read as {role.replace('_', ' ')} "
+                     "(the file has none)" for role, other in read.items())
 
 
 def finding_sentence(row, *, alpha: float) -> str:
     """One plain sentence for one run of :func:`battery_rows`."""
     where = "nationally" if row["scope"] == "national" else f"in {row['scope']}"
     what = row["what it checks"] or row["test"]
+    if row.get("read as"):
+        where += f"; {row['read as']}"
     if row["status"] != "ok":
         return f"**{row['test']}** ({where}) did not run: {row['reason']}."
     if math.isnan(float(row["pvalue"])):

@@ -464,8 +464,12 @@ def run_battery_task(task: BatteryTask, part: pd.DataFrame) -> tuple[dict, Any]:
             missing = int(complete.size - complete.sum())
             if missing:
                 row["details"][INCOMPLETE_KEY] = missing
+            extra = {}
+            if binding.read_as:
+                row["details"]["read_as"] = extra["read_as"] = dict(binding.read_as)
             result = dataclasses.replace(
-                result, excluded=_source_rows(result.excluded, part, complete, spec, roles))
+                result, excluded=_source_rows(result.excluded, part, complete, spec, roles),
+                details={**result.details, **extra})
     return row, result
 
 

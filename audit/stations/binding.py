@@ -83,7 +83,11 @@ class Binding:
     group_level : str or None
         The hierarchy level whose labels were passed as ``groups``.
     roles : dict
-        Role -> column (or None), as :func:`roles` returns.
+        Role -> column (or None), as :func:`roles` returns, with the test's
+        declared stand-ins in the place of roles the table lacks.
+    read_as : dict
+        Role -> the role whose column was read in its place (the stand-ins
+        used; empty when every role had its own column).
     """
 
     args: list
@@ -91,6 +95,7 @@ class Binding:
     kwargs: dict = field(default_factory=dict)
     group_level: str | None = None
     roles: dict = field(default_factory=dict)
+    read_as: dict = field(default_factory=dict)
 
 
 def bind(spec: TestSpec, data: pd.DataFrame, options: list[str], leader: str | None,
@@ -126,6 +131,10 @@ def bind(spec: TestSpec, data: pd.DataFrame, options: list[str], leader: str | N
     reason = spec.applies({k for k, v in r.items() if v is not None})
     if reason:
         raise NotApplicable(reason)
+    read_as = {}
+    for role, other in spec.stand_ins:
+        if r[role] is None and r[other] is not None:
+            r[role], read_as[role] = r[other], other
     frames = []
     for need in spec.needs:
         part = r[need]
@@ -166,4 +175,5 @@ def bind(spec: TestSpec, data: pd.DataFrame, options: list[str], leader: str | N
                 continue
             level = column
         kwargs[key] = labels
-    return Binding(args=args, complete=complete, kwargs=kwargs, group_level=level, roles=r)
+    return Binding(args=args, complete=complete, kwargs=kwargs, group_level=level, roles=r,
+                   read_as=read_as)

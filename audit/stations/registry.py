@@ -171,6 +171,7 @@ class TestSpec:
     default: bool = True
     leaves_out: tuple[str, ...] = ()
     cost: float = 1.0
+    stand_ins: tuple = ()
 
     @property
     def evidence(self) -> bool:
@@ -202,8 +203,11 @@ class TestSpec:
         return best[0], best[1]
 
     def applies(self, available: set[str]) -> str | None:
-        """``None`` if the needed columns are available, else the reason."""
-        missing = [r for r in self.needs if r not in available]
+        """``None`` if the needed columns are available (or their declared
+        stand-ins, see :func:`register`), else the reason."""
+        stand = dict(self.stand_ins)
+        missing = [r for r in self.needs
+                   if r not in available and stand.get(r) not in available]
         if missing:
             return f"{self.name} needs {', '.join(missing)}, which the data lack"
         return None
@@ -222,7 +226,8 @@ def register(name: str, *, family: str, min_units: int = 1, null: str = "",
              evidence: bool | None = None, flag: str = "", why: str = "",
              variants: dict | None = None, calibration_options: dict | None = None,
              max_sims: int | None = None, max_twins: int | None = None,
-             default: bool = True, leaves_out: tuple = (), cost: float = 1.0):
+             default: bool = True, leaves_out: tuple = (), cost: float = 1.0,
+             stand_ins: dict | None = None):
     """Decorator that registers a station-level test under ``name``.
 
     Parameters
@@ -269,6 +274,13 @@ def register(name: str, *, family: str, min_units: int = 1, null: str = "",
         schedule: when the battery spreads its tests over processes it
         starts the costliest first, so that one long test does not start
         last.  Results never depend on it.
+    stand_ins : dict, optional
+        ``role -> role``: a data role the test may read from another
+        column when the table has no value at all in its own, e.g.
+        ``{"ballots_issued": "ballots_cast"}`` for a turnout that most
+        countries count as ballots cast (files without ballots issued).
+        The battery records the stand-in in the result's details
+        (``read_as``), so a report can say what was read.
 
     Raises
     ------
@@ -326,6 +338,12 @@ def register(name: str, *, family: str, min_units: int = 1, null: str = "",
         if bad:
             raise ValueError(f"test {name!r}: calibration_options {', '.join(bad)} are "
                              "not keyword options of the test")
+        stand = tuple((stand_ins or {}).items())
+        for role, other in stand:
+            if role not in needs or other not in ROLES or other == role:
+                raise ValueError(f"test {name!r}: stand_ins {role!r} -> {other!r}: the "
+                                 "first must be a data parameter of the test, the "
+                                 "second another data role")
         doc = inspect.getdoc(func) or ""
         REGISTRY[name] = TestSpec(
             name=name, func=func, family=family, needs=tuple(needs),
@@ -333,7 +351,7 @@ def register(name: str, *, family: str, min_units: int = 1, null: str = "",
             description=doc.splitlines()[0] if doc else "", calibration=cal,
             variants=tuple(built), calibration_options=dict(calibration_options or {}),
             max_sims=max_sims, max_twins=max_twins, default=bool(default),
-            leaves_out=leaves_out, cost=float(cost))
+            leaves_out=leaves_out, cost=float(cost), stand_ins=stand)
         func.spec = REGISTRY[name]
         return func
 

@@ -36,7 +36,8 @@ from ._special import log_factorial
 
 __all__ = ["integer_percentages", "integer_probabilities"]
 
-NULL = ("each station's ballots issued and leader votes are binomial draws "
+NULL = ("each station's ballots issued (cast, where a file has none issued) and "
+        "leader votes are binomial draws "
         "around its own observed turnout and leader share, so round "
         "percentages occur only by chance")
 
@@ -291,7 +292,7 @@ def integer_probabilities(n, k, *, window=0.1, period=1.0):
 
 @register("integer_percentages", family="integer-percentage", min_units=100,
           leaves_out=("missing", "leader_over_cast", "cast_over_registered"),
-          evidence=True,
+          evidence=True, stand_ins={"ballots_issued": "ballots_cast"},
           null=NULL)
 @single_threaded_blas
 def integer_percentages(registered, ballots_issued, ballots_cast, leader, *,
@@ -301,7 +302,10 @@ def integer_percentages(registered, ballots_issued, ballots_cast, leader, *,
     """Excess of stations reporting a round turnout or leader share.
 
     Turnout is ``ballots_issued / registered`` and the leader's share is
-    ``leader / ballots_cast``.  A station is *integer* when either
+    ``leader / ballots_cast``.  Where a file has no ballots issued at all
+    (most countries count turnout as ballots cast), the battery passes the
+    ballots cast in their place and says so in the result's
+    ``details["read_as"]``.  A station is *integer* when either
     percentage lies in ``[m*period - window/2, m*period + window/2)`` for
     a whole ``m``.  The statistic is the number of integer stations (or,
     with ``weight="voters"``, the registered voters of those stations).
