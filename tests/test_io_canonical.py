@@ -131,3 +131,31 @@ def test_mapping_may_name_the_sheet(tmp_path):
     t = read(p, "canonical", mapping=m)
     assert t.source["sheet"] == "Stations" and t.options == ["A", "B"]
     assert t.data.index.tolist() == [2]
+
+
+def test_ballots_cast_from_the_options_added_up(tmp_path):
+    f = tmp_path / "actas.csv"
+    f.write_text("Acta,State,A,B,Other\n"
+                 "1,X,10,5,1\n"
+                 "2,X,7,,2\n"          # an option empty at a station adds nothing
+                 "3,Y,,,\n"            # no votes at all: no total, left out as empty
+                 "4,Y,0,0,0\n", encoding="utf-8")
+    t = read_canonical(f, mapping={"region": "State", "station": "Acta",
+                                   "ballots_cast": "options"})
+    assert t.options == ["A", "B", "Other"]
+    assert t.data.set_index("station")["ballots_cast"].to_dict() == {"1": 16, "2": 9, "4": 0}
+    assert t.source["ballots_cast_from_options"] is True
+    assert "3" in set(t.excluded["station"].astype(str))
+    # without it the file has no ballots cast
+    plain = read_canonical(f, mapping={"region": "State", "station": "Acta"})
+    assert plain.data["ballots_cast"].isna().all()
+    assert "ballots_cast_from_options" not in plain.source
+
+
+def test_a_column_named_options_is_read_as_written(tmp_path):
+    f = tmp_path / "t.csv"
+    f.write_text("station,options,A,B\n1,30,10,5\n2,40,20,6\n", encoding="utf-8")
+    t = read_canonical(f, mapping={"station": "station", "ballots_cast": "options"})
+    assert t.data["ballots_cast"].tolist() == [30, 40]
+    assert t.options == ["A", "B"]
+    assert "ballots_cast_from_options" not in t.source

@@ -20,6 +20,12 @@ each canonical column; a list means "add these columns up"::
     ignore: [Comment]                     # unmapped columns that are not options
     sheet: Results                        # .xlsx only: which worksheet
 
+A file that gives only the options' votes (no ballots cast) can map
+``ballots_cast: options``: the options added up, station by station (the
+valid votes), stand for the ballots cast, so that the leader's share is of
+the valid votes (unless the file has a column named ``options``, which is
+then read as written).
+
 Without a mapping, column names are matched to the canonical names
 ignoring case, spaces and hyphens (``"Ballots cast"`` is ``ballots_cast``).
 A column whose name is close to a canonical name that the file lacks
@@ -52,6 +58,8 @@ _KEY_ORDER = list(HIERARCHY) + list(COUNTS) + ["options", "ignore", "sheet"]
 #: How alike (difflib ratio) a column name must be to a missing canonical
 #: name to be refused as a probable misspelling.
 NEAR_MISS = 0.85
+#: ``ballots_cast: options`` in a mapping: the options added up.
+OPTIONS_SUM = "options"
 
 
 def load_mapping(mapping) -> dict:
@@ -165,7 +173,10 @@ def read_canonical(path, *, mapping=None, sheet=None):
         m = _default_mapping(cols, path)
     used = set()
     hrow = source.get("header_rows", [1])[-1]
+    from_options = m.get("ballots_cast") == [OPTIONS_SUM] and OPTIONS_SUM not in cols
     for key, value in m.items():
+        if key == "ballots_cast" and from_options:
+            continue
         for col in ([value] if isinstance(value, str) else value):
             if col not in cols:
                 raise missing_column(f"mapping {key!r} names", col, cols, file=path,
@@ -193,6 +204,9 @@ def read_canonical(path, *, mapping=None, sheet=None):
             data[key] = _labels(raw[m[key]])
     counted = {}
     for key in COUNTS:
+        if key == "ballots_cast" and from_options:
+            data[key] = pd.array([pd.NA] * len(raw), dtype="Int64")   # added up below
+            continue
         if key in m:
             parts = [to_counts(raw[c], file=path, column=c, notes=notes) for c in m[key]]
             frame = pd.concat(parts, axis=1)
@@ -205,6 +219,15 @@ def read_canonical(path, *, mapping=None, sheet=None):
             data[key] = pd.array([pd.NA] * len(raw), dtype="Int64")
     for c in options:
         data[c] = to_counts(raw[c], file=path, column=c, notes=notes)
+    if from_options:
+        # the valid votes: an option empty at a station adds nothing, a
+        # station with every option empty has no total
+        votes = data[options].to_numpy(dtype="float64", na_value=np.nan)
+        total = np.nansum(votes, axis=1)
+        cast = pd.array(total.astype("int64"), dtype="Int64")
+        cast[np.isnan(votes).all(axis=1)] = pd.NA
+        data["ballots_cast"] = cast
+        counted["ballots_cast"] = data["ballots_cast"]
 
     values = data[[*counted, *options]].to_numpy(dtype="float64", na_value=np.nan)
     all_empty = np.isnan(values).all(axis=1)
@@ -215,6 +238,8 @@ def read_canonical(path, *, mapping=None, sheet=None):
     ]
     source.update({"format": "canonical",
                    "mapping": {k: v for k, v in m.items()} if mapping is not None else None})
+    if from_options:
+        source["ballots_cast_from_options"] = True
     if sheet is not None:
         source["sheet"] = source.get("sheet", sheet)
     return assemble(data, options, excluded, source, drop_rows=all_empty | no_station,
