@@ -296,3 +296,25 @@ def test_run_without_missing_totals_prints_no_such_line(toys, tmp_path, capsys):
     assert run(DATA / "other_country.csv", "--format", "canonical", "--mapping",
                DATA / "other_country_mapping.yaml", "--out", out, "--no-figures") == 0
     assert "missing total" not in capsys.readouterr().out
+
+
+def test_run_says_when_a_test_reads_one_column_in_the_place_of_another(tmp_path, capsys):
+    # a file with no ballots issued at all: the integer test reads the ballots cast
+    from audit.stations.simulate import clean_election
+
+    data = clean_election(600, rng=3).data.drop(columns=["ballots_issued"])
+    path = tmp_path / "t.csv"
+    data.to_csv(path, index=False)
+    assert main(["run", str(path), "--format", "canonical", "--leader", "leader",
+                 "--tests", "integer_percentages,last_digit", "--no-figures",
+                 "--out", str(tmp_path / "o")]) == 0
+    out = capsys.readouterr().out
+    assert ("integer_percentages: the file has no ballots issued; ballots cast read in "
+            "their place") in out
+    assert "last_digit: the file has no" not in out
+    import json
+
+    rows = json.loads((tmp_path / "o" / "results.json").read_text())["results"]
+    got = {r["test"]: r["details"].get("read_as") for r in rows}
+    assert got == {"integer_percentages": {"ballots_issued": "ballots_cast"},
+                   "last_digit": None}

@@ -130,6 +130,11 @@ def _run(args, stack) -> int:
               "registered, ballots issued, ballots cast or invalid): the tests that need "
               "it leave them out (excluded_by_test.csv)")
     print(f"{len(ev)} test runs: {ok} ran, {len(ev) - ok} not run")
+    stand = sorted({(rec["test"], role, other) for rec in records
+                    for role, other in (rec["details"].get("read_as") or {}).items()})
+    for test, role, other in stand:
+        print(f"{test}: the file has no {role.replace('_', ' ')}; "
+              f"{other.replace('_', ' ')} read in their place")
     for line in _summary_lines(ev, args.alpha, battery.results):
         print(line)
     print(f"written: {out.path / 'results.json'}, results.csv, excluded.csv, findings.csv, "
