@@ -29,7 +29,9 @@ given (1 to 10 points of its voters). Stations the twin copies unchanged
 The variants (``--variants``) take one piece of knowledge away at a time;
 ``score`` is :func:`audit.stations.stuffing.stuffing_scores` as a user runs
 it on the stuffed twin, with the ballots it finds against those added and
-whether its 95% interval covers them. ``--clean`` runs that score on the
+whether its 95% interval covers them; with ``--copies N`` also the total
+corrected with N simulated copies and whether its range covers the ballots
+added (``--out`` keeps one JSON line per twin). ``--clean`` runs that score on the
 clean real elections instead, to show how many stations and ballots it
 calls stuffed where none were.
 
@@ -45,6 +47,7 @@ Twins and stuffing are drawn with the seeds of ``mixture_validation.py``
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -179,6 +182,11 @@ def main(argv=None):
     ap.add_argument("--files", nargs="+", metavar="NAME",
                     help="instead: stuffing_scores on these registered datasets (leader: "
                          "most votes), in the --clean table's form")
+    ap.add_argument("--copies", type=int, default=0,
+                    help="score: also correct the ballots found with this many simulated "
+                         "copies (stuffing_scores(copies=...)) and say whether the range "
+                         "covers the ballots added")
+    ap.add_argument("--out", type=Path, help="score: append one JSON line per twin here")
     args = ap.parse_args(argv)
     if args.clean:
         return clean_elections()
@@ -191,12 +199,13 @@ def main(argv=None):
     mixture = mixture_auc()
     print("| file | twins | variant | AUC (mean, min, max) | mixture AUC "
           "(docs/mixture_validation.csv) | ballots found / added (score) "
-          "| 95% interval covers the ballots added (score) |")
-    print("| --- | ---: | --- | --- | ---: | --- | --- |")
+          "| 95% interval covers the ballots added (score) | corrected / added "
+          "(score, copies) | range covers the ballots added (score, copies) |")
+    print("| --- | ---: | --- | --- | ---: | --- | --- | --- | --- |")
     for source in args.sources:
         model = _model(source)
         aucs = {v: [] for v in args.variants}
-        found, covered = [], []
+        found, covered, corrected, ranged = [], [], [], []
         for sim in range(args.twins):
             ss = np.random.SeedSequence(SEED, spawn_key=(_key(source), sim))
             clean = model.draw(rng=np.random.default_rng(ss))
@@ -208,12 +217,25 @@ def main(argv=None):
             for v in args.variants:
                 if v == "score":
                     # as a user runs it, with its interval of the ballots added
-                    res = stuffing_scores(rigged, leader=model.leader)
+                    res = stuffing_scores(rigged, leader=model.leader, copies=args.copies)
                     added = float((rigged.data["ballots_cast"].to_numpy(float)
                                    - clean.data["ballots_cast"].to_numpy(float)).sum())
                     found.append(res.stuffed_ballots / added)
                     lo, hi = res.ballots_interval
                     covered.append(lo <= added <= hi)
+                    if args.copies:
+                        corrected.append(res.corrected / added)
+                        ranged.append(res.ballots_range[0] <= added <= res.ballots_range[1])
+                    if args.out:
+                        with args.out.open("a", encoding="utf-8") as fh:
+                            fh.write(json.dumps({
+                                "source": source, "sim": sim, "added": added,
+                                "found": res.stuffed_ballots, "interval": list(res.ballots_interval),
+                                "copies": args.copies, "ratios": list(res.found_ratios),
+                                "corrected": res.corrected, "range": list(res.ballots_range),
+                                "covers": bool(covered[-1]),
+                                "range_covers": bool(ranged[-1]) if args.copies else None},
+                                sort_keys=True) + "\n")
                     score = res.table["p_stuffed"].to_numpy()
                 else:
                     score = variant_scores(v, model, rigged, opts["points"], args.nodes)
@@ -224,8 +246,11 @@ def main(argv=None):
         for v in args.variants:
             a = np.array(aucs[v])
             share = (f"{np.mean(found):.2f} ({np.min(found):.2f}, {np.max(found):.2f}) | "
-                     f"{sum(covered)} of {len(covered)}"
-                     if v == "score" and found else " |")
+                     f"{sum(covered)} of {len(covered)} | "
+                     + (f"{np.mean(corrected):.2f} ({np.min(corrected):.2f}, "
+                        f"{np.max(corrected):.2f}) | {sum(ranged)} of {len(ranged)}"
+                        if corrected else "n/a | n/a")
+                     if v == "score" and found else " | | |")
             print(f"| {source} | {a.size} | {v} | {a.mean():.3f} ({a.min():.3f}, "
                   f"{a.max():.3f}) | {mixture.get(source, float('nan')):.2f} | {share} |",
                   flush=True)

@@ -175,6 +175,7 @@ def test_an_amount_that_cannot_have_been_added_rules_stuffing_out(election):
     ({"amounts": (0.0,)}, "amounts"), ({"amounts": (1.5,)}, "amounts"),
     ({"amounts": ()}, "amounts"), ({"wide": 1.0}, "wide"), ({"wide": -0.1}, "wide"),
     ({"n_boot": -1}, "n_boot"), ({"level": 1.0}, "level"), ({"refits": -1}, "refits"),
+    ({"copies": -2}, "copies"),
 ])
 def test_bad_options_are_refused(election, options, message):
     with pytest.raises(ValueError, match=message):
@@ -236,3 +237,27 @@ def test_the_figures_the_reports_quote_are_those_measured_in_the_docs():
     found = [float(re.match(r"[\d.]+", c).group()) for c in
              row("ballots found / added (mean; min, max)")]
     assert FOUND_ON_TWINS == (min(found), max(found))
+
+
+def test_copies_correct_for_the_ballots_the_model_misses(election):
+    clean, rigged = election
+    added = float((rigged.data.ballots_cast - clean.data.ballots_cast).sum())
+    plain = stuffing_scores(rigged)
+    assert np.isnan(plain.corrected) and np.isnan(plain.ballots_range).all()
+    assert plain.found_ratios == ()
+    res = stuffing_scores(rigged, copies=8)
+    assert len(res.found_ratios) == 8
+    # the copies change no score, only the total's correction and range
+    pd.testing.assert_frame_equal(res.table, plain.table)
+    assert res.ballots_interval == plain.ballots_interval
+    # many stations got a few ballots and look clean: the model finds too few,
+    # and in copies drawn from its own fit it finds too few again, so the
+    # corrected total is higher (here it overshoots: the copies' clean law,
+    # fitted on stuffed data, is wider than the truth and hides more)
+    assert res.stuffed_ballots < added
+    assert np.mean(res.found_ratios) < 1 and res.corrected > res.stuffed_ballots
+    lo, hi = res.ballots_range
+    assert lo <= res.ballots_interval[0] and hi >= max(res.corrected, res.ballots_interval[1])
+    assert lo <= added <= hi
+    again = stuffing_scores(rigged, copies=8)
+    assert again.found_ratios == res.found_ratios and again.ballots_range == res.ballots_range
