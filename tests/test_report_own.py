@@ -326,3 +326,17 @@ def test_a_finding_says_which_column_was_read_in_the_place_of_a_missing_one():
         assert ("ballots cast read as ballots issued (the file has none)" in sentence) is said
         digits = rows[rows["test"] == "last_digit"].iloc[0]
         assert digits["read as"] == ""
+
+
+def test_the_data_summary_says_when_ballots_cast_are_the_options_added_up(tmp_path):
+    from audit.reporting.own import data_summary
+    from audit.tables.readers.canonical import read_canonical
+
+    f = tmp_path / "actas.csv"
+    f.write_text("Acta,A,B\n1,10,5\n2,7,2\n", encoding="utf-8")
+    summed = read_canonical(f, mapping={"station": "Acta", "ballots_cast": "options"})
+    plain = read_canonical(f, mapping={"station": "Acta"})
+    rows = dict(zip(*data_summary(summed, name="actas", leader="A").T.to_numpy()))
+    assert rows["ballots cast"].startswith("the options added up")
+    assert rows["total ballots_cast"] == "24"
+    assert "ballots cast" not in set(data_summary(plain, name="actas", leader="A")["item"])

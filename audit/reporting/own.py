@@ -186,6 +186,9 @@ def data_summary(table, *, name: str, leader: str) -> pd.DataFrame:
             ("options", f"{len(table.options)}: " + ", ".join(map(str, table.options[:8]))
              + (", ..." if len(table.options) > 8 else "")),
             ("leader (option tested)", leader)]
+    if src.get("ballots_cast_from_options"):
+        rows.append(("ballots cast", "the options added up (valid votes): the file has "
+                                     "no ballots-cast column"))
     sel = src.get("selection")
     if sel:
         rows.append(("selection", "; ".join(f"{k}: {', '.join(map(str, v))}"
