@@ -65,8 +65,7 @@ def load(name):
 
     if name not in CONTESTED:
         return datasets.load(name)
-    import hashlib
-
+    from audit.core.outputs import sha256_of
     from audit.tables.readers import read
 
     digest, mapping = CONTESTED[name]
@@ -74,7 +73,7 @@ def load(name):
     if not path.exists():
         raise SystemExit(f"{path} not found: put the contested files in the cache folder "
                          "(AUDIT_DATA_DIR)")
-    if hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+    if sha256_of(path) != digest:
         raise SystemExit(f"{path}: sha256 differs from the pinned one")
     return read(path, "canonical", mapping=Path(__file__).resolve().parent / "mappings"
                 / mapping)

@@ -475,17 +475,24 @@ def _stuffed_copy(res, amounts, weights, gen):
     non-voters) added to the ballots and to the leader. Returns the table
     and the ballots added."""
     copy = res.model.draw(rng=gen)
-    data = copy.data.copy()
+    data = copy.data
     reg = data["registered"].to_numpy(float, na_value=0)
     cast = data["ballots_cast"].to_numpy(float, na_value=0)
     picked = (gen.random(len(data)) < res.share) & (reg > 0)
     amount = amounts[gen.choice(amounts.size, len(data), p=weights)]
     add = np.where(picked, np.minimum(np.round(amount * reg), reg - cast), 0)
     add = np.maximum(add, 0).astype(np.int64)
-    for col in ("ballots_issued", "ballots_cast", res.leader):
+    return _add_ballots(copy, res.leader, add), float(add.sum())
+
+
+def _add_ballots(table, leader, add):
+    """``table`` with ``add`` (one whole number per station, negative to take
+    out) added to the ballots issued, cast and the leader's votes."""
+    data = table.data.copy()
+    for col in ("ballots_issued", "ballots_cast", leader):
         if col in data.columns:
             data[col] = data[col] + add
-    return dataclasses.replace(copy, data=data), float(add.sum())
+    return dataclasses.replace(table, data=data)
 
 
 def _corrected(res, *, copies, fixed, again, rng):
@@ -519,12 +526,7 @@ def _unstuffed(table, res):
     """``table`` with the ballots the model expects were stuffed (rounded)
     taken out of the ballots issued, cast and the leader's votes."""
     out = res.table["stuffed_ballots"].to_numpy(float)
-    out = np.round(np.nan_to_num(out))
-    data = table.data.copy()
-    for col in ("ballots_issued", "ballots_cast", res.leader):
-        if col in data.columns:
-            data[col] = data[col] - out.astype(np.int64)
-    return dataclasses.replace(table, data=data)
+    return _add_ballots(table, res.leader, -np.round(np.nan_to_num(out)).astype(np.int64))
 
 
 def _scores(table, model, *, amounts, wides, nodes, max_iter, tol, n_boot, level, rng):
